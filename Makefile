@@ -1,0 +1,41 @@
+# The two commands of the quick start:
+#   make run    set up .venv, migrate, load the demo data, serve on http://127.0.0.1:8000
+#   make test   the whole test suite (lint + pytest)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint setup clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "miniapp needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+setup: $(VENV)/.run-deps
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+
+run: setup
+	$(BIN)/daphne -b $(HOST) -p $(PORT) miniapp.asgi:application
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check miniapp tests bench conftest.py
+	$(BIN)/ruff format --check miniapp tests bench conftest.py
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""django-allauth hooks: how a provider sign-in becomes a miniapp user."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthError
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from miniapp.accounts import services
+from miniapp.accounts.provider import friends_fetch
+
+
+def _profile_from(sociallogin: SocialLogin) -> tuple[str, str]:
+    data = sociallogin.account.extra_data
+    data = data.get("userinfo") or data.get("id_token") or data
+    name = data.get("nickname") or data.get("name") or data.get("preferred_username") or ""
+    return str(name), str(data.get("picture") or "")
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        # Accounts come from the provider only; there is no local sign-up form.
+        return False
+
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        # allauth's English "Successfully signed in as …" toasts are not ours.
+        return None
+
+    def post_login(self, request, user, **kwargs):
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            name, avatar = _profile_from(sociallogin)
+            services.user_update_profile(user=user, display_name=name, avatar_url=avatar)
+            friends = friends_fetch(request, sociallogin)
+            if friends is not None:
+                services.friends_sync(
+                    user=user,
+                    provider=sociallogin.account.provider,
+                    uid=sociallogin.account.uid,
+                    friends=friends,
+                )
+        return super().post_login(request, user, **kwargs)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin):
+        return True
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        name, avatar = _profile_from(sociallogin)
+        user.display_name = name[:64]
+        user.avatar_url = services.http_url(avatar)[:500]
+        if not user.username:
+            user.username = name or "wx"
+        return user
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        if error == AuthError.CANCELLED:
+            messages.info(request, _("Sign-in was cancelled. You can keep watching without signing in."))
+        else:
+            messages.error(request, _("Sign-in failed. Please try again."))
+        raise ImmediateHttpResponse(redirect("home"))

@@ -1,0 +1,117 @@
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.urls import reverse
+
+from miniapp.accounts import services as accounts
+from miniapp.mockwx import services as mockwx
+from miniapp.mockwx.models import Identity
+
+DEMO_FRIENDS = {
+    "alice": ["bob", "carol", "dave"],
+    "bob": ["alice"],
+    "carol": ["alice"],
+    "dave": ["alice"],
+    "erin": [],
+}
+
+
+def _loopback_twins(url: str) -> list[str]:
+    """`url`, plus the same URL on localhost ↔ 127.0.0.1, so either host signs in."""
+    parts = urlsplit(url)
+    twins = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+    urls = [url]
+    if parts.hostname in twins:
+        netloc = parts.netloc.replace(parts.hostname, twins[parts.hostname], 1)
+        urls.append(urlunsplit(parts._replace(netloc=netloc)))
+    return urls
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo data (idempotent): mock identities alice, bob, carol, dave, erin and "
+        "their friendships, and the demo client the app signs in with. "
+        "--users N --friends K adds user0001…userN for load tests."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--users", type=int, default=0, help="extra identities user0001…userN")
+        parser.add_argument("--friends", type=int, default=0, help="friends each extra identity has")
+
+    def handle(self, users, friends, **options):
+        if users < 0 or friends < 0:
+            raise CommandError("--users and --friends must be 0 or more")
+        if users and friends >= users:
+            raise CommandError("--friends must be smaller than --users")
+        with transaction.atomic():
+            self.seed_identities()
+            if users:
+                self.seed_load_users(users, friends)
+            client = self.seed_client()
+            if client is not None:
+                self.seed_app_users(client)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def seed_identities(self):
+        for nickname, friend_nicknames in DEMO_FRIENDS.items():
+            identity = mockwx.identity_get_or_create(nickname=nickname)
+            identity.friends.add(*[mockwx.identity_get_or_create(nickname=n) for n in friend_nicknames])
+
+    def seed_load_users(self, count: int, friends: int):
+        """user0001 is everyone's friend (a hub); the others have `friends` friends among them."""
+        names = [f"user{i:04d}" for i in range(1, count + 1)]
+        existing = set(Identity.objects.filter(nickname__in=names).values_list("nickname", flat=True))
+        Identity.objects.bulk_create([Identity(nickname=n) for n in names if n not in existing])
+        ids = dict(Identity.objects.filter(nickname__in=names).values_list("nickname", "pk"))
+        hub = ids[names[0]]
+        through = Identity.friends.through
+        others = [ids[name] for name in names[1:]]
+        n = len(others)
+        pairs = set()
+        for i, me in enumerate(others):
+            pairs.add((hub, me))
+            # A ring: the next K/2 neighbours each side gives everyone K friends
+            # (K odd: the one opposite too, when the ring has an even length).
+            neighbours = [others[(i + step) % n] for step in range(1, friends // 2 + 1)]
+            if friends % 2 and n % 2 == 0:
+                neighbours.append(others[(i + n // 2) % n])
+            pairs.update((me, other) for other in neighbours if other != me)
+        # Replace, not add to, the load users' graph, so a second run with another K is exact.
+        everyone = [hub, *others]
+        through.objects.filter(from_identity_id__in=everyone, to_identity_id__in=everyone).delete()
+        rows = []
+        for a, b in pairs:
+            rows.append(through(from_identity_id=a, to_identity_id=b))
+            rows.append(through(from_identity_id=b, to_identity_id=a))
+        through.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def seed_client(self):
+        """The client the app signs in with, when the app signs in with the mock provider."""
+        if not settings.MOCK_OAUTH_ENABLED or settings.OIDC_CLIENT_ID != settings.DEMO_CLIENT_ID:
+            return None
+        callback = reverse("openid_connect_callback", kwargs={"provider_id": settings.OIDC_PROVIDER_ID})
+        redirect_uris = _loopback_twins(f"{settings.SITE_URL}{callback}")
+        client, _ = mockwx.client_register(
+            name="miniapp",
+            client_id=settings.OIDC_CLIENT_ID,
+            secret=settings.OIDC_CLIENT_SECRET,
+            redirect_uris=redirect_uris,
+        )
+        return client
+
+    def seed_app_users(self, client):
+        """The demo personas as app users with their friends, as if each had signed in once."""
+        provider = settings.OIDC_PROVIDER_ID
+        for identity in Identity.objects.filter(nickname__in=DEMO_FRIENDS):
+            claims = mockwx.profile_claims(client=client, identity=identity)
+            user = accounts.user_get_or_create_for_provider(
+                provider=provider, uid=claims["sub"], nickname=identity.nickname, avatar_url=claims["picture"]
+            )
+            accounts.friends_sync(
+                user=user,
+                provider=provider,
+                uid=claims["sub"],
+                friends=mockwx.friends_claims(client=client, identity=identity),
+            )

@@ -1,0 +1,17 @@
+from django.db.models import QuerySet
+
+from miniapp.accounts.models import Friendship, User
+
+
+def friends_of(user: User) -> QuerySet[User]:
+    return User.objects.filter(pk__in=Friendship.objects.filter(user=user).values("friend_id")).order_by(
+        "display_name", "username"
+    )
+
+
+def friend_ids_of(user_id: int) -> list[int]:
+    return list(Friendship.objects.filter(user_id=user_id).values_list("friend_id", flat=True))
+
+
+def are_friends(user_id: int, other_id: int) -> bool:
+    return Friendship.objects.filter(user_id=user_id, friend_id=other_id).exists()

@@ -1,0 +1,94 @@
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q
+
+from miniapp.accounts.models import Friendship, PendingFriend, User
+
+
+def http_url(url: str) -> str:
+    """`url` if it is an absolute http(s) URL, else "": it ends up in an <img src>."""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def user_update_profile(*, user: User, display_name: str, avatar_url: str) -> None:
+    """Copy the provider's nickname and avatar onto the user when they changed."""
+    display_name = display_name.strip()[:64]
+    avatar_url = http_url(avatar_url.strip())[:500]
+    if (user.display_name, user.avatar_url) == (display_name, avatar_url):
+        return
+    user.display_name = display_name
+    user.avatar_url = avatar_url
+    user.full_clean(exclude=["password", "username"])
+    user.save(update_fields=["display_name", "avatar_url"])
+
+
+def _befriend(user_id: int, friend_ids: set[int]) -> None:
+    rows = []
+    for friend_id in friend_ids:
+        rows.append(Friendship(user_id=user_id, friend_id=friend_id))
+        rows.append(Friendship(user_id=friend_id, friend_id=user_id))
+    Friendship.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _unfriend(user_id: int, friend_ids: set[int]) -> None:
+    Friendship.objects.filter(
+        Q(user_id=user_id, friend_id__in=friend_ids) | Q(user_id__in=friend_ids, friend_id=user_id)
+    ).delete()
+
+
+@transaction.atomic
+def friends_sync(*, user: User, provider: str, uid: str, friends: list[dict]) -> None:
+    """Make `user`'s friends match the provider's list, in both directions.
+
+    `uid` is the user's own OpenID at `provider`; `friends` holds the provider's
+    entries (`{"sub", "nickname"}`). Friends who have an account become
+    friendships; the others wait as `PendingFriend` rows, which are resolved when
+    that friend signs in. Friends missing from the list are unfriended.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    nicknames = {str(f["sub"]): str(f.get("nickname") or "")[:64] for f in friends if f.get("sub")}
+    known = dict(SocialAccount.objects.filter(provider=provider, uid__in=nicknames).values_list("uid", "user_id"))
+    wanted = set(known.values()) - {user.pk}
+    current = set(Friendship.objects.filter(user=user).values_list("friend_id", flat=True))
+    _unfriend(user.pk, current - wanted)
+    _befriend(user.pk, wanted - current)
+
+    PendingFriend.objects.filter(user=user, provider=provider).exclude(uid__in=nicknames).delete()
+    PendingFriend.objects.bulk_create(
+        [
+            PendingFriend(user=user, provider=provider, uid=sub, nickname=nickname)
+            for sub, nickname in nicknames.items()
+            if sub not in known
+        ],
+        ignore_conflicts=True,
+    )
+
+    # Whoever listed this user before they had an account is their friend now.
+    waiting = PendingFriend.objects.filter(provider=provider, uid=uid)
+    for owner_id in waiting.values_list("user_id", flat=True):
+        _befriend(owner_id, {user.pk})
+    waiting.delete()
+
+
+@transaction.atomic
+def user_get_or_create_for_provider(*, provider: str, uid: str, nickname: str, avatar_url: str) -> User:
+    """The user behind `provider`/`uid`, created as a provider sign-in would create it.
+
+    Used by `seed_demo`, so the demo personas exist in the app before anyone signs in.
+    """
+    from allauth.socialaccount.models import SocialAccount
+    from allauth.utils import generate_unique_username
+
+    account = SocialAccount.objects.filter(provider=provider, uid=uid).select_related("user").first()
+    if account is None:
+        user = User.objects.create(username=generate_unique_username([nickname, "wx"]))
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        account = SocialAccount.objects.create(
+            user=user, provider=provider, uid=uid, extra_data={"userinfo": {"sub": uid, "nickname": nickname}}
+        )
+    user_update_profile(user=account.user, display_name=nickname, avatar_url=avatar_url)
+    return account.user

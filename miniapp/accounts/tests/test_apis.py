@@ -1,0 +1,52 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_works(client, users):
+    client.force_login(users["alice"])
+    response = client.get("/api/me/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "alice"
+    assert body["id"] == users["alice"].pk
+    assert body["avatar"].endswith(".svg")
+
+
+def test_friends_lists_the_provider_friends(client, users):
+    client.force_login(users["alice"])
+    names = [f["name"] for f in client.get("/api/friends/").json()["friends"]]
+    assert names == ["bob", "carol", "dave"]
+
+
+def test_a_stranger_has_no_friends(client, users):
+    client.force_login(users["erin"])
+    assert client.get("/api/friends/").json() == {"friends": []}
+
+
+@pytest.mark.parametrize("url", ["/api/me/", "/api/friends/"])
+def test_anonymous_gets_403_with_a_sign_in_hint(client, url):
+    response = client.get(url)
+    assert response.status_code == 403
+    assert response.json()["login_url"] == "/login/"
+    assert "登录" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("url", ["/api/me/", "/api/friends/"])
+def test_it_rejects_post(client, users, url):
+    client.force_login(users["alice"])
+    assert client.post(url).status_code == 405
+
+
+def test_english_is_one_header_away(client):
+    response = client.get("/api/me/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["detail"].startswith("Sign in first")
+
+
+def test_the_schema_and_docs_are_served(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/me/" in schema.json()["paths"]
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()

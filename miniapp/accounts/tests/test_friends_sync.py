@@ -1,0 +1,67 @@
+import pytest
+from allauth.socialaccount.models import SocialAccount
+
+from miniapp.accounts.models import Friendship, PendingFriend, User
+from miniapp.accounts.selectors import friends_of
+from miniapp.accounts.services import friends_sync
+
+pytestmark = pytest.mark.django_db
+
+
+def make_user(name: str) -> User:
+    user = User.objects.create(username=name, display_name=name)
+    SocialAccount.objects.create(user=user, provider="wx", uid=f"o-{name}")
+    return user
+
+
+def entry(name: str) -> dict:
+    return {"sub": f"o-{name}", "nickname": name}
+
+
+def test_known_friends_become_friendships_both_ways():
+    alice, bob = make_user("alice"), make_user("bob")
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob")])
+    assert list(friends_of(alice)) == [bob]
+    assert list(friends_of(bob)) == [alice]
+
+
+def test_unknown_friends_wait_and_are_resolved_when_they_sign_in():
+    alice = make_user("alice")
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob"), entry("carol")])
+    assert set(PendingFriend.objects.values_list("nickname", flat=True)) == {"bob", "carol"}
+    assert not friends_of(alice).exists()
+
+    bob = make_user("bob")
+    # bob's own list may lag behind; alice's pending entry is enough.
+    friends_sync(user=bob, provider="wx", uid="o-bob", friends=[])
+    assert list(friends_of(alice)) == [bob]
+    assert list(PendingFriend.objects.values_list("nickname", flat=True)) == ["carol"]
+
+
+def test_friends_missing_from_the_list_are_unfriended_both_ways():
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob"), entry("carol")])
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("carol")])
+    assert list(friends_of(alice)) == [carol]
+    assert not friends_of(bob).exists()
+
+
+def test_a_pending_friend_dropped_from_the_list_is_forgotten():
+    alice = make_user("alice")
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob")])
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[])
+    assert not PendingFriend.objects.exists()
+
+
+def test_it_ignores_the_user_themself_and_bad_entries():
+    alice = make_user("alice")
+    friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("alice"), {"nickname": "no sub"}, {}])
+    assert not Friendship.objects.exists()
+    assert not PendingFriend.objects.exists()
+
+
+def test_it_is_idempotent():
+    alice, _ = make_user("alice"), make_user("bob")
+    for _ in range(3):
+        friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob")])
+    assert Friendship.objects.count() == 2

@@ -1,0 +1,50 @@
+import pytest
+from django.test import Client
+
+from miniapp.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_shows_the_profile_and_friends(client, users):
+    client.force_login(users["alice"])
+    page = client.get("/me/").content.decode()
+    assert "alice" in page
+    for name in ["bob", "carol", "dave"]:
+        assert name in page
+    assert "退出登录" in page
+
+
+def test_me_escapes_user_text(client, db):
+    user = User.objects.create(username="x", display_name='<script>alert("x")</script>')
+    client.force_login(user)
+    page = client.get("/me/").content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_me_sends_anonymous_users_to_sign_in(client):
+    response = client.get("/me/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/me/"
+
+
+def test_logout_needs_csrf(users):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users["alice"])
+    assert browser.post("/logout/").status_code == 403
+    assert browser.get("/api/me/").status_code == 200
+
+
+def test_login_redirects_a_signed_in_user_to_next(client, users):
+    client.force_login(users["alice"])
+    response = client.get("/login/?next=/me/")
+    assert response.status_code == 302 and response["Location"] == "/me/"
+
+
+def test_home_page_offers_sign_in(client, db):
+    page = client.get("/").content.decode()
+    assert 'href="/login/?next=/"' in page
+    assert 'lang="zh-hans"' in page
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Sign in with WeChat" in english

@@ -1,0 +1,53 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from miniapp.accounts.models import User
+from miniapp.accounts.selectors import friends_of
+from miniapp.mockwx.models import Client, Identity
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    call_command("seed_demo", *args, stdout=io.StringIO())
+
+
+def test_it_loads_the_personas_and_is_idempotent():
+    seed()
+    seed()
+    assert set(Identity.objects.values_list("nickname", flat=True)) == {"alice", "bob", "carol", "dave", "erin"}
+    alice = User.objects.get(username="alice")
+    assert sorted(u.username for u in friends_of(alice)) == ["bob", "carol", "dave"]
+    assert not friends_of(User.objects.get(username="erin")).exists()
+    assert User.objects.count() == 5
+
+
+def test_it_registers_the_demo_client_for_both_loopback_names(settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    seed()
+    client = Client.objects.get(client_id=settings.OIDC_CLIENT_ID)
+    assert client.redirect_uri_list == [
+        "http://127.0.0.1:8123/accounts/oidc/wx/login/callback/",
+        "http://localhost:8123/accounts/oidc/wx/login/callback/",
+    ]
+    assert client.check_client_secret(settings.OIDC_CLIENT_SECRET)
+
+
+def test_it_adds_load_test_users_with_a_hub():
+    seed("--users", "10", "--friends", "4")
+    hub = Identity.objects.get(nickname="user0001")
+    assert hub.friends.count() == 9
+    for name in ["user0002", "user0005", "user0010"]:
+        identity = Identity.objects.get(nickname=name)
+        assert identity.friends.count() == 5  # the hub and 4 among the others
+    seed("--users", "10", "--friends", "2")
+    assert Identity.objects.get(nickname="user0005").friends.count() == 3
+
+
+def test_it_refuses_impossible_numbers():
+    with pytest.raises(CommandError):
+        seed("--users", "3", "--friends", "5")
+    with pytest.raises(CommandError):
+        seed("--users", "-1")

@@ -1,0 +1,17 @@
+"""DRF glue shared by every app's API."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus a sign-in hint on 403s for anonymous users."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, NotAuthenticated):
+        response.data = {
+            "detail": _("Sign in first: open the sign-in page, then try again."),
+            "login_url": reverse("login"),
+        }
+    return response

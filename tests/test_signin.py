@@ -1,0 +1,157 @@
+"""The whole sign-in over real HTTP: app → provider → callback → token → signed in → friends."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+
+from conftest import signin
+from miniapp.accounts.models import Friendship, PendingFriend, User
+from miniapp.mockwx import services as mockwx
+from miniapp.mockwx.models import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def friend_names(browser, base):
+    response = browser.get(f"{base}/api/friends/", timeout=10)
+    assert response.status_code == 200
+    return sorted(f["name"] for f in response.json()["friends"])
+
+
+def test_it_signs_in_and_imports_friends(live_site, browser):
+    response = signin(browser, live_site, "alice")
+    assert response.url == f"{live_site}/api/me/"
+    assert response.json()["name"] == "alice"
+    # Only alice has signed in: her friends wait until they do.
+    assert friend_names(browser, live_site) == []
+    assert PendingFriend.objects.filter(user__username="alice").count() == 3
+
+    with browser.__class__() as bob:
+        signin(bob, live_site, "bob")
+        assert friend_names(bob, live_site) == ["alice"]
+    assert friend_names(browser, live_site) == ["bob"]
+    assert PendingFriend.objects.filter(user__username="alice").count() == 2
+
+
+def test_the_demo_friends_are_listed_after_seed_demo(live_site, browser, settings):
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    signin(browser, live_site, "alice")
+    assert friend_names(browser, live_site) == ["bob", "carol", "dave"]
+
+
+def test_an_unfriend_is_reflected_at_the_next_sign_in(live_site, browser, identities):
+    for name in ["alice", "bob"]:
+        with browser.__class__() as session:
+            signin(session, live_site, name)
+    assert Friendship.objects.count() == 2
+
+    identities["alice"].friends.remove(identities["bob"])
+    signin(browser, live_site, "alice")
+    assert friend_names(browser, live_site) == []
+    assert Friendship.objects.count() == 0
+
+
+def test_the_account_is_keyed_by_the_pairwise_openid(live_site, browser, identities):
+    signin(browser, live_site, "alice")
+    account = SocialAccount.objects.get(user__username="alice")
+    client = Client.objects.get(name="miniapp")
+    assert account.uid == mockwx.openid_for(client=client, identity=identities["alice"])
+    signin(browser, live_site, "alice")
+    assert User.objects.filter(username="alice").count() == 1
+
+
+def test_without_a_hint_it_shows_the_persona_page(live_site, browser):
+    response = browser.get(f"{live_site}/login/", timeout=10)
+    assert response.status_code == 200
+    assert response.url.startswith(f"{live_site}/mockwx/authorize?")
+    assert "允许" in response.text and "alice" in response.text
+
+
+def test_choosing_a_persona_signs_in(live_site, browser, identities):
+    page = browser.get(f"{live_site}/login/?next=/me/", timeout=10)
+    token = browser.cookies["csrftoken"]
+    response = browser.post(
+        page.url,
+        {"csrfmiddlewaretoken": token, "decision": "allow", "identity": identities["carol"].pk},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert response.url == f"{live_site}/me/"
+    assert "carol" in response.text
+
+
+def test_denied_consent_comes_back_with_a_message(live_site, browser):
+    page = browser.get(f"{live_site}/login/?next=/me/", timeout=10)
+    response = browser.post(
+        page.url,
+        {"csrfmiddlewaretoken": browser.cookies["csrftoken"], "decision": "deny"},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert urlsplit(response.url).path == "/"
+    assert "取消了登录" in response.text
+    assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+def test_a_tampered_state_does_not_sign_in(live_site, browser):
+    first = browser.get(f"{live_site}/login/", params={"login_hint": "alice"}, allow_redirects=False, timeout=10)
+    provider = browser.get(first.headers["Location"], allow_redirects=False, timeout=10)
+    callback = provider.headers["Location"]
+    query = parse_qs(urlsplit(callback).query)
+    forged = callback.replace(f"state={query['state'][0]}", "state=forged")
+    response = browser.get(forged, timeout=10)
+    assert response.status_code == 200
+    assert urlsplit(response.url).path == "/"
+    assert "登录失败" in response.text
+    assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+def test_next_never_leaves_the_site(live_site, browser, target):
+    response = signin(browser, live_site, "alice", next_url=target)
+    assert response.url == f"{live_site}/"
+
+
+def test_sign_out_needs_a_post(live_site, browser):
+    signin(browser, live_site, "alice")
+    assert browser.get(f"{live_site}/logout/", timeout=10).status_code == 405
+    browser.get(f"{live_site}/me/", timeout=10)
+    response = browser.post(
+        f"{live_site}/logout/",
+        {"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        headers={"Referer": f"{live_site}/me/"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+def test_another_oidc_provider_without_a_friend_list_still_signs_in(live_site, browser, settings):
+    app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+    # A provider whose discovery document has no friends endpoint, like any plain OIDC provider.
+    app["settings"]["openid_configuration_overrides"] = {"friends_endpoint": None}
+    response = signin(browser, live_site, "alice")
+    assert response.json()["name"] == "alice"
+    assert PendingFriend.objects.count() == 0
+
+
+def test_login_starts_the_provider_flow_with_pkce(live_site, browser):
+    response = browser.get(f"{live_site}/login/?login_hint=alice", allow_redirects=False, timeout=10)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(f"{live_site}/mockwx/authorize?")
+    for part in ["code_challenge_method=S256", "login_hint=alice", "prompt=none", "state=", "scope="]:
+        assert part in location
+
+
+def test_a_javascript_avatar_is_dropped(db):
+    from miniapp.accounts.models import User
+    from miniapp.accounts.services import user_update_profile
+
+    user = User.objects.create(username="x")
+    user_update_profile(user=user, display_name="x", avatar_url="javascript:alert(1)")
+    assert user.avatar_url == ""
