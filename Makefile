@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "miniapp needs Python 3.11 or newer"'
@@ -22,7 +22,12 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
-setup: $(VENV)/.run-deps
+# Compiled catalogs are built, not committed; compilemessages needs GNU gettext (msgfmt).
+messages: $(VENV)/.run-deps
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext)"; exit 1; }
+	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+setup: messages
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 
@@ -34,7 +39,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check miniapp tests bench conftest.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
