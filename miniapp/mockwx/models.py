@@ -113,6 +113,8 @@ class AuthorizationCode(AuthorizationCodeMixin, models.Model):
     auth_time = models.IntegerField(default=time.time)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Set when someone tries the code again; every token from it is void from then on.
+    replayed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"code for {self.identity_id} at {self.client_id}"
@@ -163,7 +165,8 @@ class Token(TokenMixin, models.Model):
         return self.issued_at + self.expires_in < time.time()
 
     def is_revoked(self):
-        return self.revoked
+        # A replay of the code revokes even a token saved after the replay was seen.
+        return self.revoked or (self.code is not None and self.code.replayed_at is not None)
 
     def get_user(self):
         return self.identity

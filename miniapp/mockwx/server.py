@@ -125,5 +125,11 @@ server = MockwxServer(Client, Token)
 server.register_grant(AuthorizationCodeGrant, [RequiredCodeChallenge(), OpenIDCode(require_nonce=False)])
 server.register_grant(RefreshTokenGrant)
 
+
+class TokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string):
+        return services.token_by_access(access_token=token_string, dialect=OIDC)
+
+
 require_oauth = ResourceProtector()
-require_oauth.register_token_validator(BearerTokenValidator(Token))
+require_oauth.register_token_validator(TokenValidator(Token))

@@ -155,9 +155,18 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     if found is None:
         raise CodeRefused("invalid")
     if found.used_at is not None:
+        codes.update(replayed_at=now)
         Token.objects.filter(code=found).update(revoked=True)
         raise CodeRefused("used")
     raise CodeRefused("expired")
+
+
+def token_by_access(*, access_token: str, dialect: str) -> Token | None:
+    return (
+        Token.objects.filter(access_token=access_token, dialect=dialect)
+        .select_related("client", "identity", "code")
+        .first()
+    )
 
 
 def token_create(
@@ -177,10 +186,8 @@ def token_create(
 
 
 def token_by_refresh(*, refresh_token: str, client: Client | None = None) -> Token | None:
-    token = (
-        Token.objects.filter(refresh_token=refresh_token, revoked=False).select_related("client", "identity").first()
-    )
-    if token is None or token.issued_at + REFRESH_TTL < time.time():
+    token = Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
+    if token is None or token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
         return None
     if client is not None and token.client_id != client.pk:
         return None

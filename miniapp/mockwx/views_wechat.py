@@ -150,8 +150,8 @@ def _bearer(params) -> Token | tuple[int, str]:
     value = params.get("access_token")
     if not value:
         return MISSING_ACCESS_TOKEN
-    token = Token.objects.filter(access_token=value, dialect=WECHAT).select_related("client", "identity").first()
-    if token is None or token.revoked:
+    token = services.token_by_access(access_token=value, dialect=WECHAT)
+    if token is None or token.is_revoked():
         return INVALID_CREDENTIAL
     if token.is_expired():
         return ACCESS_TOKEN_EXPIRED

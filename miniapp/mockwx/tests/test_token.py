@@ -75,6 +75,12 @@ def test_a_replayed_code_is_refused_and_revokes_its_tokens(oauth):
     assert Token.objects.get(access_token=access).revoked
     response = oauth.http.get("/mockwx/userinfo", HTTP_AUTHORIZATION=f"Bearer {access}")
     assert response.status_code == 401
+    refresh = oauth.http.post(
+        "/mockwx/token",
+        {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]},
+        HTTP_AUTHORIZATION=oauth.basic_auth(),
+    )
+    assert refresh.status_code == 400
 
 
 def test_an_expired_code_is_refused(oauth):

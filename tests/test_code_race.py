@@ -1,0 +1,35 @@
+"""A code is redeemed once even when several token requests race for it."""
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from miniapp.mockwx import services
+from miniapp.mockwx.models import Token
+from miniapp.mockwx.tests.conftest import OAuthApp
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REDIRECT_URI = "https://race.example/cb"
+
+
+def test_concurrent_redemptions_yield_one_token(live_site, identities):
+    client, secret = services.client_register(name="race", redirect_uris=[REDIRECT_URI])
+    app = OAuthApp(None, client, secret)
+    params = app.authorize_params(redirect_uri=REDIRECT_URI, login_hint="alice", prompt="none")
+    location = requests.get(f"{live_site}/mockwx/authorize", params, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(location.headers["Location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    form["code_verifier"] = app.verifier
+
+    def redeem(_):
+        return requests.post(f"{live_site}/mockwx/token", form, auth=(client.client_id, secret), timeout=20).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(redeem, range(8)))
+    assert statuses.count(200) == 1
+    assert statuses.count(400) == 7
+    # The losers' attempts count as replays: the winner's token is revoked too.
+    assert Token.objects.filter(client=client).count() == 1
+    assert Token.objects.select_related("code").get(client=client).is_revoked()
