@@ -171,7 +171,7 @@ MOCKWX_TOKEN_TTL = env_int("MOCKWX_TOKEN_TTL", 7200, minimum=1)
 # Sign-in: any OpenID Connect provider, by settings alone. With the mock provider
 # on, the issuer and the demo client are ours and need no configuration.
 OIDC_PROVIDER_ID = "wx"
-OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "微信")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME") or _("WeChat")
 DEMO_CLIENT_ID = "miniapp-demo"
 OIDC_ISSUER = env_str("OIDC_ISSUER")  # empty: {SITE_URL}/mockwx
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", DEMO_CLIENT_ID if MOCK_OAUTH_ENABLED else "")
