@@ -24,7 +24,7 @@ def identities(db):
     return found
 
 
-def _point_app_at(settings, base_url: str):
+def point_app_at(settings, base_url: str):
     """Make the app sign in against the mock provider served at `base_url`."""
     settings.SITE_URL = base_url
     settings.SOCIALACCOUNT_PROVIDERS = socialaccount_providers(
@@ -47,13 +47,13 @@ def _point_app_at(settings, base_url: str):
 @pytest.fixture
 def app_client(db, settings):
     """The app's own client on the mock provider, for tests served as http://testserver."""
-    return _point_app_at(settings, "http://testserver")
+    return point_app_at(settings, "http://testserver")
 
 
 @pytest.fixture
 def live_site(live_server, settings, identities):
     """The app and the mock provider on a real HTTP server; the provider is the app's issuer."""
-    _point_app_at(settings, live_server.url)
+    point_app_at(settings, live_server.url)
     return live_server.url
 
 

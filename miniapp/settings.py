@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "miniapp.accounts",
     "miniapp.mockwx",
     "miniapp.videos",
+    "miniapp.engagement",
 ]
 
 MIDDLEWARE = [
@@ -238,3 +239,9 @@ AUTHLIB_OAUTH2_PROVIDER = {
     "refresh_token_generator": True,
     "token_expires_in": {"authorization_code": MOCKWX_TOKEN_TTL, "refresh_token": MOCKWX_TOKEN_TTL},
 }
+
+# Uploads: probed with PyAV, remuxed or transcoded to H.264 MP4 with +faststart.
+VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 60, minimum=1)
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_MB", 50, minimum=1) * 1024 * 1024
+# Serve MEDIA_ROOT from the app, with byte ranges. Off when nginx or object storage serves /media/.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)

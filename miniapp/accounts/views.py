@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.accounts.provider import signin_redirect
 from miniapp.accounts.selectors import friends_of
+from miniapp.videos.selectors import videos_by_author
 
 
 def _safe_next(request, default: str = "/") -> str:
@@ -43,8 +44,10 @@ def logout(request):
 
 @login_required
 def me(request):
-    return render(
-        request,
-        "accounts/me.html",
-        {"friends": friends_of(request.user), "provider_name": settings.OIDC_PROVIDER_NAME},
-    )
+    context = {
+        "friends": friends_of(request.user),
+        "videos": videos_by_author(author=request.user, viewer=request.user),
+        "provider_name": settings.OIDC_PROVIDER_NAME,
+        "tab": "me",
+    }
+    return render(request, "accounts/me.html", context)

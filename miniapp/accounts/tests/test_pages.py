@@ -42,9 +42,7 @@ def test_login_redirects_a_signed_in_user_to_next(client, users):
     assert response.status_code == 302 and response["Location"] == "/me/"
 
 
-def test_home_page_offers_sign_in(client, db):
-    page = client.get("/").content.decode()
-    assert 'href="/login/?next=/"' in page
-    assert 'lang="zh-hans"' in page
-    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Sign in with WeChat" in english
+def test_pages_speak_chinese_first_and_english_on_request(client, users):
+    client.force_login(users["alice"])
+    assert "退出登录" in client.get("/me/").content.decode()
+    assert "Sign out" in client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

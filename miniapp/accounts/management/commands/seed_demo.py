@@ -1,3 +1,5 @@
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -6,8 +8,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from miniapp.accounts import services as accounts
+from miniapp.accounts.models import User
 from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.models import Identity
+from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
+from miniapp.videos.models import Video
+from miniapp.videos.processing import PreparedVideo, probe
+from miniapp.videos.services import video_create
 
 DEMO_FRIENDS = {
     "alice": ["bob", "carol", "dave"],
@@ -32,7 +39,8 @@ def _loopback_twins(url: str) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Load the demo data (idempotent): mock identities alice, bob, carol, dave, erin and "
-        "their friendships, and the demo client the app signs in with. "
+        "their friendships, the demo client the app signs in with, the personas as app users and "
+        "at least six demo videos made with PyAV. "
         "--users N --friends K adds user0001…userN for load tests."
     )
 
@@ -52,6 +60,9 @@ class Command(BaseCommand):
             client = self.seed_client()
             if client is not None:
                 self.seed_app_users(client)
+        if client is not None:
+            # Outside the transaction: each video stores its files and row together.
+            self.seed_videos()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def seed_identities(self):
@@ -115,3 +126,30 @@ class Command(BaseCommand):
                 uid=claims["sub"],
                 friends=mockwx.friends_claims(client=client, identity=identity),
             )
+
+    def seed_videos(self):
+        """The demo clips, made with PyAV at seed time (no video files in the repository)."""
+        authors = list(User.objects.filter(username__in=DEMO_FRIENDS).order_by("pk"))
+        for index, clip in enumerate(DEMO_CLIPS):
+            author = authors[index % len(authors)]
+            if Video.objects.filter(author=author, title=clip["title"]).exists():
+                continue
+            with tempfile.TemporaryDirectory(prefix="miniapp-demo-") as tmp:
+                video_path, poster_path = Path(tmp) / "video.mp4", Path(tmp) / "poster.jpg"
+                make_demo_clip(
+                    video_path=video_path,
+                    poster_path=poster_path,
+                    index=index,
+                    title=clip["title"],
+                    seconds=clip["seconds"],
+                )
+                info = probe(video_path)
+                prepared = PreparedVideo(
+                    video_path=video_path,
+                    poster_path=poster_path,
+                    duration=info.duration,
+                    width=info.width,
+                    height=info.height,
+                    size=video_path.stat().st_size,
+                )
+                video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)

@@ -1,0 +1,124 @@
+from django.conf import settings
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from miniapp.accounts.apis import UserOutputSerializer
+from miniapp.engagement.selectors import friend_likers
+from miniapp.videos import processing, services
+from miniapp.videos.models import Video
+from miniapp.videos.selectors import video_feed, video_get_for_viewer
+
+
+class FeedPagination(CursorPagination):
+    page_size = 8
+    ordering = ("-created", "-id")
+
+
+class VideoOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    author = UserOutputSerializer()
+    video_url = serializers.SerializerMethodField()
+    poster_url = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+    duration = serializers.FloatField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    like_count = serializers.IntegerField()
+    share_count = serializers.IntegerField()
+    liked_by_me = serializers.BooleanField(default=False)
+    friends_who_liked = serializers.SerializerMethodField()
+    friends_liked_count = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    created = serializers.DateTimeField()
+
+    def get_video_url(self, video) -> str:
+        return self.context["request"].build_absolute_uri(video.file.url)
+
+    def get_poster_url(self, video) -> str:
+        return self.context["request"].build_absolute_uri(video.poster.url)
+
+    def get_page_url(self, video) -> str:
+        return self.context["request"].build_absolute_uri(reverse("video-detail", args=[video.pk]))
+
+    def _likers(self, video) -> dict:
+        return self.context.get("friend_likers", {}).get(video.pk, {"count": 0, "users": []})
+
+    @extend_schema_field(UserOutputSerializer(many=True))
+    def get_friends_who_liked(self, video) -> list[dict]:
+        return UserOutputSerializer(self._likers(video)["users"], many=True).data
+
+    def get_friends_liked_count(self, video) -> int:
+        return self._likers(video)["count"]
+
+
+def video_cards(videos: list[Video], *, request) -> list[dict]:
+    """Serialize videos for `request.user`, with their friends' likes in one query."""
+    likers = friend_likers(
+        viewer_id=request.user.pk if request.user.is_authenticated else None, video_ids=[v.pk for v in videos]
+    )
+    return VideoOutputSerializer(videos, many=True, context={"request": request, "friend_likers": likers}).data
+
+
+class VideoListApi(APIView):
+    """The feed (GET, anyone) and uploads (POST, signed-in users)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        title = serializers.CharField(max_length=80)
+        description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=VideoOutputSerializer(many=True))
+    def get(self, request):
+        paginator = FeedPagination()
+        page = paginator.paginate_queryset(video_feed(viewer=request.user), request, view=self)
+        return paginator.get_paginated_response(video_cards(page, request=request))
+
+    @extend_schema(request=InputSerializer, responses={201: VideoOutputSerializer})
+    def post(self, request):
+        limit = settings.VIDEO_MAX_BYTES
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > limit + 64 * 1024:  # refuse before reading the body; a little room for the form fields
+            return Response(
+                {"detail": _("Videos can be at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)}},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            video = services.video_create_from_upload(
+                author=request.user, upload=data["file"], title=data["title"], description=data["description"]
+            )
+        except processing.VideoRejected as rejected:
+            code = (
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if rejected.code == "too_big" else status.HTTP_400_BAD_REQUEST
+            )
+            return Response({"detail": str(rejected.message), "code": rejected.code}, status=code)
+        video = video_get_for_viewer(video_id=video.pk, viewer=request.user)
+        return Response(video_cards([video], request=request)[0], status=status.HTTP_201_CREATED)
+
+
+class VideoDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=VideoOutputSerializer)
+    def get(self, request, video_id: int):
+        video = video_get_for_viewer(video_id=video_id, viewer=request.user)
+        if video is None:
+            raise Http404(_("This video does not exist or is no longer available."))
+        return Response(video_cards([video], request=request)[0])

@@ -1,0 +1,111 @@
+"""Media files with HTTP byte ranges.
+
+iOS web views refuse to play an MP4 whose server ignores `Range`, and Django's
+own file responses (and `django.views.static.serve`) ignore it. This view is
+for the app serving its own media; in production nginx or object storage
+serves `/media/` instead (README, "Running on several machines").
+"""
+
+import mimetypes
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.utils._os import safe_join
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+# Files live in never-reused folders (videos/<uuid>/), so they can be cached for good.
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+class RangeFile:
+    """The part [start, start + length) of a file, read in chunks as FileResponse streams it."""
+
+    def __init__(self, path: Path, start: int, length: int):
+        self.file = open(path, "rb")  # noqa: SIM115  (FileResponse closes it)
+        self.file.seek(start)
+        self.remaining = length
+
+    def read(self, size: int = CHUNK) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        data = self.file.read(min(size, self.remaining, CHUNK))
+        self.remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """(start, end) inclusive for a satisfiable single range; False if unsatisfiable;
+    None when there is no usable Range header (malformed or multiple ranges: send it all)."""
+    match = RANGE_RE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        length = int(last)
+        if length == 0:
+            return False
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None  # RFC 9110: an invalid range-spec makes the header ignorable
+    if start >= size:
+        return False
+    return start, end
+
+
+@require_safe
+def serve(request, path: str):
+    try:
+        full = Path(safe_join(settings.MEDIA_ROOT, path))
+    except Exception:  # SuspiciousFileOperation and friends: never outside MEDIA_ROOT
+        raise Http404 from None
+    if not full.is_file():
+        raise Http404
+    stat = full.stat()
+    size = stat.st_size
+    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    last_modified = http_date(stat.st_mtime)
+    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+
+    if request.headers.get("If-None-Match") == etag or (
+        not request.headers.get("If-None-Match")
+        and (since := parse_http_date_safe(request.headers.get("If-Modified-Since", "")))
+        and int(stat.st_mtime) <= since
+    ):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+
+    wanted = parse_range(request.headers.get("Range", ""), size)
+    if_range = request.headers.get("If-Range")
+    if if_range and if_range not in (etag, last_modified):
+        wanted = None  # the client's copy is stale: send the whole new file
+
+    if wanted is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        start, end = wanted or (0, size - 1)
+        length = end - start + 1
+        status = 206 if wanted else 200
+        if request.method == "HEAD":
+            response = HttpResponse(status=status, content_type=content_type)
+        else:
+            response = FileResponse(RangeFile(full, start, length), status=status, content_type=content_type)
+        if wanted:
+            response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Last-Modified"] = last_modified
+    response["Cache-Control"] = CACHE_CONTROL
+    return response

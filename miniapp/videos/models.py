@@ -1,0 +1,46 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def media_folder() -> str:
+    # One folder a video, never reused, so its files can be cached forever.
+    return f"videos/{uuid.uuid4().hex}"
+
+
+class Video(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        HIDDEN = "hidden", _("Hidden")
+        REMOVED = "removed", _("Removed")
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    title = models.CharField(_("title"), max_length=80)
+    description = models.TextField(_("description"), max_length=500, blank=True)
+    file = models.FileField(max_length=200)
+    poster = models.FileField(max_length=200)
+    duration = models.FloatField(help_text="seconds")
+    size = models.PositiveBigIntegerField(help_text="bytes")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    like_count = models.PositiveIntegerField(default=0)
+    share_count = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created", "-id"], name="video_feed"),
+            models.Index(fields=["author", "-created"], name="video_author"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED

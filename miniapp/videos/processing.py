@@ -1,0 +1,344 @@
+"""Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster.
+
+Everything here is blocking CPU and disk work: callers run it in a worker thread, never on the
+event loop. It knows nothing about models; the caller decides where `out_dir` is.
+"""
+
+import contextlib
+import logging
+import math
+import os
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.stream import Disposition
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+# Fill in the numbers only when the message is shown, so it comes out in the viewer's language.
+_interpolate = lazy(lambda message, values: message % values, str)
+
+MAX_SIDE = 1280
+POSTER_AT = 1.0
+_FASTSTART = {"movflags": "+faststart"}
+# FFmpeg reads still images through "image2" or a "<codec>_pipe" demuxer (jpeg_pipe, png_pipe, webp_pipe...).
+_IMAGE_FORMATS = {"image2", "image2pipe"}
+# Containers whose header states the duration. Elsewhere (raw streams, MP3...) FFmpeg may only
+# estimate it from the bitrate, and comparing packets with a guess would refuse good files.
+_HEADER_DURATION_FORMATS = {"mov", "mp4", "matroska", "webm", "avi", "flv", "asf", "ogg"}
+# A phone that stops at exactly 60 s still writes an AAC track a few milliseconds longer.
+_LENGTH_GRACE = 0.5
+_AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
+_BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}  # 10-bit or 4:4:4 H.264 doesn't play in most browsers
+
+
+class VideoRejected(Exception):
+    """An upload that is not an acceptable video.
+
+    `message` is shown to the user (a lazy translation); `code` is a short machine code,
+    one of the keys of _MESSAGES.
+    """
+
+    def __init__(self, message, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    duration: float
+    width: int  # as displayed, i.e. after the rotation phones store in the metadata
+    height: int
+    video_codec: str
+    audio_codec: str | None
+
+
+@dataclass(frozen=True)
+class PreparedVideo:
+    video_path: Path
+    poster_path: Path
+    duration: float
+    width: int
+    height: int
+    size: int
+
+
+_MESSAGES = {
+    "not_video": _("This file is not a video we can read."),
+    "no_video": _("This file has no picture. Please upload a video."),
+    "image": _("This is a photo. Please upload a video."),
+    "too_long": _("Videos can be at most %(seconds)d seconds long."),
+    "too_short": _("This video is too short."),
+    "truncated": _("This video is incomplete. The upload may have been cut off; please try again."),
+    "too_big": _("Videos can be at most %(mb)d MB."),
+    "failed": _("This video could not be processed."),
+}
+
+
+def _reject(code: str, **values) -> VideoRejected:
+    message = _MESSAGES[code]
+    return VideoRejected(_interpolate(message, values) if values else message, code=code)
+
+
+def _pick_streams(container) -> tuple:
+    """The first real video stream (cover art doesn't count) and the first audio stream, or None."""
+    still = Disposition.attached_pic | Disposition.still_image
+    videos = [s for s in container.streams.video if not s.disposition & still]
+    audios = list(container.streams.audio)
+    return (videos[0] if videos else None), (audios[0] if audios else None)
+
+
+def _mp4_cut_short(path: Path) -> bool:
+    """True if `path` is an MP4/MOV file whose top-level boxes run past the end of the file.
+
+    Every box declares its size, so an interrupted upload always ends inside one. This is exact,
+    cheap (it reads a few headers) and works even when the cut removed the index (`moov`), where
+    FFmpeg can't open the file at all and only says "invalid data".
+    """
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        if file.read(8)[4:8] != b"ftyp":
+            return False
+        position = 0
+        while position + 8 <= size:
+            file.seek(position)
+            header = file.read(16)
+            box_size, kind = struct.unpack(">I4s", header[:8])
+            if box_size == 1 and len(header) == 16:
+                box_size = struct.unpack(">Q", header[8:])[0]
+            elif box_size == 0:
+                return False  # "runs to the end of the file"
+            if box_size < 8 or not all(32 < byte < 127 for byte in kind):
+                return False  # not a box: trailing junk, which FFmpeg judges on its own
+            position += box_size
+        return position > size
+
+
+def _scan(container, video, audio) -> tuple[float, int, av.VideoFrame | None]:
+    """Demux every packet; return the seconds they span, the video packet count and the first video frame.
+
+    Only the first frame is decoded: that proves the codec is readable and gives the rotation,
+    while decoding a whole minute of HD video would cost seconds per upload. Demuxing is cheap.
+    """
+    first, last, video_packets, frame = math.inf, -math.inf, 0, None
+    try:
+        for packet in container.demux(*[s for s in (video, audio) if s is not None]):
+            is_video = packet.stream.index == video.index
+            if is_video and frame is None:
+                try:  # the empty packet at the end flushes the decoder
+                    frame = next(iter(packet.decode()), None)
+                except av.error.FFmpegError as exc:
+                    raise _reject("not_video") from exc
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is None:
+                continue
+            start = float(stamp * packet.time_base)
+            first, last = min(first, start), max(last, start + float((packet.duration or 0) * packet.time_base))
+            video_packets += is_video
+    except av.error.FFmpegError as exc:
+        # The container opened but its data ended or broke partway: a cut-off upload.
+        raise _reject("truncated") from exc
+    return (last - first if video_packets else 0.0), video_packets, frame
+
+
+def _inspect(container, path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
+    """probe()'s work on an open container; also returns the rotation, which transcoding must keep."""
+    if _mp4_cut_short(path):
+        raise _reject("truncated")  # first: a cut can also drop streams or the duration
+    format_names = set(container.format.name.split(","))
+    if format_names & _IMAGE_FORMATS or any(name.endswith("_pipe") for name in format_names):
+        raise _reject("image")
+    video, audio = _pick_streams(container)
+    if video is None:
+        raise _reject("no_video")
+    declared = container.duration / 1_000_000 if container.duration else None
+    if declared is not None and declared > max_seconds + _LENGTH_GRACE:
+        raise _reject("too_long", seconds=max_seconds)  # before reading every packet of a long film
+
+    spanned, video_packets, frame = _scan(container, video, audio)
+    if video_packets == 1:
+        raise _reject("image")
+    if frame is None:
+        raise _reject("not_video")
+    # Packets ending well before the duration the header promised means the rest of the file is
+    # missing; this catches cut-off MKV/WebM/AVI files, which have no box sizes to check.
+    if declared and format_names & _HEADER_DURATION_FORMATS and spanned < declared * 0.95 - 0.25:
+        raise _reject("truncated")
+    duration = declared or spanned
+    if max(duration, spanned) > max_seconds + _LENGTH_GRACE:
+        raise _reject("too_long", seconds=max_seconds)
+    if duration <= 0 or duration < min_seconds:
+        raise _reject("too_short")
+
+    sides = (frame.height, frame.width) if abs(frame.rotation) == 90 else (frame.width, frame.height)
+    audio_codec = audio.codec_context.name if audio is not None else None
+    result = ProbeResult(
+        duration=round(duration, 3),
+        width=sides[0],
+        height=sides[1],
+        video_codec=video.codec_context.name,
+        audio_codec=audio_codec,
+    )
+    return result, frame.rotation
+
+
+def probe(path: Path, *, max_seconds: float = 60, min_seconds: float = 1) -> ProbeResult:
+    """Describe the video at `path`, or raise VideoRejected if it isn't one we accept."""
+    return _probe(path, max_seconds=max_seconds, min_seconds=min_seconds)[0]
+
+
+def _probe(path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
+    # FFmpegError is also a ValueError; OSError covers missing files and directories.
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return _inspect(container, path, max_seconds=max_seconds, min_seconds=min_seconds)
+    except VideoRejected:
+        raise
+    except (OSError, ValueError) as exc:
+        cut_short = False
+        with contextlib.suppress(OSError):
+            cut_short = _mp4_cut_short(path)
+        raise _reject("truncated" if cut_short else "not_video") from exc
+
+
+def _remux(src: Path, dst: Path) -> bool:
+    """Copy browser-ready H.264 (+ AAC) into a fast-start MP4 untouched; False if it needs transcoding."""
+    with av.open(str(src), metadata_errors="ignore") as source:
+        video, audio = _pick_streams(source)
+        pixels = video.codec_context.format.name if video.codec_context.format else None
+        if video.codec_context.name != "h264" or pixels not in _BROWSER_PIXEL_FORMATS:
+            return False
+        if audio is not None and audio.codec_context.name != "aac":
+            return False
+        with av.open(str(dst), "w", format="mp4", options=_FASTSTART) as output:
+            # Only these two streams: subtitles, extra tracks and data streams are dropped.
+            copies = {video.index: output.add_stream_from_template(video)}
+            if audio is not None:
+                copies[audio.index] = output.add_stream_from_template(audio)
+            for packet in source.demux(*[s for s in (video, audio) if s is not None]):
+                if packet.dts is None:
+                    continue
+                packet.stream = copies[packet.stream.index]
+                output.mux(packet)
+    return True
+
+
+def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
+    """Re-encode to H.264 (libx264, yuv420p, at most MAX_SIDE) and AAC in a fast-start MP4."""
+    with (
+        av.open(str(src), metadata_errors="ignore") as source,
+        av.open(str(dst), "w", format="mp4", options=_FASTSTART) as output,
+    ):
+        video, audio = _pick_streams(source)
+        video.thread_type = "AUTO"
+        rate = video.average_rate or video.guessed_rate or Fraction(30)
+        video_out = output.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "23"})
+        width, height = video.codec_context.width, video.codec_context.height
+        scale = min(1.0, MAX_SIDE / max(width, height))  # and even sides, as 4:2:0 video needs
+        video_out.width, video_out.height = max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+        video_out.pix_fmt = "yuv420p"
+        if rotation:
+            # Keep phones' portrait videos upright. Known up front: the header may go out with the first audio packet.
+            video_out.set_display_rotation(rotation)
+        # Keep the source's clock so variable frame rates survive; the encoder scales each frame itself.
+        video_out.codec_context.time_base = video.time_base
+        audio_out = None
+        if audio is not None:
+            audio_out = output.add_stream("aac", rate=audio.rate if audio.rate in _AAC_RATES else 48000)
+            audio_out.layout = "mono" if audio.codec_context.layout.nb_channels == 1 else "stereo"
+            audio_out.bit_rate = 128_000
+        # Start both streams at zero (MPEG-TS starts at 1.4 s, say) while keeping their offset.
+        start = Fraction(source.start_time or 0, 1_000_000)
+        last_pts = None
+        for packet in source.demux(*[s for s in (video, audio) if s is not None]):
+            for frame in packet.decode():
+                shift = int(start / frame.time_base) if frame.time_base else 0
+                if isinstance(frame, av.AudioFrame):
+                    frame.pts = frame.pts - shift if frame.pts is not None else None
+                    output.mux(audio_out.encode(frame))
+                    continue
+                pts = frame.pts - shift if frame.pts is not None else None
+                if pts is None or (last_pts is not None and pts <= last_pts):
+                    pts = 0 if last_pts is None else last_pts + 1  # x264 refuses repeated timestamps
+                frame.pts = last_pts = pts
+                output.mux(video_out.encode(frame))
+        output.mux(video_out.encode())
+        if audio_out is not None:
+            output.mux(audio_out.encode())
+
+
+def _write_poster(video_path: Path, poster_path: Path, *, duration: float) -> None:
+    """Save the frame at POSTER_AT seconds (the first one for shorter clips) as a JPEG."""
+    target = POSTER_AT if duration > POSTER_AT else 0.0
+    chosen = None
+    with av.open(str(video_path)) as container:
+        for frame in container.decode(video=0):
+            chosen = frame
+            if frame.time is None or frame.time >= target:
+                break
+    if chosen is None:
+        raise ValueError("the prepared video has no frames")
+    image = chosen.to_image()
+    if chosen.rotation:
+        image = image.rotate(chosen.rotation, expand=True)  # both count degrees anticlockwise
+    image.save(poster_path, format="JPEG", quality=85)
+
+
+def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int = 50 * 1024 * 1024) -> PreparedVideo:
+    """Check `src` and write `out_dir`/video.mp4 (fast-start H.264/AAC) and `out_dir`/poster.jpg.
+
+    Browser-ready H.264 with AAC (or no audio) is copied without re-encoding; anything else is
+    transcoded. Raises VideoRejected and leaves nothing behind in `out_dir` if anything fails.
+    """
+    try:
+        size = src.stat().st_size
+    except OSError as exc:
+        raise _reject("not_video") from exc
+    # Checked before probing, which reads every packet, so an oversized file costs nothing.
+    if size > max_bytes:
+        raise _reject("too_big", mb=max_bytes // (1024 * 1024))
+    _, rotation = _probe(src, max_seconds=max_seconds, min_seconds=1)
+
+    video_path, poster_path = out_dir / "video.mp4", out_dir / "poster.jpg"
+    # Work under temporary names and rename at the end, so video.mp4 is never a half-written file.
+    video_part, poster_part = out_dir / "video.mp4.part", out_dir / "poster.jpg.part"
+    written = [video_part, poster_part]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            copied = _remux(src, video_part)
+        except av.error.FFmpegError:
+            # e.g. an AVI's "H264" codec tag that MP4 refuses: encoding afresh still works.
+            logger.info("Stream copy of %s failed, transcoding instead", src, exc_info=True)
+            video_part.unlink(missing_ok=True)
+            copied = False
+        if not copied:
+            _transcode(src, video_part, rotation=rotation)
+        result = probe(video_part, max_seconds=math.inf, min_seconds=0)
+        _write_poster(video_part, poster_part, duration=result.duration)
+        os.replace(video_part, video_path)
+        written.append(video_path)
+        os.replace(poster_part, poster_path)
+        written.append(poster_path)
+    except Exception as exc:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        if isinstance(exc, VideoRejected):
+            raise
+        if not isinstance(exc, av.error.FFmpegError | OSError):
+            logger.exception("Unexpected error while preparing %s", src)
+        raise _reject("failed") from exc
+    return PreparedVideo(
+        video_path=video_path,
+        poster_path=poster_path,
+        duration=result.duration,
+        width=result.width,
+        height=result.height,
+        size=video_path.stat().st_size,
+    )

@@ -1,0 +1,34 @@
+from django.db.models import QuerySet
+
+from miniapp.engagement.selectors import liked_by
+from miniapp.videos.models import Video
+
+
+def videos_visible_to(user) -> QuerySet[Video]:
+    """Published videos; staff see every video, whatever its status."""
+    videos = Video.objects.all()
+    if not (user.is_authenticated and user.is_staff):
+        videos = videos.filter(status=Video.Status.PUBLISHED)
+    return videos
+
+
+def video_feed(*, viewer) -> QuerySet[Video]:
+    """The videos `viewer` may watch, with what a feed card shows, newest first."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    return (
+        videos_visible_to(viewer)
+        .select_related("author")
+        .annotate(liked_by_me=liked_by(viewer_id))
+        .order_by("-created", "-id")
+    )
+
+
+def video_get_for_viewer(*, video_id: int, viewer) -> Video | None:
+    return video_feed(viewer=viewer).filter(pk=video_id).first()
+
+
+def videos_by_author(*, author, viewer) -> QuerySet[Video]:
+    videos = Video.objects.filter(author=author).order_by("-created", "-id")
+    if viewer != author and not viewer.is_staff:
+        videos = videos.filter(status=Video.Status.PUBLISHED)
+    return videos

@@ -1,0 +1,63 @@
+"""Small media files made at test time: no binary samples in the repository."""
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def encode(
+    path: Path,
+    *,
+    codec: str = "mpeg4",
+    seconds: float = 2,
+    width: int = 96,
+    height: int = 160,
+    fps: int = 12,
+    audio: bool = True,
+    rotation: int = 0,
+    faststart: bool = False,
+) -> Path:
+    """A small test video: a frame whose top half is bright, so rotation shows in the poster."""
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
+        video = container.add_stream(codec, rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
+        sound = None
+        if audio:
+            sound = container.add_stream("aac", rate=44100)
+            sound.layout = "mono"
+        pixels = np.zeros((height, width, 3), np.uint8)
+        pixels[: height // 2] = 230
+        for number in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = number
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+        if sound is not None:
+            samples = np.zeros((1, round(seconds * 44100)), np.float32)
+            for start in range(0, samples.shape[1], 1024):
+                chunk = av.AudioFrame.from_ndarray(samples[:, start : start + 1024], format="flt", layout="mono")
+                chunk.sample_rate, chunk.pts = 44100, start
+                container.mux(sound.encode(chunk))
+            container.mux(sound.encode())
+    return path
+
+
+def first_half(src: Path, dst: Path) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: len(data) // 2])
+    return dst
+
+
+def audio_only(path: Path, seconds: float = 2) -> Path:
+    with av.open(str(path), "w") as container:
+        sound = container.add_stream("aac", rate=44100)
+        for start in range(0, round(44100 * seconds), 1024):
+            chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+            chunk.sample_rate, chunk.pts = 44100, start
+            container.mux(sound.encode(chunk))
+        container.mux(sound.encode())
+    return path

@@ -1,0 +1,89 @@
+import pytest
+
+BODY = bytes(range(256)) * 40  # 10,240 bytes
+
+
+@pytest.fixture
+def media_file(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "videos" / "abc").mkdir(parents=True)
+    (tmp_path / "videos" / "abc" / "video.mp4").write_bytes(BODY)
+    (tmp_path / "secret.txt").write_text("outside")
+    return "/media/videos/abc/video.mp4"
+
+
+def body_of(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_it_serves_the_whole_file(client, media_file):
+    response = client.get(media_file)
+    assert response.status_code == 200
+    assert body_of(response) == BODY
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["Content-Type"] == "video/mp4"
+    assert response["Content-Length"] == str(len(BODY))
+    assert "max-age" in response["Cache-Control"]
+    assert response["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, len(BODY) - 1),
+        ("bytes=-50", len(BODY) - 50, len(BODY) - 1),
+        ("bytes=10000-99999", 10000, len(BODY) - 1),
+        ("bytes=0-0", 0, 0),
+    ],
+)
+def test_it_answers_ranges_with_206(client, media_file, header, start, end):
+    response = client.get(media_file, HTTP_RANGE=header)
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {start}-{end}/{len(BODY)}"
+    assert response["Content-Length"] == str(end - start + 1)
+    assert body_of(response) == BODY[start : end + 1]
+
+
+@pytest.mark.parametrize("header", ["bytes=999999999-", f"bytes={len(BODY)}-", "bytes=-0"])
+def test_unsatisfiable_ranges_get_416(client, media_file, header):
+    response = client.get(media_file, HTTP_RANGE=header)
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(BODY)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=abc", "items=0-1", "bytes=5-2", "bytes=0-1,5-6", "bytes=-", "garbage"])
+def test_malformed_ranges_get_the_whole_file(client, media_file, header):
+    response = client.get(media_file, HTTP_RANGE=header)
+    assert response.status_code == 200
+    assert body_of(response) == BODY
+
+
+def test_a_stale_if_range_gets_the_whole_file(client, media_file):
+    response = client.get(media_file, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"old"')
+    assert response.status_code == 200
+    etag = response["ETag"]
+    assert client.get(media_file, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE=etag).status_code == 206
+
+
+def test_it_answers_304_to_a_matching_etag(client, media_file):
+    etag = client.get(media_file)["ETag"]
+    assert client.get(media_file, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_head_sends_headers_only(client, media_file):
+    response = client.head(media_file, HTTP_RANGE="bytes=0-9")
+    assert response.status_code == 206
+    assert response["Content-Length"] == "10"
+    assert body_of(response) == b""
+
+
+@pytest.mark.parametrize(
+    "path", ["/media/videos/abc/nope.mp4", "/media/../secret_key", "/media/videos/../../etc/passwd"]
+)
+def test_it_never_serves_what_is_missing_or_outside(client, media_file, path):
+    assert client.get(path).status_code == 404
+
+
+def test_it_rejects_post(client, media_file):
+    assert client.post(media_file).status_code == 405

@@ -1,0 +1,75 @@
+import pytest
+
+from miniapp.videos.models import Video
+from miniapp.videos.tests.conftest import make_video
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_renders_the_first_page_of_the_feed(client, users):
+    videos = [make_video(users["bob"], title=f"片{i}") for i in range(3)]
+    page = client.get("/").content.decode()
+    assert page.count('<article class="slide" data-id="') - page.count('data-id=""') == 3
+    assert "片2" in page and 'data-src="http://testserver/media/videos/' in page
+    assert "playsinline" in page and "muted" in page
+    assert page.index(f'data-id="{videos[2].pk}"') < page.index(f'data-id="{videos[0].pk}"')
+
+
+def test_a_video_link_opens_that_video_first_signed_out(client, users):
+    wanted = make_video(users["bob"], title="老王收麦子")
+    make_video(users["bob"], title="newer")
+    response = client.get(f"/v/{wanted.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.index(f'data-id="{wanted.pk}"') < page.index("newer")
+    assert '<meta property="og:title" content="老王收麦子">' in page
+
+
+@pytest.mark.parametrize("status", [Video.Status.HIDDEN, Video.Status.REMOVED])
+def test_hidden_videos_get_a_friendly_404(client, users, status):
+    video = make_video(users["bob"], status=status)
+    response = client.get(f"/v/{video.pk}/")
+    assert response.status_code == 404
+    assert "这个视频无法观看" in response.content.decode()
+
+
+def test_a_missing_video_gets_a_friendly_404(client, db):
+    response = client.get("/v/424242/")
+    assert response.status_code == 404
+    assert "这个视频无法观看" in response.content.decode()
+
+
+def test_user_text_is_escaped(client, users):
+    make_video(users["bob"], title="<script>alert(1)</script>", description="<img src=x onerror=alert(1)>")
+    page = client.get("/").content.decode()
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_counts_are_written_for_the_language(client, users):
+    make_video(users["bob"], like_count=12345)
+    assert "1.2万" in client.get("/").content.decode()
+    assert "12.3K" in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_me_lists_my_videos_including_hidden_ones(client, users):
+    make_video(users["alice"], title="mine")
+    make_video(users["alice"], title="my hidden one", status=Video.Status.HIDDEN)
+    make_video(users["bob"], title="not mine")
+    client.force_login(users["alice"])
+    page = client.get("/me/").content.decode()
+    assert "mine" in page and "my hidden one" in page and "not mine" not in page
+
+
+def test_upload_page_needs_sign_in(client, db):
+    response = client.get("/upload/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_language_switch_sets_english(client, db):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert 'lang="en"' in page
+    assert "中文" in page  # the way back

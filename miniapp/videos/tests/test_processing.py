@@ -1,0 +1,207 @@
+"""Every input is made here at test time with PyAV and Pillow, so no media files live in the repository."""
+
+import struct
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from django.utils import translation
+from PIL import Image
+
+from miniapp.videos import processing
+from miniapp.videos.demo_clips import make_demo_clip
+from miniapp.videos.processing import VideoRejected, prepare, probe
+from miniapp.videos.tests.samples import audio_only, encode, first_half
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    names, data, position = [], path.read_bytes(), 0
+    while position + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[position + 8 : position + 16])[0]
+        names.append(kind.decode("latin-1"))
+        if size < 8:
+            break
+        position += size
+    return names
+
+
+def codecs(path: Path) -> tuple[str, str | None]:
+    with av.open(str(path)) as container:
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        return container.streams.video[0].codec_context.name, audio
+
+
+@pytest.fixture(scope="module")
+def h264_clip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("h264")
+    video = folder / "clip.mp4"
+    make_demo_clip(
+        video_path=video, poster_path=folder / "p.jpg", index=2, title="测试", seconds=2, width=180, height=320
+    )
+    return video
+
+
+def rejection(path: Path, **limits) -> VideoRejected:
+    with pytest.raises(VideoRejected) as caught:
+        probe(path, **limits)
+    return caught.value
+
+
+def assert_prepared(prepared, *, out_dir: Path, duration: float, audio: str | None = "aac"):
+    assert prepared.video_path == out_dir / "video.mp4"
+    assert prepared.poster_path == out_dir / "poster.jpg"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["poster.jpg", "video.mp4"]
+    assert codecs(prepared.video_path) == ("h264", audio)
+    boxes = top_level_boxes(prepared.video_path)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes  # +faststart: playable while downloading
+    assert prepared.duration == pytest.approx(duration, abs=0.1)
+    assert prepared.size == prepared.video_path.stat().st_size
+    with Image.open(prepared.poster_path) as poster:
+        assert poster.format == "JPEG"
+        assert poster.size == (prepared.width, prepared.height)
+
+
+def test_it_probes_a_video(h264_clip):
+    assert probe(h264_clip) == processing.ProbeResult(
+        duration=2.0, width=180, height=320, video_codec="h264", audio_codec="aac"
+    )
+
+
+def test_it_remuxes_h264(h264_clip, tmp_path):
+    prepared = prepare(h264_clip, out_dir=tmp_path / "out")
+    assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0)
+    assert (prepared.width, prepared.height) == (180, 320)
+    # A stream copy keeps the very same packets.
+    with av.open(str(h264_clip)) as source, av.open(str(prepared.video_path)) as copy:
+        assert [p.size for p in source.demux(video=0)] == [p.size for p in copy.demux(video=0)]
+
+
+def test_it_transcodes_other_codecs(tmp_path):
+    src = encode(tmp_path / "clip.mkv", codec="mpeg4", seconds=2.5)
+    assert probe(src).video_codec == "mpeg4"
+    prepared = prepare(src, out_dir=tmp_path / "out")
+    assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.5)
+    assert (prepared.width, prepared.height) == (96, 160)
+
+
+def test_it_transcodes_silent_vp9(tmp_path):
+    src = encode(tmp_path / "clip.webm", codec="libvpx-vp9", audio=False)
+    prepared = prepare(src, out_dir=tmp_path / "out")
+    assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0, audio=None)
+
+
+def test_it_scales_down_to_1280(tmp_path):
+    src = encode(tmp_path / "wide.mkv", width=1600, height=900, seconds=1.5, fps=4, audio=False)
+    prepared = prepare(src, out_dir=tmp_path / "out")
+    assert (prepared.width, prepared.height) == (1280, 720)
+
+
+def test_it_keeps_phone_rotation(tmp_path):
+    src = encode(tmp_path / "phone.mov", rotation=-90)
+    assert (probe(src).width, probe(src).height) == (160, 96)
+    prepared = prepare(src, out_dir=tmp_path / "out")
+    assert (prepared.width, prepared.height) == (160, 96)
+    with Image.open(prepared.poster_path) as poster:
+        assert poster.size == (160, 96)
+        # The bright top half, turned a quarter clockwise, is now on the right.
+        pixels = np.asarray(poster.convert("L"), dtype=float)
+        assert pixels[:, 80:].mean() > pixels[:, :80].mean() + 100
+
+
+def test_it_rejects_a_text_file(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("just some text, not a video\n" * 50)
+    assert rejection(path).code == "not_video"
+
+
+@pytest.mark.parametrize("name", ["missing.mp4", ""])
+def test_it_rejects_missing_paths_and_folders(tmp_path, name):
+    assert rejection(tmp_path / name).code == "not_video"
+
+
+def test_it_rejects_the_first_half_of_an_mp4(h264_clip, tmp_path):
+    assert rejection(first_half(h264_clip, tmp_path / "half.mp4")).code == "truncated"
+
+
+def test_it_rejects_the_first_half_of_an_mp4_without_faststart(tmp_path):
+    # The index (moov) sits at the end, so FFmpeg can't even open what is left.
+    src = encode(tmp_path / "slow.mp4", codec="libx264")
+    assert top_level_boxes(src)[-1] == "moov"
+    assert rejection(first_half(src, tmp_path / "half.mp4")).code == "truncated"
+
+
+def test_it_rejects_the_first_half_of_an_mkv(tmp_path):
+    src = encode(tmp_path / "clip.mkv", seconds=3)
+    assert rejection(first_half(src, tmp_path / "half.mkv")).code == "truncated"
+
+
+def test_it_rejects_audio_only(tmp_path):
+    assert rejection(audio_only(tmp_path / "song.m4a")).code == "no_video"
+
+
+def test_it_rejects_long_videos(tmp_path):
+    src = encode(tmp_path / "long.mp4", codec="libx264", seconds=61, width=64, height=64, fps=2, audio=False)
+    rejected = rejection(src)
+    assert rejected.code == "too_long"
+    with translation.override("en"):
+        assert str(rejected.message) == "Videos can be at most 60 seconds long."
+    assert probe(src, max_seconds=90).duration == pytest.approx(61, abs=0.1)
+
+
+def test_it_rejects_short_videos(tmp_path):
+    src = encode(tmp_path / "blink.mkv", seconds=0.5)
+    assert rejection(src).code == "too_short"
+    assert probe(src, min_seconds=0.25).duration == pytest.approx(0.5, abs=0.1)
+
+
+@pytest.mark.parametrize("name,kind", [("photo.jpg", "JPEG"), ("photo.png", "PNG"), ("photo.webp", "WEBP")])
+def test_it_rejects_images(tmp_path, name, kind):
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(tmp_path / name, format=kind)
+    assert rejection(tmp_path / name).code == "image"
+
+
+def test_it_rejects_an_image_named_mp4(tmp_path):
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(tmp_path / "photo.mp4", format="PNG")
+    assert rejection(tmp_path / "photo.mp4").code == "image"
+
+
+def test_it_rejects_big_files_before_writing(h264_clip, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(VideoRejected) as caught:
+        prepare(h264_clip, out_dir=out_dir, max_bytes=1024)
+    assert caught.value.code == "too_big"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_it_leaves_nothing_behind_when_rejecting(h264_clip, tmp_path):
+    out_dir = tmp_path / "out"
+    with pytest.raises(VideoRejected) as caught:
+        prepare(first_half(h264_clip, tmp_path / "half.mp4"), out_dir=out_dir)
+    assert caught.value.code == "truncated"
+    assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+
+def test_it_cleans_up_when_a_late_step_fails(h264_clip, tmp_path, monkeypatch):
+    def broken_poster(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(processing, "_write_poster", broken_poster)
+    out_dir = tmp_path / "out"
+    with pytest.raises(VideoRejected) as caught:
+        prepare(h264_clip, out_dir=out_dir)
+    assert caught.value.code == "failed"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_it_falls_back_to_transcoding_when_copying_fails(h264_clip, tmp_path, monkeypatch):
+    def refuse(src, dst):
+        dst.write_bytes(b"half a file")
+        raise av.error.InvalidDataError(1, "refused")
+
+    monkeypatch.setattr(processing, "_remux", refuse)
+    prepared = prepare(h264_clip, out_dir=tmp_path / "out")
+    assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0)

@@ -1,0 +1,106 @@
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from miniapp.videos.models import Video
+from miniapp.videos.tests.samples import audio_only, encode, first_half
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def upload(client, path: Path, *, title="我的视频", name=None):
+    file = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
+    return client.post("/api/videos/", {"file": file, "title": title, "description": "说明"})
+
+
+def stored_files(media) -> list[Path]:
+    return [p for p in Path(media).rglob("*") if p.is_file()] if Path(media).exists() else []
+
+
+def test_it_accepts_a_video_and_serves_it(client, users, media, tmp_path):
+    client.force_login(users["alice"])
+    response = upload(client, encode(tmp_path / "clip.mp4", codec="mpeg4", seconds=2))
+    assert response.status_code == 201, response.content
+    card = response.json()
+    video = Video.objects.get(pk=card["id"])
+    assert video.author == users["alice"] and video.title == "我的视频"
+    assert video.duration == pytest.approx(2, abs=0.2)
+    assert sorted(p.name for p in stored_files(media)) == ["poster.jpg", "video.mp4"]
+    served = client.get(card["video_url"].removeprefix("http://testserver"), HTTP_RANGE="bytes=0-7")
+    assert served.status_code == 206
+    assert b"ftyp" in b"".join(served.streaming_content)
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (lambda d: d.joinpath("notes.mp4").write_text("hello, not a video") and d / "notes.mp4", "not_video"),
+        (lambda d: first_half(encode(d / "whole.mp4", codec="libx264", seconds=3), d / "half.mp4"), "truncated"),
+        (lambda d: audio_only(d / "song.m4a"), "no_video"),
+        (
+            lambda d: encode(d / "long.mp4", codec="libx264", seconds=61, width=64, height=64, fps=2, audio=False),
+            "too_long",
+        ),
+        (lambda d: Image.new("RGB", (64, 64)).save(d / "photo.jpg") or d / "photo.jpg", "image"),
+    ],
+    ids=["text", "truncated", "audio-only", "61s", "image"],
+)
+def test_it_rejects_what_is_not_an_acceptable_video(client, users, media, tmp_path, make, code):
+    client.force_login(users["alice"])
+    response = upload(client, make(tmp_path))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert body["detail"]  # a sentence a person can act on
+    assert not Video.objects.exists()
+    assert stored_files(media) == []
+
+
+def test_it_refuses_a_file_over_the_limit(client, users, media, settings, tmp_path):
+    settings.VIDEO_MAX_BYTES = 2_000
+    client.force_login(users["alice"])
+    source = encode(tmp_path / "big.mp4", codec="mpeg4", seconds=3, width=320, height=568)
+    assert source.stat().st_size > 2_000
+    response = upload(client, source)
+    assert response.status_code == 413
+    assert "MB" in response.json()["detail"]
+    assert not Video.objects.exists()
+
+
+def test_it_refuses_a_body_declared_too_big_before_reading_it(client, users, media, settings):
+    settings.VIDEO_MAX_BYTES = 1024 * 1024
+    client.force_login(users["alice"])
+    response = client.post(
+        "/api/videos/", b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=51 * 1024 * 1024
+    )
+    assert response.status_code == 413
+
+
+def test_it_needs_a_title(client, users, media, tmp_path):
+    client.force_login(users["alice"])
+    response = upload(client, encode(tmp_path / "clip.mp4", seconds=2), title="")
+    assert response.status_code == 400
+    assert "title" in response.json()
+
+
+def test_anonymous_uploads_are_refused(client, media, tmp_path, db):
+    response = upload(client, encode(tmp_path / "clip.mp4", seconds=2))
+    assert response.status_code == 403
+    assert response.json()["login_url"] == "/login/"
+
+
+def test_uploads_need_csrf(users, media, tmp_path):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(users["alice"])
+    response = upload(strict, encode(tmp_path / "clip.mp4", seconds=2))
+    assert response.status_code == 403
+    assert not Video.objects.exists()
