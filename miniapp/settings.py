@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from miniapp.lib.env import env_bool, env_int, env_list, env_str, env_url
+from miniapp.lib.env import env_bool, env_int, env_list, env_rate, env_str, env_url
 from miniapp.lib.oidc import socialaccount_providers
 from miniapp.lib.secrets import derived_secret, dev_secret_key
 
@@ -29,7 +29,7 @@ if not SECRET_KEY:
 
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "miniapp.mockwx",
     "miniapp.videos",
     "miniapp.engagement",
+    "miniapp.realtime",
 ]
 
 MIDDLEWARE = [
@@ -245,3 +246,10 @@ VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 60, minimum=1)
 VIDEO_MAX_BYTES = env_int("VIDEO_MAX_MB", 50, minimum=1) * 1024 * 1024
 # Serve MEDIA_ROOT from the app, with byte ranges. Off when nginx or object storage serves /media/.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+
+# Activity: how many missed events a reconnecting socket gets before it is told to reload.
+ACTIVITY_REPLAY_LIMIT = env_int("ACTIVITY_REPLAY_LIMIT", 200, minimum=1)
+ACTIVITY_PAGE_SIZE = env_int("ACTIVITY_PAGE_SIZE", 50, minimum=1)
+
+# Abuse limits, per user (DRF rate syntax: N/second, N/minute, N/hour, N/day).
+LIKE_RATE = env_rate("LIKE_RATE", "60/minute")

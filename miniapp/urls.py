@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("miniapp.videos.urls")),
     path("", include("miniapp.accounts.urls")),
+    path("", include("miniapp.engagement.urls")),
+    path("", include("miniapp.realtime.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

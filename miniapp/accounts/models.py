@@ -10,6 +10,7 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
     # Any http(s) URL the provider hands out; checked in `user_update_profile`.
     avatar_url = models.CharField(_("avatar"), max_length=500, blank=True)
+    share_likes = models.BooleanField(_("show my likes to friends"), default=True)
 
     @property
     def name(self) -> str:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.accounts.provider import signin_redirect
 from miniapp.accounts.selectors import friends_of
+from miniapp.engagement.services import user_set_share_likes
 from miniapp.videos.selectors import videos_by_author
 
 
@@ -40,6 +41,19 @@ def logout(request):
     auth_logout(request)
     messages.info(request, _("You have signed out."))
     return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def settings_update(request):
+    """The "show my likes to friends" switch on /me/."""
+    share_likes = request.POST.get("share_likes") == "on"
+    user_set_share_likes(user=request.user, share_likes=share_likes)
+    if share_likes:
+        messages.success(request, _("Friends will see your likes again."))
+    else:
+        messages.success(request, _("Your likes are now private; friends no longer see them."))
+    return redirect("me")
 
 
 @login_required

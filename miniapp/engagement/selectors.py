@@ -1,9 +1,10 @@
 from collections import defaultdict
+from datetime import UTC
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from miniapp.accounts.models import Friendship
-from miniapp.engagement.models import Like
+from miniapp.engagement.models import Activity, Like
 
 
 def liked_by(user_id: int | None):
@@ -33,3 +34,59 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
         if len(entry["users"]) < limit:
             entry["users"].append(like.user)
     return dict(found)
+
+
+def activity_event(activity: Activity) -> dict:
+    """The JSON event for one log entry, as the socket and the API send it."""
+    if activity.verb == Activity.Verb.RETRACT:
+        return {"type": "retract", "id": activity.target_id, "seq": activity.pk}
+    actor, video = activity.actor, activity.video
+    event = {
+        "type": "activity",
+        "id": activity.pk,
+        "seq": activity.pk,
+        "verb": activity.verb,
+        "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
+        "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
+        "created": activity.created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    if activity.verb == Activity.Verb.SHARE:
+        event["note"] = activity.note
+    return event
+
+
+def _visible_to(viewer_id: int) -> QuerySet[Activity]:
+    """Log entries by the viewer's friends that are meant for the viewer."""
+    return (
+        Activity.objects.filter(actor_id__in=Friendship.objects.filter(user_id=viewer_id).values("friend_id"))
+        .filter(Q(audience__isnull=True) | Q(audience_id=viewer_id))
+        .select_related("actor", "video")
+    )
+
+
+def activity_replay(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool]:
+    """What the viewer missed after entry `after`, oldest first, and whether that is all of it.
+
+    Entries withdrawn since are left out, with their retractions; a retraction is
+    sent only for an entry the client may already show (id <= after).
+    """
+    rows = list(
+        _visible_to(viewer_id)
+        .filter(id__gt=after, retracted=False)
+        .exclude(verb=Activity.Verb.RETRACT, target_id__gt=after)
+        .order_by("id")[: limit + 1]
+    )
+    return [activity_event(row) for row in rows[:limit]], len(rows) <= limit
+
+
+def activity_latest(*, viewer_id: int, limit: int) -> tuple[list[dict], int]:
+    """The newest `limit` entries still standing, oldest first, and the log position to resume from."""
+    rows = list(
+        _visible_to(viewer_id).filter(retracted=False).exclude(verb=Activity.Verb.RETRACT).order_by("-id")[:limit]
+    )
+    return [activity_event(row) for row in reversed(rows)], activity_position(viewer_id=viewer_id)
+
+
+def activity_position(*, viewer_id: int) -> int:
+    """The id of the newest log entry the viewer may see (0 when there is none)."""
+    return _visible_to(viewer_id).order_by("-id").values_list("id", flat=True).first() or 0

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, Throttled
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -13,5 +13,12 @@ def exception_handler(exc, context):
         response.data = {
             "detail": _("Sign in first: open the sign-in page, then try again."),
             "login_url": reverse("login"),
+        }
+    if response is not None and isinstance(exc, Throttled):
+        seconds = int(exc.wait or 1)
+        response.data = {
+            "detail": _("Slow down: you are doing this too often. Try again in %(seconds)d seconds.")
+            % {"seconds": seconds},
+            "retry_after": seconds,
         }
     return response

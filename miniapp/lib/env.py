@@ -5,6 +5,7 @@ so a typo in a deployment fails at start-up instead of running with a default.
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -58,3 +59,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE_RE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as "60/minute"."""
+    raw = os.environ.get(name) or default
+    if not RATE_RE.match(raw.strip()):
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected N/second, N/minute, N/hour or N/day")
+    return raw.strip()

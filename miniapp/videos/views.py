@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from rest_framework.request import Request
 
@@ -30,11 +31,13 @@ def _feed_page(request, *, first: Video | None = None):
     return render(request, "videos/feed.html", context)
 
 
+@ensure_csrf_cookie  # the like button sends it back in X-CSRFToken
 @require_GET
 def home(request):
     return _feed_page(request)
 
 
+@ensure_csrf_cookie
 @require_GET
 def detail(request, video_id: int):
     """One video, straight from a shared link (signed out too), then the feed continues."""

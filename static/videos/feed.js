@@ -12,6 +12,9 @@
     maximumFractionDigits: 1,
   });
   const seen = new Set();
+  const signedIn = document.body.dataset.signedIn === "1";
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+  const DOUBLE_TAP_MS = 280;
   let nextUrl = feed.dataset.next || "";
   let loading = false;
   let current = null;
@@ -110,6 +113,7 @@
     const [likes, shares] = slide.querySelectorAll(".action-count");
     setCount(likes, card.like_count);
     setCount(shares, card.share_count);
+    slide.querySelector(".action-like").setAttribute("aria-pressed", String(card.liked_by_me));
   }
 
   function setCount(element, value) {
@@ -158,12 +162,101 @@
     if (target) target.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
+  // One tap pauses or plays; a double tap likes (never unlikes) with a heart where the finger was.
+  let lastTap = { time: 0, slide: null, timer: null };
   feed.addEventListener("click", (event) => {
     const slide = event.target.closest(".slide");
-    if (slide && !event.target.closest(".slide-actions")) togglePause(slide);
+    if (!slide) return;
+    const likeButton = event.target.closest(".action-like");
+    if (likeButton) return toggleLike(slide);
+    if (event.target.closest(".slide-actions")) return;
+    const now = Date.now();
+    if (lastTap.slide === slide && now - lastTap.time < DOUBLE_TAP_MS) {
+      clearTimeout(lastTap.timer);
+      lastTap = { time: 0, slide: null, timer: null };
+      burst(slide, event.clientX, event.clientY);
+      if (slide.querySelector(".action-like").getAttribute("aria-pressed") !== "true") toggleLike(slide);
+      return;
+    }
+    lastTap = { time: now, slide, timer: setTimeout(() => togglePause(slide), DOUBLE_TAP_MS) };
   });
 
+  function burst(slide, x, y) {
+    if (reducedMotion.matches) return;
+    const box = slide.getBoundingClientRect();
+    const heart = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    heart.setAttribute("viewBox", "0 0 24 24");
+    heart.setAttribute("class", "heart-burst");
+    heart.innerHTML = '<path d="M12 21s-7.5-4.6-9.6-9.3C.9 8.4 3 4.5 6.6 4.5c2.2 0 3.6 1.2 5.4 3.2 1.8-2 3.2-3.2 5.4-3.2 3.6 0 5.7 3.9 4.2 7.2C19.5 16.4 12 21 12 21z"/>';
+    heart.style.left = `${x - box.left}px`;
+    heart.style.top = `${y - box.top}px`;
+    heart.addEventListener("animationend", () => heart.remove());
+    slide.append(heart);
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function say(text) {
+    let toast = document.querySelector(".feed-toast");
+    if (!toast) {
+      toast = document.createElement("p");
+      toast.className = "feed-toast";
+      toast.setAttribute("role", "alert");
+      document.body.append(toast);
+    }
+    toast.textContent = text;
+    toast.hidden = false;
+    clearTimeout(say.timer);
+    say.timer = setTimeout(() => (toast.hidden = true), 2500);
+  }
+
+  // The like button answers at once; the server's answer settles it, or rolls it back.
+  async function toggleLike(slide) {
+    const id = slide.dataset.id;
+    if (!signedIn) {
+      // Sign in, then come back to this video with the like applied.
+      location.assign(`/login/?next=${encodeURIComponent(`/v/${id}/?like=1`)}`);
+      return;
+    }
+    const button = slide.querySelector(".action-like");
+    if (button.dataset.pending) return; // one request at a time per video
+    const count = button.querySelector(".action-count");
+    const wasLiked = button.getAttribute("aria-pressed") === "true";
+    const before = Number(count.dataset.count);
+    setLiked(button, !wasLiked, before + (wasLiked ? -1 : 1));
+    button.dataset.pending = "1";
+    try {
+      const response = await fetch(`/api/videos/${id}/like/`, {
+        method: wasLiked ? "DELETE" : "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.detail || gettext("Could not save your like. Please try again."));
+      setLiked(button, body.liked, body.like_count);
+    } catch (error) {
+      setLiked(button, wasLiked, before);
+      say(error instanceof TypeError ? gettext("The network failed. Check your connection and try again.") : error.message);
+    } finally {
+      delete button.dataset.pending;
+    }
+  }
+
+  function setLiked(button, liked, likeCount) {
+    button.setAttribute("aria-pressed", String(liked));
+    setCount(button.querySelector(".action-count"), Math.max(0, likeCount));
+    if (liked && !reducedMotion.matches) {
+      button.classList.remove("is-popping");
+      void button.offsetWidth; // restart the animation
+      button.classList.add("is-popping");
+    }
+  }
+
   document.addEventListener("keydown", (event) => {
+    if (event.key === "l" && current && !event.target.closest("input, textarea")) return toggleLike(current);
     if (event.target.closest("input, textarea, select, button") || event.altKey || event.metaKey) return;
     if (["ArrowDown", "PageDown", "j"].includes(event.key)) step(1);
     else if (["ArrowUp", "PageUp", "k"].includes(event.key)) step(-1);
@@ -194,4 +287,13 @@
     observer.observe(slide);
   });
   if (slides().length) activate(slides()[0]);
+
+  // Back from signing in to like a shared video: apply the like, then tidy the URL.
+  const params = new URLSearchParams(location.search);
+  if (params.get("like") === "1" && signedIn && slides().length) {
+    params.delete("like");
+    history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
+    const first = slides()[0];
+    if (first.querySelector(".action-like").getAttribute("aria-pressed") !== "true") toggleLike(first);
+  }
 })();

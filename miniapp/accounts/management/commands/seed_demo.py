@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from miniapp.accounts import services as accounts
 from miniapp.accounts.models import User
+from miniapp.engagement.services import like_create
 from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.models import Identity
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
@@ -23,6 +24,10 @@ DEMO_FRIENDS = {
     "dave": ["alice"],
     "erin": [],
 }
+
+
+# Who likes which demo clip (by position in DEMO_CLIPS).
+DEMO_LIKES = {"bob": [0, 1], "carol": [0, 2], "dave": [3], "erin": [0, 4]}
 
 
 def _loopback_twins(url: str) -> list[str]:
@@ -153,3 +158,15 @@ class Command(BaseCommand):
                     size=video_path.stat().st_size,
                 )
                 video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
+        self.seed_likes()
+
+    def seed_likes(self):
+        """Some likes, through the same service as a tap (idempotent: a repeat is a no-op)."""
+        users = {u.username: u for u in User.objects.filter(username__in=DEMO_FRIENDS)}
+        titles = [clip["title"] for clip in DEMO_CLIPS]
+        videos = {v.title: v for v in Video.objects.filter(title__in=titles, author__in=users.values())}
+        for username, clip_numbers in DEMO_LIKES.items():
+            for number in clip_numbers:
+                video = videos.get(titles[number])
+                if video is not None:
+                    like_create(user=users[username], video=video)

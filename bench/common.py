@@ -1,0 +1,138 @@
+"""What both benchmarks share: a throwaway copy of the app, Daphne on 127.0.0.1, tables and JSON.
+
+Nothing here reads or writes the developer's `var/`, database or media: every run gets a fresh
+temporary folder (removed at the end) and an environment that points the app at it.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+# Settings the app reads from the environment: dropped from the inherited environment so a
+# developer's own values (database, Redis, provider...) never leak into a benchmark run.
+APP_VARIABLES = [
+    "VAR_DIR", "DATABASE_URL", "MEDIA_ROOT", "STATIC_ROOT", "SITE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS", "REDIS_URL", "DB_CONN_MAX_AGE", "MOCK_OAUTH_ENABLED", "OIDC_ISSUER", "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET", "OIDC_SCOPES", "OIDC_PROVIDER_NAME", "OIDC_FETCH_FRIENDS", "SERVE_MEDIA", "LOG_LEVEL",
+    "DJANGO_SETTINGS_MODULE",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(tmp: Path, *, site_url: str, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a production-like app (DEBUG off) living entirely in `tmp`."""
+    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="miniapp.settings",
+        VAR_DIR=str(tmp),
+        DATABASE_URL=database_url or f"sqlite:///{tmp / 'db.sqlite3'}",
+        MEDIA_ROOT=str(tmp / "media"),
+        STATIC_ROOT=str(tmp / "static"),
+        SITE_URL=site_url,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,testserver",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 90) -> None:
+    """Run `manage.py ARGS` in the temporary environment; fail loudly with its output."""
+    done = subprocess.run(  # noqa: S603  (our own manage.py)
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+@contextmanager
+def temp_dir():
+    path = Path(tempfile.mkdtemp(prefix="miniapp-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def daphne(env: dict[str, str], port: int, log: Path, ready_path: str = "/mockwx/.well-known/openid-configuration"):
+    """Daphne serving the app on 127.0.0.1:`port`; always stopped on the way out."""
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603  (a fixed command line)
+            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "miniapp.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"daphne exited:\n{log.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start in 30 s:\n{log.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(url + ready_path, timeout=2):  # noqa: S310  (our own 127.0.0.1)
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def time_limit(seconds: int) -> None:
+    """Give up after `seconds` (and on SIGTERM) with an exception, so every `finally` still cleans up."""
+
+    def stop(signum, frame):
+        raise TimeoutError(f"benchmark stopped by signal {signum} (time limit {seconds} s or SIGTERM)")
+
+    signal.signal(signal.SIGALRM, stop)
+    signal.signal(signal.SIGTERM, stop)
+    signal.alarm(seconds)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A plain text table; numbers are right-aligned."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [bool(rows) and all(isinstance(row[i], int | float) for row in rows) for i in range(len(headers))]
+
+    def line(row):
+        return "  ".join(
+            c.rjust(w) if numeric[i] else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+
+
+def write_json(path: str | None, data: dict) -> None:
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        print(f"\nFigures written to {path}")

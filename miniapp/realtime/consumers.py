@@ -1,0 +1,110 @@
+"""The activity socket: authenticate, replay what the client missed, then stream.
+
+Consumers only read: every write goes over HTTP.
+"""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from miniapp.engagement.selectors import activity_position, activity_replay
+from miniapp.realtime.hub import hub
+
+UNAUTHENTICATED = 4401
+FORBIDDEN_ORIGIN = 4403
+UNSUPPORTED_DATA = 1003
+
+
+def origin_allowed(scope) -> bool:
+    """Same rules as Django's Host check: the Origin's host must be in ALLOWED_HOSTS."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin:
+        return False
+    host = urlsplit(origin).netloc
+    if host in {urlsplit(trusted).netloc for trusted in settings.CSRF_TRUSTED_ORIGINS}:
+        return True
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+def parse_after(scope) -> int | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
+    if not values:
+        return None
+    try:
+        after = int(values[0])
+    except ValueError:
+        return None  # garbage: treated as "no replay" (documented in README)
+    return after if after >= 0 else None
+
+
+class ActivityConsumer(AsyncWebsocketConsumer):
+    user_id: int | None = None
+
+    async def connect(self):
+        # Accept first so that the refusal carries a close code the client can act on.
+        await self.accept()
+        user = self.scope.get("user")
+        if not origin_allowed(self.scope):
+            await self.close(code=FORBIDDEN_ORIGIN)
+            return
+        if user is None or not user.is_authenticated:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        # Live events that arrive during the replay wait here, then go out in order.
+        self.buffer: list[tuple[dict, str]] | None = []
+        hub.register(self.user_id, self)
+        position = await database_sync_to_async(activity_position)(viewer_id=self.user_id)
+        # Where the log stands: a client that had no id resumes from here next time.
+        await self.send(text_data=json.dumps({"type": "hello", "last_id": position}))
+        after = parse_after(self.scope)
+        self.last_id = position if after is None else after
+        if after is not None:
+            events, complete = await database_sync_to_async(activity_replay)(
+                viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT
+            )
+            if complete:
+                for event in events:
+                    await self.send_event(event, json.dumps({**event, "replay": True}, ensure_ascii=False))
+            else:
+                # Too much to replay: the client reloads its feed from the API instead.
+                await self.send(text_data=json.dumps({"type": "reload", "last_id": position}))
+                self.last_id = position
+        pending, self.buffer = self.buffer, None
+        for event, text in pending:
+            await self.send_event(event, text)
+
+    async def disconnect(self, code):
+        if self.user_id is not None:
+            hub.unregister(self.user_id, self)
+
+    async def push(self, event: dict, text: str) -> None:
+        """Called by the hub for every live event addressed to this user."""
+        if self.buffer is not None:
+            self.buffer.append((event, text))
+        else:
+            await self.send_event(event, text)
+
+    async def send_event(self, event: dict, text: str) -> None:
+        seq = event.get("seq", event.get("id", 0))
+        if seq <= self.last_id:
+            return  # already sent by the replay
+        self.last_id = seq
+        await self.send(text_data=text)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None:
+            await self.close(code=UNSUPPORTED_DATA)
+            return
+        try:
+            message = json.loads(text_data)
+        except (TypeError, ValueError):
+            return  # not JSON: ignored
+        if isinstance(message, dict) and message.get("type") == "ping":
+            await self.send(text_data='{"type": "pong"}')

@@ -1,0 +1,42 @@
+"""The one path by which every writer pushes an event to users' sockets.
+
+A service calls `send_event_on_commit(recipients=[user ids], event={...})`. Once
+the transaction commits (never before, never for a rollback) the event goes, as
+ONE channel-layer message, to every worker's hub (`realtime.hub`), and each hub
+hands it to the sockets of those recipients it holds. The push is a hint: the
+database is the record, and clients catch up from it after a gap.
+"""
+
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+BROADCAST_GROUP = "miniapp.broadcast"
+MESSAGE_TYPE = "hub.fanout"
+
+
+def publish(*, recipients: list[int], event: dict) -> None:
+    """Send one fan-out message to every worker. Failures are logged, never raised:
+    the write already committed and clients will catch up from the database."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            BROADCAST_GROUP, {"type": MESSAGE_TYPE, "recipients": recipients, "event": event}
+        )
+    except Exception:
+        log.exception("push failed for event %s", event.get("id"))
+
+
+def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
+    if not recipients:
+        return
+    # Round-trip through JSON now, so a value that cannot travel fails in the
+    # service (and in its tests), not later in a worker.
+    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    recipients = list(recipients)
+    transaction.on_commit(lambda: publish(recipients=recipients, event=event))

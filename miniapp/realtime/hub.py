@@ -1,0 +1,80 @@
+"""The process-local hand-off from the channel layer to this worker's sockets.
+
+Stock Channels would send one channel-layer message per friend per like, and pay
+for each a layer receive, a thread hop and a dispatch in every consumer. Here each
+worker runs one listener on the broadcast group: a like costs one layer message
+per worker, and the listener writes the event straight to every local socket of
+its recipients.
+"""
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+
+from channels.layers import get_channel_layer
+
+from miniapp.realtime.events import BROADCAST_GROUP, MESSAGE_TYPE
+
+log = logging.getLogger(__name__)
+
+# Channel layers forget group members after a day; join again well before that.
+REJOIN_SECONDS = 3600
+
+
+class Hub:
+    def __init__(self):
+        self.sockets: dict[int, set] = defaultdict(set)
+        self.listener: asyncio.Task | None = None
+
+    def register(self, user_id: int, socket) -> None:
+        self.sockets[user_id].add(socket)
+        self.ensure_listening()
+
+    def unregister(self, user_id: int, socket) -> None:
+        sockets = self.sockets.get(user_id)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self.sockets[user_id]
+
+    def ensure_listening(self) -> None:
+        loop = asyncio.get_running_loop()
+        # A new event loop (tests start one per test) needs its own listener.
+        if self.listener is None or self.listener.done() or self.listener.get_loop() is not loop:
+            self.listener = loop.create_task(self.listen())
+
+    async def listen(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel("hub.")
+        await layer.group_add(BROADCAST_GROUP, channel)
+        loop = asyncio.get_running_loop()
+        joined = loop.time()
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a layer hiccup (e.g. Redis restarting): wait, then go on
+                log.exception("hub receive failed")
+                await asyncio.sleep(1)
+                continue
+            if loop.time() - joined > REJOIN_SECONDS:
+                await layer.group_add(BROADCAST_GROUP, channel)
+                joined = loop.time()
+            if message.get("type") == MESSAGE_TYPE:
+                await self.deliver(message["recipients"], message["event"])
+
+    async def deliver(self, recipients: list[int], event: dict) -> None:
+        text = None
+        for user_id in recipients:
+            for socket in tuple(self.sockets.get(user_id, ())):
+                if text is None:
+                    text = json.dumps(event, ensure_ascii=False)
+                try:
+                    await socket.push(event, text)
+                except Exception:  # a socket closing under us must not stop the others
+                    log.debug("push to a closing socket failed", exc_info=True)
+
+
+hub = Hub()

@@ -1,0 +1,70 @@
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from miniapp.asgi import application
+
+ORIGIN = b"http://127.0.0.1:8000"
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+class Socket:
+    """A WebSocket client on the real ASGI application, with helpers for JSON frames."""
+
+    def __init__(self, communicator):
+        self.communicator = communicator
+
+    async def receive(self, timeout: float = 2) -> dict:
+        return json.loads(await self.communicator.receive_from(timeout=timeout))
+
+    async def nothing(self, timeout: float = 0.3) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def send(self, data) -> None:
+        await self.communicator.send_to(text_data=data if isinstance(data, str) else json.dumps(data))
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+@pytest.fixture
+def open_socket():
+    """`await open_socket(user, after=None, origin=ORIGIN)`: a connected socket, its hello read."""
+    sockets = []
+
+    async def connect(user=None, *, after=None, origin=ORIGIN, expect_hello=True):
+        path = "/ws/activity/" + (f"?after={after}" if after is not None else "")
+        headers = [(b"origin", origin)] if origin else []
+        if user is not None:
+            cookie = await database_sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected
+        socket = Socket(communicator)
+        sockets.append(socket)
+        if expect_hello:
+            hello = await socket.receive()
+            assert hello["type"] == "hello"
+            socket.hello = hello
+        return socket
+
+    yield connect
+
+
+@pytest.fixture
+def db_call():
+    """Run a sync function (a service) from an async test, in a thread with its own connection."""
+
+    def call(function, *args, **kwargs):
+        return database_sync_to_async(function)(*args, **kwargs)
+
+    return call

@@ -1,0 +1,192 @@
+"use strict";
+// One small module owns the activity socket: it connects, resumes from the last
+// event it saw, drops duplicates, pings, reconnects with backoff and jitter, and
+// falls back to polling the API when the socket never opens.
+(() => {
+  const gettext = window.gettext || ((text) => text);
+  const PING_EVERY = 25_000;
+  const DEAD_AFTER = 10_000; // no answer this long after a ping: the socket is dead
+  const FIRST_DELAY = 1_000;
+  const MAX_DELAY = 30_000;
+  const POLL_EVERY = 15_000;
+  const POLL_AFTER_FAILURES = 3;
+  const REFUSED = new Set([4401, 4403]); // signed out, or a foreign page: never retry
+
+  class ActivitySocket {
+    constructor({ after = null, onEvent = () => {}, onReload = () => {}, onState = showState } = {}) {
+      this.lastId = after;
+      this.onEvent = onEvent;
+      this.onReload = onReload;
+      this.onState = onState;
+      this.failures = 0;
+      this.everOpened = false;
+      this.socket = null;
+      this.timers = {};
+      this.state = "idle";
+    }
+
+    start() {
+      window.addEventListener("online", () => this.reconnectNow());
+      window.addEventListener("offline", () => this.setState("offline"));
+      window.addEventListener("pageshow", (event) => event.persisted && this.reconnectNow());
+      window.addEventListener("pagehide", () => this.stop());
+      document.addEventListener("visibilitychange", () => {
+        if (document.visibilityState !== "visible") return;
+        if (this.state === "open") this.ping();
+        else this.reconnectNow();
+      });
+      this.connect();
+    }
+
+    url() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      const query = this.lastId === null ? "" : `?after=${this.lastId}`;
+      return `${scheme}//${location.host}/ws/activity/${query}`;
+    }
+
+    connect() {
+      this.clear("retry");
+      if (this.state === "refused" || this.state === "stopped") return;
+      if (navigator.onLine === false) return this.setState("offline");
+      this.setState(this.everOpened || this.failures ? "reconnecting" : "connecting");
+      const socket = new WebSocket(this.url());
+      this.socket = socket;
+      socket.onopen = () => {
+        this.failures = 0;
+        this.everOpened = true;
+        this.clear("poll");
+        this.setState("open");
+        this.timers.ping = setInterval(() => this.ping(), PING_EVERY);
+      };
+      socket.onmessage = (message) => this.receive(message.data);
+      socket.onclose = (event) => socket === this.socket && this.closed(event.code);
+    }
+
+    receive(data) {
+      this.clear("dead");
+      let message;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (message.type === "hello") {
+        if (this.lastId === null) this.lastId = message.last_id;
+      } else if (message.type === "reload") {
+        this.lastId = message.last_id;
+        this.onReload();
+      } else if (message.type === "activity" || message.type === "retract") {
+        this.accept(message);
+      }
+    }
+
+    accept(event) {
+      const seq = event.seq ?? event.id;
+      if (this.lastId !== null && seq <= this.lastId) return; // seen already
+      this.lastId = seq;
+      this.onEvent(event);
+    }
+
+    ping() {
+      if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+      this.socket.send(JSON.stringify({ type: "ping" }));
+      this.clear("dead");
+      this.timers.dead = setTimeout(() => this.closed(4000), DEAD_AFTER);
+    }
+
+    closed(code) {
+      const socket = this.socket;
+      this.socket = null;
+      this.clear("ping");
+      this.clear("dead");
+      if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
+      if (this.state === "stopped") return;
+      if (REFUSED.has(code)) return this.setState("refused");
+      this.failures += 1;
+      if (!this.everOpened && this.failures >= POLL_AFTER_FAILURES) this.startPolling();
+      // 1 s, 2 s, 4 s … up to 30 s, each time somewhere in the upper half, so that a
+      // restarted server is not hit by every client in the same second.
+      const ceiling = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** (this.failures - 1));
+      const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+      this.setState(navigator.onLine === false ? "offline" : "reconnecting");
+      this.timers.retry = setTimeout(() => this.connect(), delay);
+    }
+
+    reconnectNow() {
+      if (this.state === "refused") return;
+      if (this.state === "stopped") this.state = "idle";
+      if (this.socket && this.socket.readyState === WebSocket.OPEN) return;
+      if (this.socket) {
+        this.socket.onclose = null;
+        this.socket.close();
+        this.socket = null;
+      }
+      this.connect();
+    }
+
+    stop() {
+      this.setState("stopped");
+      Object.keys(this.timers).forEach((name) => this.clear(name));
+      if (this.socket) this.socket.close(1000);
+      this.socket = null;
+    }
+
+    startPolling() {
+      if (this.timers.poll) return;
+      const poll = async () => {
+        const query = this.lastId === null ? "" : `?after=${this.lastId}`;
+        try {
+          const response = await fetch(`/api/activity/${query}`, { credentials: "same-origin" });
+          if (response.status === 403) return this.setState("refused");
+          if (!response.ok) return;
+          const page = await response.json();
+          if (this.lastId === null) this.lastId = page.last_id;
+          else page.results.forEach((event) => this.accept(event));
+        } catch {
+          // offline: the next round tries again
+        }
+      };
+      poll();
+      this.timers.poll = setInterval(poll, POLL_EVERY);
+    }
+
+    clear(name) {
+      clearTimeout(this.timers[name]);
+      clearInterval(this.timers[name]);
+      delete this.timers[name];
+    }
+
+    setState(state) {
+      if (this.state === state) return;
+      this.state = state;
+      document.documentElement.dataset.socket = state;
+      this.onState(state);
+    }
+  }
+
+  // The slim banner: shown while not connected, after a moment for a first connect.
+  let bannerTimer = null;
+  function showState(state) {
+    const banner = document.querySelector(".conn-banner");
+    if (!banner) return;
+    clearTimeout(bannerTimer);
+    const texts = {
+      connecting: gettext("Connecting…"),
+      reconnecting: gettext("Connection lost. Reconnecting…"),
+      offline: gettext("You are offline. Friends' activity will catch up when you are back."),
+    };
+    if (!texts[state]) {
+      banner.hidden = true;
+      return;
+    }
+    const show = () => {
+      banner.dataset.state = state;
+      banner.textContent = texts[state];
+      banner.hidden = false;
+    };
+    if (state === "connecting") bannerTimer = setTimeout(show, 1500);
+    else show();
+  }
+
+  window.miniapp = Object.assign(window.miniapp || {}, { ActivitySocket });
+})();

@@ -1,0 +1,130 @@
+"""A like on one phone appears on a friend's phone at once, and survives a cut socket."""
+
+import pytest
+
+from tests.conftest import screenshot, signed_in_page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def videos(site):
+    from django.core.management import call_command
+
+    from miniapp.videos.models import Video
+
+    call_command("seed_demo", verbosity=0)
+    return list(Video.objects.exclude(likes__user__username="alice").order_by("pk")[:3])
+
+
+def like_on_phone(page, site, video) -> None:
+    page.goto(f"{site}/v/{video.pk}/")
+    button = page.locator(".slide").first.locator(".action-like")
+    button.click()
+    page.wait_for_function(
+        "b => b.getAttribute('aria-pressed') === 'true' && !b.dataset.pending",
+        arg=button.element_handle(),
+    )
+    page.wait_for_load_state("networkidle")
+
+
+def test_a_like_reaches_a_friend_live_and_after_a_reconnect(site, videos, phone):
+    bob = signed_in_page(phone(), site, "bob", "/friends/")
+    sockets = []
+
+    def through(route):
+        sockets.append((route, route.connect_to_server()))
+
+    bob.route_web_socket("**/ws/activity/**", through)
+    bob.reload()
+    bob.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    alice = signed_in_page(phone(), site, "alice", "/")
+
+    like_on_phone(alice, site, videos[0])
+    item = bob.locator(".activity", has_text=videos[0].title)
+    item.wait_for()
+    assert "alice" in item.inner_text() and "赞了" in item.inner_text()
+    screenshot(bob, "friends-live-zh-CN")
+
+    # Cut bob's socket, then alice likes two more while he is away.
+    page_side, server_side = sockets[-1]
+    server_side.close()
+    page_side.close(code=4000, reason="network cut")
+    bob.wait_for_function("document.documentElement.dataset.socket !== 'open'")
+    like_on_phone(alice, site, videos[1])
+    like_on_phone(alice, site, videos[2])
+
+    bob.wait_for_function("document.documentElement.dataset.socket === 'open'", timeout=20_000)
+    for video in videos[1:]:
+        bob.locator(".activity", has_text=video.title).wait_for()
+    bob.wait_for_timeout(500)
+    for video in videos:
+        assert bob.locator(".activity", has_text=video.title).count() == 1
+    assert len(sockets) == 2  # one reconnect, resumed from the last id
+
+
+def test_an_unlike_disappears_from_the_friends_feed(site, videos, phone):
+    bob = signed_in_page(phone(), site, "bob", "/friends/")
+    bob.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    alice = signed_in_page(phone(), site, "alice", "/")
+    like_on_phone(alice, site, videos[0])
+    bob.locator(".activity", has_text=videos[0].title).wait_for()
+    alice.locator(".slide").first.locator(".action-like").click()
+    bob.locator(".activity", has_text=videos[0].title).wait_for(state="detached")
+
+
+def test_a_toast_announces_a_friends_like_on_other_pages(site, videos, phone):
+    bob = signed_in_page(phone(), site, "bob", "/me/")
+    bob.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    alice = signed_in_page(phone(), site, "alice", "/")
+    like_on_phone(alice, site, videos[0])
+    toast = bob.locator(".friend-toast")
+    toast.wait_for()
+    assert videos[0].title in toast.inner_text()
+    assert toast.get_attribute("aria-live") == "polite"
+    screenshot(bob, "toast-zh-CN")
+
+
+def test_double_tap_likes_with_a_heart(site, videos, phone):
+    alice = signed_in_page(phone(), site, "alice", f"/v/{videos[0].pk}/")
+    slide = alice.locator(".slide").first
+    slide.locator("video").dblclick(position={"x": 150, "y": 300})
+    alice.locator(".heart-burst").first.wait_for(state="attached")  # a short animation at the tap point
+    alice.wait_for_function("document.querySelector('.action-like').getAttribute('aria-pressed') === 'true'")
+    alice.wait_for_load_state("networkidle")
+    # A second double tap never unlikes.
+    slide.locator("video").dblclick(position={"x": 150, "y": 300})
+    alice.wait_for_timeout(600)
+    assert slide.locator(".action-like").get_attribute("aria-pressed") == "true"
+
+
+def test_a_refused_like_rolls_back_with_a_message(site, videos, phone):
+    from miniapp.videos.models import Video
+
+    alice = signed_in_page(phone(), site, "alice", f"/v/{videos[0].pk}/")
+    Video.objects.filter(pk=videos[0].pk).update(status=Video.Status.HIDDEN)
+    button = alice.locator(".slide").first.locator(".action-like")
+    count_before = button.locator(".action-count").inner_text()
+    button.click()
+    alice.locator(".feed-toast").wait_for()
+    alice.wait_for_function("b => !b.dataset.pending", arg=button.element_handle())
+    assert button.get_attribute("aria-pressed") == "false"
+    assert button.locator(".action-count").inner_text() == count_before
+    assert alice.locator(".feed-toast").inner_text()  # the server's reason, for a person
+
+
+def test_signed_out_like_signs_in_and_comes_back_liked(site, videos, phone):
+    page = phone().new_page()
+    page.goto(f"{site}/v/{videos[1].pk}/")
+    page.locator(".slide").first.locator(".action-like").click()
+    # The mock provider's page: pick carol and allow.
+    page.wait_for_url("**/mockwx/authorize**")
+    page.locator("label.persona", has_text="carol").locator("input").check()
+    page.locator("button[value=allow]").click()
+    page.wait_for_url(f"{site}/v/{videos[1].pk}/")
+    page.wait_for_function("document.querySelector('.action-like').getAttribute('aria-pressed') === 'true'")
+    page.wait_for_load_state("networkidle")
+    assert "like=1" not in page.url
+    from miniapp.engagement.models import Like
+
+    assert Like.objects.filter(user__username="carol", video=videos[1]).exists()
