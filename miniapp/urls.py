@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+STARTED = timezone.now().replace(microsecond=0)
 
 urlpatterns = [
     path("", include("miniapp.videos.urls")),
@@ -13,7 +17,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Only our own strings (LOCALE_PATHS), not every installed app's: keeps the first screen small.
-    path("jsi18n/", JavaScriptCatalog.as_view(packages=["miniapp.videos"]), name="javascript-catalog"),
+    # The catalog changes only with a deploy: browsers revalidate it and get a 304.
+    path(
+        "jsi18n/",
+        last_modified(lambda request: STARTED)(JavaScriptCatalog.as_view(packages=["miniapp.videos"])),
+        name="javascript-catalog",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

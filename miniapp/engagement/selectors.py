@@ -1,15 +1,20 @@
 from collections import defaultdict
 from datetime import UTC
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from miniapp.accounts.models import Friendship
 from miniapp.engagement.models import Activity, Like
 
 
-def liked_by(user_id: int | None):
-    """An `Exists` expression for annotating videos with whether `user_id` liked them."""
-    return Exists(Like.objects.filter(video=OuterRef("pk"), user_id=user_id or 0))
+def liked_video_ids(*, user_id: int | None, video_ids: list[int]) -> set[int]:
+    """Which of these videos the user liked: one indexed lookup for a page.
+
+    (An EXISTS annotation made PostgreSQL hash every like the user ever gave.)
+    """
+    if not user_id or not video_ids:
+        return set()
+    return set(Like.objects.filter(user_id=user_id, video_id__in=video_ids).values_list("video_id", flat=True))
 
 
 def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3) -> dict[int, dict]:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
-from miniapp.engagement.selectors import friend_likers
+from miniapp.engagement.selectors import friend_likers, liked_video_ids
 from miniapp.videos import processing, services
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_feed, video_get_for_viewer
@@ -35,7 +35,7 @@ class VideoOutputSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     like_count = serializers.IntegerField()
     share_count = serializers.IntegerField()
-    liked_by_me = serializers.BooleanField(default=False)
+    liked_by_me = serializers.SerializerMethodField()
     friends_who_liked = serializers.SerializerMethodField()
     friends_liked_count = serializers.SerializerMethodField()
     status = serializers.CharField()
@@ -50,6 +50,9 @@ class VideoOutputSerializer(serializers.Serializer):
     def get_page_url(self, video) -> str:
         return self.context["request"].build_absolute_uri(reverse("video-detail", args=[video.pk]))
 
+    def get_liked_by_me(self, video) -> bool:
+        return video.pk in self.context.get("liked", ())
+
     def _likers(self, video) -> dict:
         return self.context.get("friend_likers", {}).get(video.pk, {"count": 0, "users": []})
 
@@ -62,11 +65,15 @@ class VideoOutputSerializer(serializers.Serializer):
 
 
 def video_cards(videos: list[Video], *, request) -> list[dict]:
-    """Serialize videos for `request.user`, with their friends' likes in one query."""
-    likers = friend_likers(
-        viewer_id=request.user.pk if request.user.is_authenticated else None, video_ids=[v.pk for v in videos]
-    )
-    return VideoOutputSerializer(videos, many=True, context={"request": request, "friend_likers": likers}).data
+    """Serialize videos for `request.user`: their own likes and their friends' in one query each."""
+    viewer_id = request.user.pk if request.user.is_authenticated else None
+    ids = [video.pk for video in videos]
+    context = {
+        "request": request,
+        "liked": liked_video_ids(user_id=viewer_id, video_ids=ids),
+        "friend_likers": friend_likers(viewer_id=viewer_id, video_ids=ids),
+    }
+    return VideoOutputSerializer(videos, many=True, context=context).data
 
 
 class VideoListApi(APIView):

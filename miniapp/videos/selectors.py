@@ -1,6 +1,5 @@
 from django.db.models import QuerySet
 
-from miniapp.engagement.selectors import liked_by
 from miniapp.videos.models import Video
 
 
@@ -13,14 +12,8 @@ def videos_visible_to(user) -> QuerySet[Video]:
 
 
 def video_feed(*, viewer) -> QuerySet[Video]:
-    """The videos `viewer` may watch, with what a feed card shows, newest first."""
-    viewer_id = viewer.pk if viewer.is_authenticated else None
-    return (
-        videos_visible_to(viewer)
-        .select_related("author")
-        .annotate(liked_by_me=liked_by(viewer_id))
-        .order_by("-created", "-id")
-    )
+    """The videos `viewer` may watch, with their authors, newest first."""
+    return videos_visible_to(viewer).select_related("author").order_by("-created", "-id")
 
 
 def video_get_for_viewer(*, video_id: int, viewer) -> Video | None:

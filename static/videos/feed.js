@@ -25,6 +25,7 @@
 
   function attach(slide) {
     const video = videoOf(slide);
+    if (!video.getAttribute("poster")) video.poster = video.dataset.poster;
     if (!video.getAttribute("src")) video.src = video.dataset.src;
   }
 
@@ -73,6 +74,7 @@
         video.pause();
         video.preload = "none";
         if (Math.abs(i - index) > 1) detach(other);
+        if (i === index + 2 && !video.getAttribute("poster")) video.poster = video.dataset.poster;
       }
     });
     if (index >= list.length - 3) loadMore();
@@ -100,7 +102,7 @@
     slide.setAttribute("aria-label", card.title);
     const video = videoOf(slide);
     video.dataset.src = card.video_url;
-    video.poster = card.poster_url;
+    video.dataset.poster = card.poster_url;
     video.classList.toggle("is-landscape", card.width > card.height);
     slide.querySelector(".slide-author").textContent = `@${card.author.name}`;
     slide.querySelector(".slide-title").textContent = card.title;
