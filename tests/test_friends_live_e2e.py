@@ -128,3 +128,17 @@ def test_signed_out_like_signs_in_and_comes_back_liked(site, videos, phone):
     from miniapp.engagement.models import Like
 
     assert Like.objects.filter(user__username="carol", video=videos[1]).exists()
+
+
+def test_it_falls_back_to_polling_when_the_socket_never_opens(site, videos, phone):
+    bob_context = phone()
+    bob = bob_context.new_page()
+    # A proxy or firewall that refuses WebSockets: every attempt is closed at once.
+    bob.route_web_socket("**/ws/activity/**", lambda route: route.close(code=1006, reason="blocked"))
+    bob.goto(f"{site}/login/?login_hint=bob&next=/friends/")
+    bob.wait_for_url(f"{site}/friends/")
+    bob.locator(".conn-banner").wait_for()  # the banner says it is reconnecting
+    alice = signed_in_page(phone(), site, "alice", "/")
+    like_on_phone(alice, site, videos[0])
+    # Three failed attempts (about 3.5 s), then a poll every 15 s.
+    bob.locator(".activity", has_text=videos[0].title).wait_for(timeout=30_000)

@@ -46,3 +46,21 @@ def test_pages_speak_chinese_first_and_english_on_request(client, users):
     client.force_login(users["alice"])
     assert "退出登录" in client.get("/me/").content.decode()
     assert "Sign out" in client.get("/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_me_settings_turns_likes_private_and_back(client, users):
+    client.force_login(users["alice"])
+    response = client.post("/me/settings/", {}, follow=True)  # an unchecked box sends nothing
+    assert response.redirect_chain[-1][0] == "/me/"
+    users["alice"].refresh_from_db()
+    assert users["alice"].share_likes is False
+    assert "仅自己可见" in response.content.decode()
+    client.post("/me/settings/", {"share_likes": "on"})
+    users["alice"].refresh_from_db()
+    assert users["alice"].share_likes is True
+
+
+def test_me_settings_needs_post_and_sign_in(client, users):
+    assert client.post("/me/settings/").status_code == 302  # to the sign-in page
+    client.force_login(users["alice"])
+    assert client.get("/me/settings/").status_code == 405
