@@ -67,6 +67,11 @@ class PreparedVideo:
     height: int
     size: int
 
+    @classmethod
+    def of(cls, video_path: Path, poster_path: Path, info: ProbeResult) -> "PreparedVideo":
+        """Describe a finished MP4 and its poster; `info` is the MP4's own probe."""
+        return cls(video_path, poster_path, info.duration, info.width, info.height, video_path.stat().st_size)
+
 
 _MESSAGES = {
     "not_video": _("This file is not a video we can read."),
@@ -334,11 +339,4 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
         if not isinstance(exc, av.error.FFmpegError | OSError):
             logger.exception("Unexpected error while preparing %s", src)
         raise _reject("failed") from exc
-    return PreparedVideo(
-        video_path=video_path,
-        poster_path=poster_path,
-        duration=result.duration,
-        width=result.width,
-        height=result.height,
-        size=video_path.stat().st_size,
-    )
+    return PreparedVideo.of(video_path, poster_path, result)

@@ -148,15 +148,7 @@ class Command(BaseCommand):
                     title=clip["title"],
                     seconds=clip["seconds"],
                 )
-                info = probe(video_path)
-                prepared = PreparedVideo(
-                    video_path=video_path,
-                    poster_path=poster_path,
-                    duration=info.duration,
-                    width=info.width,
-                    height=info.height,
-                    size=video_path.stat().st_size,
-                )
+                prepared = PreparedVideo.of(video_path, poster_path, probe(video_path))
                 video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
         self.seed_likes()
 
