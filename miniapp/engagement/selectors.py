@@ -1,5 +1,5 @@
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.db.models import Q, QuerySet
 
@@ -69,15 +69,27 @@ def _visible_to(viewer_id: int) -> QuerySet[Activity]:
     )
 
 
-def activity_replay(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool]:
+# Ids are handed out at insert, but transactions commit (and publish) in their own
+# order: an entry numbered just below the last one a client saw may reach it later.
+# Replays therefore reach back this far before `after`; clients drop what they have.
+REPLAY_OVERLAP = timedelta(seconds=5)
+
+
+def activity_replay(*, viewer_id: int, after: int, limit: int, overlap: bool = False) -> tuple[list[dict], bool]:
     """What the viewer missed after entry `after`, oldest first, and whether that is all of it.
 
     Entries withdrawn since are left out, with their retractions; a retraction is
-    sent only for an entry the client may already show (id <= after).
+    sent only for an entry the client may already show (id <= after). With `overlap`
+    (socket reconnects), entries made in the few seconds before `after` come again
+    too; the API's pages do without, so that each page moves on.
     """
+    since = Activity.objects.filter(pk=after).values_list("created", flat=True).first() if overlap else None
+    window = Q(id__gt=after)
+    if since is not None:
+        window |= Q(id__lt=after, created__gte=since - REPLAY_OVERLAP)
     rows = list(
         _visible_to(viewer_id)
-        .filter(id__gt=after, retracted=False)
+        .filter(window, retracted=False)
         .exclude(verb=Activity.Verb.RETRACT, target_id__gt=after)
         .order_by("id")[: limit + 1]
     )

@@ -90,14 +90,23 @@ def client_register(
     return client, secret
 
 
+_parsed_keys: dict[str, RSAKey] = {}
+
+
 def signing_key() -> tuple[str, RSAKey]:
-    """The current signing key (kid, key), created on first use and kept in the database."""
-    row = SigningKey.objects.first()
+    """The current signing key (kid, key), created on first use and kept in the database.
+
+    Parsed keys are kept per kid: reading the PEM costs ~60 ms, twice per token.
+    """
+    row = SigningKey.objects.only("kid").first()
     if row is None:
         key = RSAKey.generate_key(2048, private=True)
         kid = key.thumbprint()
         row, _ = SigningKey.objects.get_or_create(kid=kid, defaults={"private_pem": key.as_pem(private=True).decode()})
-    return row.kid, RSAKey.import_key(row.private_pem)
+    if row.kid not in _parsed_keys:
+        pem = SigningKey.objects.values_list("private_pem", flat=True).get(kid=row.kid)
+        _parsed_keys[row.kid] = RSAKey.import_key(pem)
+    return row.kid, _parsed_keys[row.kid]
 
 
 def jwks() -> dict:

@@ -64,39 +64,37 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         # Where the log stands: a client that had no id resumes from here next time.
         await self.send(text_data=json.dumps({"type": "hello", "last_id": position}))
         after = parse_after(self.scope)
-        self.last_id = position if after is None else after
+        replayed: set[int] = set()
         if after is not None:
             events, complete = await database_sync_to_async(activity_replay)(
-                viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT
+                viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT, overlap=True
             )
             if complete:
                 for event in events:
-                    await self.send_event(event, json.dumps({**event, "replay": True}, ensure_ascii=False))
+                    replayed.add(event["seq"])
+                    await self.send(text_data=json.dumps({**event, "replay": True}, ensure_ascii=False))
             else:
                 # Too much to replay: the client reloads its feed from the API instead.
                 await self.send(text_data=json.dumps({"type": "reload", "last_id": position}))
-                self.last_id = position
         pending, self.buffer = self.buffer, None
         for event, text in pending:
-            await self.send_event(event, text)
+            if event.get("seq") not in replayed:  # live while the replay ran: send once
+                await self.send(text_data=text)
 
     async def disconnect(self, code):
         if self.user_id is not None:
             hub.unregister(self.user_id, self)
 
     async def push(self, event: dict, text: str) -> None:
-        """Called by the hub for every live event addressed to this user."""
+        """Called by the hub for every live event addressed to this user.
+
+        Live events may arrive out of log order (each request publishes after its own
+        commit), so nothing is dropped here for having a lower id than the last one.
+        """
         if self.buffer is not None:
             self.buffer.append((event, text))
         else:
-            await self.send_event(event, text)
-
-    async def send_event(self, event: dict, text: str) -> None:
-        seq = event.get("seq", event.get("id", 0))
-        if seq <= self.last_id:
-            return  # already sent by the replay
-        self.last_id = seq
-        await self.send(text_data=text)
+            await self.send(text_data=text)
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is not None:

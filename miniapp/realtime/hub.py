@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # Channel layers forget group members after a day; join again well before that.
 REJOIN_SECONDS = 3600
+YIELD_EVERY = 50
 
 
 class Hub:
@@ -67,6 +68,7 @@ class Hub:
 
     async def deliver(self, recipients: list[int], event: dict) -> None:
         text = None
+        sent = 0
         for user_id in recipients:
             for socket in tuple(self.sockets.get(user_id, ())):
                 if text is None:
@@ -75,6 +77,11 @@ class Hub:
                     await socket.push(event, text)
                 except Exception:  # a socket closing under us must not stop the others
                     log.debug("push to a closing socket failed", exc_info=True)
+                sent += 1
+                if sent % YIELD_EVERY == 0:
+                    # Let the loop flush what is queued (and serve the liker's own
+                    # response) instead of holding every write until the last socket.
+                    await asyncio.sleep(0)
 
 
 hub = Hub()

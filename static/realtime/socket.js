@@ -10,11 +10,13 @@
   const MAX_DELAY = 30_000;
   const POLL_EVERY = 15_000;
   const POLL_AFTER_FAILURES = 3;
+  const SEEN_KEPT = 1000;
   const REFUSED = new Set([4401, 4403]); // signed out, or a foreign page: never retry
 
   class ActivitySocket {
     constructor({ after = null, onEvent = () => {}, onReload = () => {}, onState = showState } = {}) {
       this.lastId = after;
+      this.seen = new Set(); // recent seqs: events can arrive out of log order, and replays overlap
       this.onEvent = onEvent;
       this.onReload = onReload;
       this.onState = onState;
@@ -82,8 +84,12 @@
 
     accept(event) {
       const seq = event.seq ?? event.id;
-      if (this.lastId !== null && seq <= this.lastId) return; // seen already
-      this.lastId = seq;
+      if (this.seen.has(seq)) return; // a duplicate (replays reach back a few seconds)
+      this.seen.add(seq);
+      if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.values().next().value);
+      // Resume from the highest position seen; the server's replay overlap covers
+      // entries numbered below it that were still on their way.
+      if (this.lastId === null || seq > this.lastId) this.lastId = seq;
       this.onEvent(event);
     }
 

@@ -146,3 +146,38 @@ async def test_garbage_after_means_no_replay(users, video, open_socket, db_call,
     socket = await open_socket(users["bob"], after=after)
     assert await socket.nothing()
     await socket.close()
+
+
+async def test_live_events_out_of_log_order_are_all_delivered(users, open_socket, db_call):
+    """Each request publishes after its own commit, so a lower id can arrive second."""
+    from miniapp.engagement.models import Activity
+    from miniapp.engagement.selectors import activity_event
+    from miniapp.realtime.hub import hub
+
+    videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(2)]
+    rows = [await db_call(Activity.objects.create, actor=users["alice"], verb="like", video=video) for video in videos]
+    events = [
+        await db_call(lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk)))
+        for row in rows
+    ]
+    bob = await open_socket(users["bob"])
+    for event in reversed(events):  # the newer one first
+        await hub.deliver([users["bob"].pk], {**event, "created": event["created"]})
+    received = [(await bob.receive())["id"] for _ in range(2)]
+    assert received == [rows[1].pk, rows[0].pk]
+    await bob.close()
+
+
+async def test_a_reconnect_replays_the_moments_before_after_too(users, open_socket, db_call):
+    """An entry numbered below the last one seen may still have been on its way: it comes again."""
+    videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(2)]
+    await db_call(like_create, user=users["alice"], video=videos[0])
+    await db_call(like_create, user=users["alice"], video=videos[1])
+    from miniapp.engagement.models import Activity
+
+    newest = await db_call(lambda: Activity.objects.order_by("-id").values_list("id", flat=True).first())
+    bob = await open_socket(users["bob"], after=newest)
+    replayed = await bob.receive()
+    assert replayed["id"] == newest - 1 and replayed["replay"] is True
+    assert await bob.nothing()
+    await bob.close()
