@@ -4,6 +4,7 @@ Nothing here reads or writes the developer's `var/`, database or media: every ru
 temporary folder (removed at the end) and an environment that points the app at it.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,30 +74,19 @@ def temp_dir():
 
 
 @contextmanager
-def daphne(env: dict[str, str], port: int, log: Path, ready_path: str = "/mockwx/.well-known/openid-configuration"):
-    """Daphne serving the app on 127.0.0.1:`port`; always stopped on the way out."""
-    url = f"http://127.0.0.1:{port}"
+def started(cmd: list[str], env: dict[str, str], log: Path, port: int):
+    """Run `cmd` until it accepts connections on 127.0.0.1:`port`; always stopped on the way out."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(  # noqa: S603  (a fixed command line)
-            [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "miniapp.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
         try:
             deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"daphne exited:\n{log.read_text()[-3000:]}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start in 30 s:\n{log.read_text()[-3000:]}")
-                try:
-                    with urllib.request.urlopen(url + ready_path, timeout=2):  # noqa: S310  (our own 127.0.0.1)
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            yield url
+            while process.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+                time.sleep(0.2)
+            else:
+                raise RuntimeError(f"{' '.join(cmd[1:3])} did not start:\n{log.read_text()[-3000:]}")
+            yield process
         finally:
             process.terminate()
             try:
@@ -105,6 +94,15 @@ def daphne(env: dict[str, str], port: int, log: Path, ready_path: str = "/mockwx
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextmanager
+def daphne(env: dict[str, str], port: int, log: Path):
+    """Daphne serving the app on 127.0.0.1:`port` (it listens once the app is loaded)."""
+    with started(
+        [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "miniapp.asgi:application"], env, log, port
+    ):
+        yield f"http://127.0.0.1:{port}"
 
 
 def time_limit(seconds: int) -> None:

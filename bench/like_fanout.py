@@ -22,14 +22,11 @@ process). A control socket sends a trigger as big as a like event; the server br
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
 import resource
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -63,29 +60,6 @@ def rss_kb(pid: int) -> int:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
-
-
-@contextlib.contextmanager
-def process(cmd: list[str], env: dict, log: Path, port: int):
-    """Run `cmd` until it accepts connections on 127.0.0.1:`port`; always stopped on the way out."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=common.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            deadline = time.monotonic() + 30
-            while proc.poll() is None and time.monotonic() < deadline:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-                time.sleep(0.2)
-            else:
-                raise RuntimeError(f"{' '.join(cmd[1:3])} did not start:\n{log.read_text()[-3000:]}")
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 def sign_in(url: str, nickname: str) -> requests.Session:
@@ -280,7 +254,7 @@ def run_app(n: int, workers: int) -> dict:
         common.manage(env, "seed_demo", "--users", str(n + 1), "--friends", "2", timeout=300)
         print(f"  migrate + seed_demo --users {n + 1}: {time.monotonic() - started:.1f} s", flush=True)
         daphne = [common.PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "miniapp.asgi:application"]
-        with process(daphne, env, tmp / "daphne.log", port) as proc:
+        with common.started(daphne, env, tmp / "daphne.log", port) as proc:
             started = time.monotonic()
             liker = sign_in(url, "user0001")
             pool = ThreadPoolExecutor(workers)
@@ -332,7 +306,7 @@ def run_floor(n: int, size: int) -> dict:
     with common.temp_dir() as tmp:
         port = common.free_port()
         command = [common.PYTHON, str(Path(__file__).resolve()), "--serve-floor", str(port)]
-        with process(command, dict(os.environ), tmp / "floor.log", port) as proc:
+        with common.started(command, dict(os.environ), tmp / "floor.log", port) as proc:
             uri = f"ws://127.0.0.1:{port}"
             return asyncio.run(measure(Floor(uri, size), "floor", proc.pid, n, uri, "http://127.0.0.1", [""] * n))
 
