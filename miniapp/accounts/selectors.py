@@ -11,7 +11,3 @@ def friends_of(user: User) -> QuerySet[User]:
 
 def friend_ids_of(user_id: int) -> list[int]:
     return list(Friendship.objects.filter(user_id=user_id).values_list("friend_id", flat=True))
-
-
-def are_friends(user_id: int, other_id: int) -> bool:
-    return Friendship.objects.filter(user_id=user_id, friend_id=other_id).exists()

@@ -13,9 +13,15 @@ def _like_count(video_id: int) -> int:
     return Video.objects.values_list("like_count", flat=True).get(pk=video_id)
 
 
-def notify_activity(activity: Activity) -> None:
-    """Push a new log entry to whoever may see it: the actor's friends, or its one audience."""
-    recipients = [activity.audience_id] if activity.audience_id else friend_ids_of(activity.actor_id)
+def notify_activity(activity: Activity, *, friend_ids: list[int] | None = None) -> None:
+    """Push a new log entry to whoever may see it: the actor's friends, or its one audience.
+
+    `friend_ids`, when the caller already has the actor's friends, saves the lookup.
+    """
+    if activity.audience_id:
+        recipients = [activity.audience_id]
+    else:
+        recipients = friend_ids if friend_ids is not None else friend_ids_of(activity.actor_id)
     send_event_on_commit(recipients=recipients, event=activity_event(activity))
 
 
@@ -56,6 +62,7 @@ def activities_retract(activities) -> int:
     if not targets:
         return 0
     Activity.objects.filter(pk__in=[a.pk for a in targets]).update(retracted=True)
+    friends: dict[int, list[int]] = {}  # one friend lookup per actor, not per entry
     for target in targets:
         retraction = Activity.objects.create(
             actor_id=target.actor_id,
@@ -64,7 +71,9 @@ def activities_retract(activities) -> int:
             target=target,
             audience_id=target.audience_id,
         )
-        notify_activity(retraction)
+        if target.actor_id not in friends:
+            friends[target.actor_id] = friend_ids_of(target.actor_id)
+        notify_activity(retraction, friend_ids=friends[target.actor_id])
     return len(targets)
 
 
