@@ -258,3 +258,13 @@ ACTIVITY_PAGE_SIZE = env_int("ACTIVITY_PAGE_SIZE", 50, minimum=1)
 
 # Abuse limits, per user (DRF rate syntax: N/second, N/minute, N/hour, N/day).
 LIKE_RATE = env_rate("LIKE_RATE", "60/minute")
+SHARE_RATE = env_rate("SHARE_RATE", "20/minute")
+# View reports, per user or (signed out) per address.
+VIEW_RATE = env_rate("VIEW_RATE", "120/minute")
+
+# The home feed: videos friends liked in the last FEED_FRIENDS_DAYS come first, then the hot
+# ranking; what the viewer watched in the last FEED_SEEN_DAYS goes to the end.
+FEED_FRIENDS_DAYS = env_int("FEED_FRIENDS_DAYS", 7, minimum=1)
+FEED_SEEN_DAYS = env_int("FEED_SEEN_DAYS", 3, minimum=0)
+# A view counts once the video played this long (seconds).
+VIEW_MIN_SECONDS = 2

@@ -1,15 +1,24 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from miniapp.engagement import services
+from miniapp.accounts.apis import UserOutputSerializer
+from miniapp.accounts.models import User
+from miniapp.accounts.selectors import friend_ids_of
+from miniapp.engagement import services, stats
+from miniapp.engagement.arrivals import arrival_share
+from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import videos_visible_to
@@ -27,6 +36,24 @@ class SettingRateThrottle(UserRateThrottle):
 class LikeRateThrottle(SettingRateThrottle):
     scope = "like"
     setting = "LIKE_RATE"
+
+
+class ShareRateThrottle(SettingRateThrottle):
+    scope = "share"
+    setting = "SHARE_RATE"
+
+
+class ViewRateThrottle(SettingRateThrottle):
+    """Per user, or per address for signed-out visitors."""
+
+    scope = "view"
+    setting = "VIEW_RATE"
+
+
+def share_url(request, share: ShareLink) -> str:
+    """The link that opens the shared video for anyone: /v/<id>/?s=<token>."""
+    path = reverse("video-detail", args=[share.video_id])
+    return request.build_absolute_uri(f"{path}?{urlencode({'s': share.token})}")
 
 
 def _published_video(request, video_id: int) -> Video:
@@ -47,7 +74,8 @@ class LikeApi(APIView):
 
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request, video_id: int):
-        liked, count = services.like_create(user=request.user, video=_published_video(request, video_id))
+        video = _published_video(request, video_id)
+        liked, count = services.like_create(user=request.user, video=video, share=arrival_share(request, video.pk))
         return Response(self.OutputSerializer({"liked": liked, "like_count": count}).data)
 
     @extend_schema(request=None, responses=OutputSerializer)
@@ -91,3 +119,152 @@ class ActivityApi(APIView):
         last_id = events[-1]["seq"] if events else after
         next_url = None if complete else request.build_absolute_uri(f"{request.path}?after={last_id}")
         return Response({"results": events, "last_id": last_id, "next": next_url})
+
+
+class ShareApi(APIView):
+    """Share a video: to friends with a note (they see it live), or as a link to copy or scan.
+
+    Answers the link, `/v/<id>/?s=<token>`, which opens the video for anyone. A plain
+    link (no friends, no note) is made once and handed out again (200 instead of 201).
+    """
+
+    throttle_classes = [ShareRateThrottle]
+    MAX_RECIPIENTS = 50
+
+    class InputSerializer(serializers.Serializer):
+        to = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        url = serializers.URLField()
+        token = serializers.CharField()
+        share_count = serializers.IntegerField()
+        recipients = serializers.IntegerField()
+        depth = serializers.IntegerField()
+
+    def _refusal(self, data: dict, ids: list[int], note: str) -> dict | None:
+        """Why this share cannot be made, as the 400 body; None when it can."""
+        if not data:
+            return {"detail": _("Send a list of friend ids in `to` and the note as text.")}
+        if len(note) > NOTE_MAX:
+            return {
+                "detail": _("A note can be at most %(limit)d characters; this one has %(length)d.")
+                % {"limit": NOTE_MAX, "length": len(note)},
+                "limit": NOTE_MAX,
+            }
+        if len(ids) > self.MAX_RECIPIENTS:
+            return {"detail": _("Share with at most %(count)d friends at a time.") % {"count": self.MAX_RECIPIENTS}}
+        strangers = sorted(set(ids) - set(friend_ids_of(self.request.user.pk)))
+        if strangers:
+            return {
+                "detail": _("You can only share with your friends. Not your friends: %(ids)s.")
+                % {"ids": ", ".join(map(str, strangers))},
+                "not_friends": strangers,
+            }
+        return None
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
+    def post(self, request, video_id: int):
+        video = _published_video(request, video_id)
+        data = self.InputSerializer(data=request.data)
+        valid = data.validated_data if data.is_valid() else {}
+        ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
+        refusal = self._refusal(valid, ids, note)
+        if refusal is not None:
+            return Response(refusal, status=status.HTTP_400_BAD_REQUEST)
+        users = User.objects.in_bulk(ids)
+        recipients = [users[pk] for pk in ids]
+        share, created = services.share_create(
+            sharer=request.user,
+            video=video,
+            recipients=recipients,
+            note=note,
+            arrived_via=arrival_share(request, video.pk),
+        )
+        video.refresh_from_db(fields=["share_count"])
+        body = {
+            "url": share_url(request, share),
+            "token": share.token,
+            "share_count": video.share_count,
+            "recipients": len(recipients),
+            "depth": share.depth,
+        }
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.OutputSerializer(body).data, status=code)
+
+
+class ViewApi(APIView):
+    """The page reports a video watched for a couple of seconds; counted once per viewer and day."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ViewRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        seconds = serializers.FloatField(min_value=0, max_value=24 * 3600)
+
+    class OutputSerializer(serializers.Serializer):
+        counted = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, video_id: int):
+        video = _published_video(request, video_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError({"detail": _("Send how long the video played, in seconds, as `seconds`.")})
+        if data.validated_data["seconds"] < settings.VIEW_MIN_SECONDS:
+            raise ValidationError(
+                {
+                    "detail": _("A view counts after %(seconds)d seconds of watching.")
+                    % {"seconds": settings.VIEW_MIN_SECONDS}
+                }
+            )
+        viewer = request.user if request.user.is_authenticated else None
+        if viewer is None and not request.session.session_key:
+            request.session.save()  # a signed-out browser is counted by its session
+        counted = services.view_record(
+            video=video,
+            visitor=services.visitor_key(user=viewer, session_key=request.session.session_key),
+            viewer=viewer,
+            share=arrival_share(request, video.pk),
+        )
+        return Response(self.OutputSerializer({"counted": counted}).data)
+
+
+class StatsSharerSerializer(serializers.Serializer):
+    user = UserOutputSerializer()
+    shares = serializers.IntegerField()
+    views = serializers.IntegerField()
+    likes = serializers.IntegerField()
+
+
+class StatsBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    likes = serializers.IntegerField()
+
+
+class VideoStatsApi(APIView):
+    """The share cascade of one of my videos: shares, the views and likes they brought, the
+    best sharers and likes over time. Only its author (or staff) may read it; anyone else
+    is told the video does not exist."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VideoStats"  # not "Output", which every other API's serializer is called too
+
+        shares = serializers.IntegerField()
+        reshares = serializers.IntegerField()
+        views = serializers.IntegerField()
+        views_via_shares = serializers.IntegerField()
+        likes = serializers.IntegerField()
+        likes_via_shares = serializers.IntegerField()
+        deepest_chain = serializers.IntegerField()
+        top_sharers = StatsSharerSerializer(many=True)
+        unit = serializers.ChoiceField(choices=["hour", "day"])
+        likes_over_time = StatsBucketSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, video_id: int):
+        video = stats.video_get_for_stats(video_id=video_id, user=request.user)
+        if video is None:
+            raise Http404(_("This video does not exist or is no longer available."))
+        return Response(self.OutputSerializer(stats.video_share_stats(video)).data)

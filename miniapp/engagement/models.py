@@ -1,6 +1,61 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+NOTE_MAX = 140
+
+
+def share_token() -> str:
+    return secrets.token_urlsafe(12)  # 96 random bits: not guessable, short enough for a QR code
+
+
+class ShareLink(models.Model):
+    """One share of a video: a link anyone can open, maybe a note, maybe friends it was sent to.
+
+    A sharer who arrived through someone else's share chains to it (`parent`), so the
+    cascade can be followed back and its depth measured: a first share has depth 1.
+    """
+
+    token = models.CharField(max_length=32, unique=True, default=share_token)
+    sharer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="shares")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    depth = models.PositiveSmallIntegerField(default=1)
+    note = models.CharField(max_length=NOTE_MAX, blank=True)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shares_received")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["video", "sharer"], name="share_video")]
+
+    def __str__(self) -> str:
+        return f"{self.sharer_id} ↗ {self.video_id} ({self.token})"
+
+
+class View(models.Model):
+    """A watch of at least a couple of seconds, counted once per viewer, video and day.
+
+    `visitor` names the viewer: "u<id>" for a signed-in user, "s<hash>" for a signed-out
+    browser (from its session).
+    """
+
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="views")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="views"
+    )
+    visitor = models.CharField(max_length=64)
+    day = models.DateField()
+    share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="views")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["video", "visitor", "day"], name="view_once_a_day")]
+        indexes = [models.Index(fields=["viewer", "day"], name="view_viewer")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor} ▶ {self.video_id} on {self.day}"
 
 
 class Like(models.Model):
@@ -8,11 +63,16 @@ class Like(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="likes")
+    # The share link the liker arrived through, if any.
+    share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="likes")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "video"], name="like_once")]
-        indexes = [models.Index(fields=["video", "user"])]
+        indexes = [
+            models.Index(fields=["video", "user"]),
+            models.Index(fields=["user", "created"], name="like_user_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} ♥ {self.video_id}"
@@ -41,7 +101,9 @@ class Activity(models.Model):
     audience = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    note = models.CharField(max_length=140, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True)
+    # For a share: the link the recipient opens.
+    share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created = models.DateTimeField(default=timezone.now)
     retracted = models.BooleanField(default=False)
 

@@ -2,9 +2,11 @@ from collections import defaultdict
 from datetime import UTC, timedelta
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from miniapp.accounts.models import Friendship
-from miniapp.engagement.models import Activity, Like
+from miniapp.engagement.models import Activity, Like, ShareLink
+from miniapp.videos.models import Video
 
 
 def liked_video_ids(*, user_id: int | None, video_ids: list[int]) -> set[int]:
@@ -54,9 +56,12 @@ def activity_event(activity: Activity) -> dict:
         "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
         "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
         "created": activity.created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "url": reverse("video-detail", args=[video.pk]),
     }
     if activity.verb == Activity.Verb.SHARE:
         event["note"] = activity.note
+        if activity.share_id:  # opening the share from the feed credits it
+            event["url"] += f"?s={activity.share.token}"
     return event
 
 
@@ -65,7 +70,7 @@ def _visible_to(viewer_id: int) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(actor_id__in=Friendship.objects.filter(user_id=viewer_id).values("friend_id"))
         .filter(Q(audience__isnull=True) | Q(audience_id=viewer_id))
-        .select_related("actor", "video")
+        .select_related("actor", "video", "share")
     )
 
 
@@ -107,3 +112,16 @@ def activity_latest(*, viewer_id: int, limit: int) -> tuple[list[dict], int]:
 def activity_position(*, viewer_id: int) -> int:
     """The id of the newest log entry the viewer may see (0 when there is none)."""
     return _visible_to(viewer_id).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def share_for_link(*, token: str, video_id: int | None = None) -> ShareLink | None:
+    """The share behind a link's token, if it exists and its video can still be watched.
+
+    Anything else (unknown, altered, far too long, another video's) is simply no share.
+    """
+    if not token or len(token) > 32:
+        return None
+    shares = ShareLink.objects.filter(token=token, video__status=Video.Status.PUBLISHED).select_related("sharer")
+    if video_id is not None:
+        shares = shares.filter(video_id=video_id)
+    return shares.first()

@@ -1,11 +1,16 @@
+import hashlib
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import friend_ids_of
-from miniapp.engagement.models import Activity, Like
+from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import activity_event
 from miniapp.realtime.events import send_event_on_commit
+from miniapp.videos import hotness
 from miniapp.videos.models import Video
 
 
@@ -26,18 +31,19 @@ def notify_activity(activity: Activity, *, friend_ids: list[int] | None = None) 
 
 
 @transaction.atomic
-def like_create(*, user: User, video: Video) -> tuple[bool, int]:
+def like_create(*, user: User, video: Video, share: ShareLink | None = None) -> tuple[bool, int]:
     """Like `video` (published: the caller checked). A repeat changes nothing.
 
-    One transaction: the like, the counter, the activity entry; friends hear of it
-    after the commit. Returns (liked, like_count).
+    One transaction: the like (credited to the share link it came through, if any),
+    the counter and hot score, the activity entry; friends hear of it after the
+    commit. Returns (liked, like_count).
     """
     try:
         with transaction.atomic():  # a savepoint: a concurrent twin may win the unique constraint
-            Like.objects.create(user=user, video=video)
+            like = Like.objects.create(user=user, video=video, share=share)
     except IntegrityError:
         return True, _like_count(video.pk)
-    Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1)
+    Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1, hot=hotness.plus_like(like.created))
     if user.share_likes:
         activity = Activity.objects.create(actor=user, verb=Activity.Verb.LIKE, video=video)
         activity.actor, activity.video = user, video
@@ -48,9 +54,12 @@ def like_create(*, user: User, video: Video) -> tuple[bool, int]:
 @transaction.atomic
 def like_delete(*, user: User, video: Video) -> tuple[bool, int]:
     """Take a like back; its activity entry is withdrawn from friends' feeds. A repeat changes nothing."""
-    deleted, _ = Like.objects.filter(user=user, video=video).delete()
-    if deleted:
-        Video.objects.filter(pk=video.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
+    like = Like.objects.filter(user=user, video=video).select_for_update().first()
+    if like is not None:
+        like.delete()
+        Video.objects.filter(pk=video.pk, like_count__gt=0).update(
+            like_count=F("like_count") - 1, hot=hotness.minus_like(like.created, video.created)
+        )
         activities_retract(Activity.objects.filter(actor=user, video=video, verb=Activity.Verb.LIKE, retracted=False))
     return False, _like_count(video.pk)
 
@@ -86,3 +95,66 @@ def user_set_share_likes(*, user: User, share_likes: bool) -> None:
     user.save(update_fields=["share_likes"])
     if not share_likes:
         activities_retract(Activity.objects.filter(actor=user, verb=Activity.Verb.LIKE))
+
+
+def _share_parent(*, sharer: User, video: Video, arrived_via: ShareLink | None) -> ShareLink | None:
+    """The share this one continues: the link the sharer arrived through, else the latest
+    share of this video sent to them. Never one of their own."""
+    if arrived_via is not None and arrived_via.video_id == video.pk and arrived_via.sharer_id != sharer.pk:
+        return arrived_via
+    return ShareLink.objects.filter(video=video, recipients=sharer).exclude(sharer=sharer).order_by("-created").first()
+
+
+@transaction.atomic
+def share_create(
+    *, sharer: User, video: Video, recipients: list[User], note: str = "", arrived_via: ShareLink | None = None
+) -> tuple[ShareLink, bool]:
+    """Share `video` (published: the caller checked) with a note, to friends or just as a link.
+
+    Friends it is sent to get a `share` entry in their activity feed, live. A plain link
+    (no friends, no note) is made once per sharer and video and then handed out again, so
+    copying a link twice does not count twice. Returns (link, created).
+    """
+    parent = _share_parent(sharer=sharer, video=video, arrived_via=arrived_via)
+    if not recipients and not note:
+        reusable = ShareLink.objects.filter(sharer=sharer, video=video, note="", parent=parent, recipients=None)
+        existing = reusable.order_by("created").first()
+        if existing is not None:
+            return existing, False
+    share = ShareLink(sharer=sharer, video=video, note=note, parent=parent, depth=parent.depth + 1 if parent else 1)
+    share.full_clean()
+    share.save()
+    share.recipients.set(recipients)
+    Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
+    entries = Activity.objects.bulk_create(
+        Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, audience=friend, note=note, share=share)
+        for friend in recipients
+    )
+    for entry in entries:
+        entry.actor, entry.video = sharer, video
+        notify_activity(entry)
+    return share, True
+
+
+def visitor_key(*, user: User | None, session_key: str | None) -> str:
+    """Who is watching, for counting views once: the user, or the browser's session (hashed)."""
+    if user is not None:
+        return f"u{user.pk}"
+    return "s" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def view_record(
+    *, video: Video, visitor: str, viewer: User | None, share: ShareLink | None, now: datetime | None = None
+) -> bool:
+    """Count a watch of `video` (the caller checked it lasted long enough), once per visitor and day.
+
+    Credited to the share link the visitor arrived through. Returns whether it counted.
+    """
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    try:
+        with transaction.atomic():
+            View.objects.create(video=video, viewer=viewer, visitor=visitor, day=day, share=share, created=now)
+    except IntegrityError:
+        return False
+    return True

@@ -1,10 +1,13 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -12,14 +15,11 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
-from miniapp.videos import processing, services
+from miniapp.videos import processing, ranking, services
 from miniapp.videos.models import Video
-from miniapp.videos.selectors import video_feed, video_get_for_viewer
+from miniapp.videos.selectors import video_get_for_viewer
 
-
-class FeedPagination(CursorPagination):
-    page_size = 8
-    ordering = ("-created", "-id")
+FEED_PAGE_SIZE = 8
 
 
 class VideoOutputSerializer(serializers.Serializer):
@@ -64,6 +64,28 @@ class VideoOutputSerializer(serializers.Serializer):
         return self._likers(video)["count"]
 
 
+def feed_page(request, *, cursor: str | None = None, first: Video | None = None) -> tuple[list[dict], str | None]:
+    """A page of the ranked home feed as cards, and the API URL of the next page.
+
+    With `first` (a shared link), that video leads the page and is left out of the rest.
+    """
+    decoded = None
+    if cursor:
+        try:
+            decoded = ranking.Cursor.decode(cursor)
+        except ranking.BadCursor as bad:
+            message = _("This feed cursor is not valid. Start again from the first page.")
+            raise ValidationError({"detail": message}) from bad
+    exclude = [first.pk] if first else []
+    videos, following = ranking.feed_page(viewer=request.user, size=FEED_PAGE_SIZE, cursor=decoded, exclude=exclude)
+    if first is not None:
+        videos = [first, *videos]
+    next_url = None
+    if following is not None:
+        next_url = request.build_absolute_uri(f"{reverse('api-videos')}?{urlencode({'cursor': following.encode()})}")
+    return video_cards(videos, request=request), next_url
+
+
 def video_cards(videos: list[Video], *, request) -> list[dict]:
     """Serialize videos for `request.user`: their own likes and their friends' in one query each."""
     viewer_id = request.user.pk if request.user.is_authenticated else None
@@ -89,11 +111,21 @@ class VideoListApi(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses=VideoOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="from the previous page's `next`")],
+        responses=inline_serializer(
+            "FeedPage",
+            {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": VideoOutputSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
-        paginator = FeedPagination()
-        page = paginator.paginate_queryset(video_feed(viewer=request.user), request, view=self)
-        return paginator.get_paginated_response(video_cards(page, request=request))
+        """The ranked home feed: friends' likes first, then hot videos; see `videos.ranking`."""
+        cards, next_url = feed_page(request, cursor=request.query_params.get("cursor"))
+        return Response({"next": next_url, "previous": None, "results": cards})
 
     @extend_schema(request=InputSerializer, responses={201: VideoOutputSerializer})
     def post(self, request):

@@ -22,6 +22,8 @@ class Video(models.Model):
     description = models.TextField(_("description"), max_length=500, blank=True)
     file = models.FileField(max_length=200)
     poster = models.FileField(max_length=200)
+    # The link preview image (og:image), 1200×630; empty for videos made before it existed.
+    card = models.FileField(max_length=200, blank=True)
     duration = models.FloatField(help_text="seconds")
     size = models.PositiveBigIntegerField(help_text="bytes")
     width = models.PositiveIntegerField()
@@ -30,12 +32,15 @@ class Video(models.Model):
     like_count = models.PositiveIntegerField(default=0)
     share_count = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
+    # Like velocity with time decay, kept by the like services (see `videos.hotness`).
+    hot = models.FloatField()
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["status", "-created", "-id"], name="video_feed"),
             models.Index(fields=["author", "-created"], name="video_author"),
+            models.Index(fields=["status", "-hot", "-id"], name="video_hot"),
         ]
 
     def __str__(self) -> str:

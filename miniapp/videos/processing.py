@@ -1,4 +1,4 @@
-"""Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster.
+"""Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster and a share card.
 
 Everything here is blocking CPU and disk work: callers run it in a worker thread, never on the
 event loop. It knows nothing about models; the caller decides where `out_dir` is.
@@ -17,6 +17,7 @@ import av
 from av.stream import Disposition
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 logger = logging.getLogger(__name__)
 # Fill in the numbers only when the message is shown, so it comes out in the viewer's language.
@@ -34,6 +35,8 @@ _HEADER_DURATION_FORMATS = {"mov", "mp4", "matroska", "webm", "avi", "flv", "asf
 _LENGTH_GRACE = 0.5
 _AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
 _BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}  # 10-bit or 4:4:4 H.264 doesn't play in most browsers
+# Open Graph wants at least 600×315 and WeChat and others crop link previews to about 1.91:1.
+CARD_SIZE = (1200, 630)
 
 
 class VideoRejected(Exception):
@@ -62,15 +65,17 @@ class ProbeResult:
 class PreparedVideo:
     video_path: Path
     poster_path: Path
+    card_path: Path  # the link preview image, see write_card()
     duration: float
     width: int
     height: int
     size: int
 
     @classmethod
-    def of(cls, video_path: Path, poster_path: Path, info: ProbeResult) -> "PreparedVideo":
-        """Describe a finished MP4 and its poster; `info` is the MP4's own probe."""
-        return cls(video_path, poster_path, info.duration, info.width, info.height, video_path.stat().st_size)
+    def of(cls, video_path: Path, poster_path: Path, info: ProbeResult, *, card_path: Path) -> "PreparedVideo":
+        """Describe a finished MP4, its poster and its card; `info` is the MP4's own probe."""
+        size = video_path.stat().st_size
+        return cls(video_path, poster_path, card_path, info.duration, info.width, info.height, size)
 
 
 _MESSAGES = {
@@ -294,8 +299,46 @@ def _write_poster(video_path: Path, poster_path: Path, *, duration: float) -> No
     image.save(poster_path, format="JPEG", quality=85)
 
 
+def _play_button(diameter: int) -> Image.Image:
+    """A translucent white disc with a dark play triangle, as RGBA.
+
+    Drawn at four times the size and scaled down, because ImageDraw doesn't smooth edges.
+    No text, so no font is needed.
+    """
+    big = diameter * 4
+    button = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(button)
+    draw.ellipse((0, 0, big - 1, big - 1), fill=(255, 255, 255, 200))
+    # An equilateral triangle whose centroid is the disc's centre looks centred; its box would not.
+    centre, height = big / 2, big * 0.42
+    width = height * math.sqrt(3) / 2
+    left, right = centre - width / 3, centre + width * 2 / 3
+    draw.polygon([(left, centre - height / 2), (right, centre), (left, centre + height / 2)], fill=(20, 20, 20, 230))
+    return button.resize((diameter, diameter), Image.Resampling.LANCZOS)
+
+
+def write_card(poster_path: Path, card_path: Path) -> None:
+    """Write a CARD_SIZE JPEG link preview (og:image) made from the poster.
+
+    Posters keep the video's shape (mostly 9:16), which link previews crop badly. The card shows the
+    whole poster, fitted to the card's height (or width, for wide posters), over a blurred, darkened,
+    cover-cropped copy of it, with a play button so it reads as a video.
+    """
+    with Image.open(poster_path) as opened:
+        poster = ImageOps.exif_transpose(opened).convert("RGB")
+    # Blurring a quarter-size copy and scaling it up is much cheaper and looks the same.
+    small = ImageOps.fit(poster, (CARD_SIZE[0] // 4, CARD_SIZE[1] // 4), Image.Resampling.BILINEAR)
+    small = ImageEnhance.Brightness(small.filter(ImageFilter.GaussianBlur(12))).enhance(0.55)
+    card = small.resize(CARD_SIZE, Image.Resampling.BICUBIC)
+    front = ImageOps.contain(poster, CARD_SIZE, Image.Resampling.LANCZOS)
+    card.paste(front, ((CARD_SIZE[0] - front.width) // 2, (CARD_SIZE[1] - front.height) // 2))
+    button = _play_button(CARD_SIZE[1] // 4)
+    card.paste(button, ((CARD_SIZE[0] - button.width) // 2, (CARD_SIZE[1] - button.height) // 2), button)
+    card.save(card_path, format="JPEG", quality=82, progressive=True, optimize=True)
+
+
 def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int = 50 * 1024 * 1024) -> PreparedVideo:
-    """Check `src` and write `out_dir`/video.mp4 (fast-start H.264/AAC) and `out_dir`/poster.jpg.
+    """Check `src` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg and card.jpg.
 
     Browser-ready H.264 with AAC (or no audio) is copied without re-encoding; anything else is
     transcoded. Raises VideoRejected and leaves nothing behind in `out_dir` if anything fails.
@@ -309,10 +352,14 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
         raise _reject("too_big", mb=max_bytes // (1024 * 1024))
     _, rotation = _probe(src, max_seconds=max_seconds, min_seconds=1)
 
-    video_path, poster_path = out_dir / "video.mp4", out_dir / "poster.jpg"
+    video_path, poster_path, card_path = out_dir / "video.mp4", out_dir / "poster.jpg", out_dir / "card.jpg"
     # Work under temporary names and rename at the end, so video.mp4 is never a half-written file.
-    video_part, poster_part = out_dir / "video.mp4.part", out_dir / "poster.jpg.part"
-    written = [video_part, poster_part]
+    video_part, poster_part, card_part = (
+        out_dir / "video.mp4.part",
+        out_dir / "poster.jpg.part",
+        out_dir / "card.jpg.part",
+    )
+    written = [video_part, poster_part, card_part]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -326,10 +373,13 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
             _transcode(src, video_part, rotation=rotation)
         result = probe(video_part, max_seconds=math.inf, min_seconds=0)
         _write_poster(video_part, poster_part, duration=result.duration)
+        write_card(poster_part, card_part)
         os.replace(video_part, video_path)
         written.append(video_path)
         os.replace(poster_part, poster_path)
         written.append(poster_path)
+        os.replace(card_part, card_path)
+        written.append(card_path)
     except Exception as exc:
         for path in written:
             with contextlib.suppress(OSError):
@@ -339,4 +389,4 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
         if not isinstance(exc, av.error.FFmpegError | OSError):
             logger.exception("Unexpected error while preparing %s", src)
         raise _reject("failed") from exc
-    return PreparedVideo.of(video_path, poster_path, result)
+    return PreparedVideo.of(video_path, poster_path, result, card_path=card_path)

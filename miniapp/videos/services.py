@@ -1,3 +1,7 @@
+import contextlib
+import logging
+import posixpath
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -8,8 +12,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from miniapp.accounts.models import User
-from miniapp.videos import processing
+from miniapp.videos import hotness, processing
 from miniapp.videos.models import Video, media_folder
+
+logger = logging.getLogger(__name__)
 
 
 def _store(path: Path, name: str) -> str:
@@ -31,18 +37,21 @@ def video_create(
     try:
         stored.append(_store(prepared.video_path, f"{folder}/video.mp4"))
         stored.append(_store(prepared.poster_path, f"{folder}/poster.jpg"))
+        stored.append(_store(prepared.card_path, f"{folder}/card.jpg"))
         video = Video(
             author=author,
             title=title,
             description=description,
             file=stored[0],
             poster=stored[1],
+            card=stored[2],
             duration=prepared.duration,
             size=prepared.size,
             width=prepared.width,
             height=prepared.height,
             status=status,
         )
+        video.hot = hotness.base(video.created)
         video.full_clean()
         with transaction.atomic():
             video.save()
@@ -75,3 +84,35 @@ def video_create_from_upload(*, author: User, upload: UploadedFile, title: str, 
             source, out_dir=out_dir, max_seconds=settings.VIDEO_MAX_SECONDS, max_bytes=settings.VIDEO_MAX_BYTES
         )
         return video_create(author=author, title=title, description=description, prepared=prepared)
+
+
+def video_card_ensure(video: Video) -> None:
+    """Give a video made before share cards existed its card, built from its poster.
+
+    Best effort, for the share page: on any failure `card` stays empty and the page falls back
+    to the poster, so nothing is raised. Blocking work (Pillow and storage): not for the event loop.
+    """
+    if video.card or not video.poster:
+        return
+    poster_name, stored = video.poster.name, None
+    try:
+        if not default_storage.exists(poster_name):
+            logger.warning("No share card for video %s: its poster %s is missing", video.pk, poster_name)
+            return
+        with tempfile.TemporaryDirectory(prefix="miniapp-card-") as tmp:
+            poster_path, card_path = Path(tmp) / "poster.jpg", Path(tmp) / "card.jpg"
+            with default_storage.open(poster_name, "rb") as source, open(poster_path, "wb") as copy:
+                shutil.copyfileobj(source, copy)
+            processing.write_card(poster_path, card_path)
+            stored = _store(card_path, posixpath.join(posixpath.dirname(poster_name), "card.jpg"))
+        # Only an empty card is filled: when two first shares race, the first card stays and the other goes.
+        if Video.objects.filter(pk=video.pk, card="").update(card=stored):
+            video.card = stored
+            return
+        default_storage.delete(stored)
+        video.card = Video.objects.filter(pk=video.pk).values_list("card", flat=True).first() or ""
+    except Exception:
+        logger.warning("Could not make the share card for video %s", video.pk, exc_info=True)
+        if stored is not None:
+            with contextlib.suppress(Exception):
+                default_storage.delete(stored)

@@ -1,33 +1,24 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
-from rest_framework.request import Request
 
-from miniapp.videos.apis import FeedPagination, video_cards
+from miniapp.engagement.arrivals import arrival_remember
+from miniapp.engagement.selectors import share_for_link
+from miniapp.videos.apis import feed_page
 from miniapp.videos.models import Video
-from miniapp.videos.selectors import video_feed, video_get_for_viewer
+from miniapp.videos.selectors import video_get_for_viewer
+from miniapp.videos.services import video_card_ensure
 
 
-def _feed_page(request, *, first: Video | None = None):
-    """The vertical feed, first page rendered on the server; the script loads the rest."""
-    paginator = FeedPagination()
-    feed = video_feed(viewer=request.user)
-    if first is not None:
-        feed = feed.exclude(pk=first.pk)
-    videos = paginator.paginate_queryset(feed, Request(request))
-    if first is not None:
-        videos = [first, *videos]
-    # The next page comes from the API, which continues the same cursor.
-    paginator.base_url = request.build_absolute_uri(reverse("api-videos"))
-    context = {
-        "cards": video_cards(videos, request=request),
-        "next_url": paginator.get_next_link() or "",
-        "first": first,
-        "tab": "home",
-    }
+def _feed_page(request, *, first: Video | None = None, extra: dict | None = None):
+    """The vertical feed, first page rendered on the server; the script loads the rest from the API."""
+    cards, next_url = feed_page(request, first=first)
+    context = {"cards": cards, "next_url": next_url or "", "first": first, "tab": "home", **(extra or {})}
     return render(request, "videos/feed.html", context)
 
 
@@ -40,11 +31,24 @@ def home(request):
 @ensure_csrf_cookie
 @require_GET
 def detail(request, video_id: int):
-    """One video, straight from a shared link (signed out too), then the feed continues."""
+    """One video, straight from a shared link (signed out too), then the feed continues.
+
+    `?s=<token>` names the share link it came through: its note is shown, and the view,
+    like or re-share that follows is credited to it. A token that does not belong to this
+    video is ignored, as is anything else in the query (WeChat adds `from=`, `isappinstalled=`).
+    """
     video = video_get_for_viewer(video_id=video_id, viewer=request.user)
     if video is None:
         return render(request, "videos/unavailable.html", status=404)
-    return _feed_page(request, first=video)
+    share = share_for_link(token=request.GET.get("s", ""), video_id=video.pk) if video.is_published else None
+    if share is not None:
+        arrival_remember(request, share)
+    video_card_ensure(video)
+    canonical = reverse("video-detail", args=[video.pk])
+    if share is not None:
+        canonical += "?" + urlencode({"s": share.token})
+    extra = {"share": share, "canonical_url": request.build_absolute_uri(canonical)}
+    return _feed_page(request, first=video, extra=extra)
 
 
 @login_required

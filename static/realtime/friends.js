@@ -40,7 +40,7 @@
   function render(event) {
     const item = template.content.firstElementChild.cloneNode(true);
     item.dataset.id = event.id;
-    item.querySelector(".activity-link").href = `/v/${event.video.id}/`;
+    item.querySelector(".activity-link").href = event.url || `/v/${event.video.id}/`;
     item.querySelector(".avatar").src = event.actor.avatar;
     item.querySelector(".activity-text").textContent = describe(event);
     const note = item.querySelector(".activity-note");

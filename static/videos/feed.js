@@ -7,6 +7,8 @@
   const template = document.getElementById("slide-template");
   const soundToggle = document.querySelector(".sound-toggle");
   const gettext = window.gettext || ((text) => text);
+  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
+  const interpolate = window.interpolate || ((format, values) => format.replace(/%\((\w+)\)s/g, (_, key) => values[key]));
   const counts = new Intl.NumberFormat(document.documentElement.lang || "zh-hans", {
     notation: "compact",
     maximumFractionDigits: 1,
@@ -19,6 +21,9 @@
   let loading = false;
   let current = null;
   let soundOn = false;
+  // A shared link (/v/<id>/?s=<token>) names the video it opened and the share it came through.
+  const params = new URLSearchParams(location.search);
+  const arrival = { id: feed.querySelector(".slide")?.dataset.id, token: params.get("s") || "" };
 
   const slides = () => Array.from(feed.querySelectorAll(".slide"));
   const videoOf = (slide) => slide.querySelector("video");
@@ -55,9 +60,37 @@
     );
   }
 
+  // A view counts once the video has played VIEW_SECONDS (the server counts it once a day).
+  const VIEW_SECONDS = 2;
+  const reported = new Set();
+  let watched = { slide: null, seconds: 0, last: 0 };
+
+  function onTime(event) {
+    const video = event.target;
+    const slide = video.closest(".slide");
+    if (slide !== current || video.paused) return;
+    if (watched.slide !== slide) watched = { slide, seconds: 0, last: video.currentTime };
+    const step = video.currentTime - watched.last;
+    watched.last = video.currentTime;
+    if (step > 0 && step < 1.5) watched.seconds += step; // not a seek, not the loop back to 0
+    if (watched.seconds >= VIEW_SECONDS && !reported.has(slide.dataset.id)) reportView(slide.dataset.id, watched.seconds);
+  }
+
+  function reportView(id, seconds) {
+    reported.add(id);
+    fetch(`/api/videos/${id}/views/`, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      body: JSON.stringify({ seconds }),
+    }).catch(() => reported.delete(id)); // offline: try again on the next timeupdate
+  }
+
   function activate(slide) {
     if (current === slide) return;
     current = slide;
+    watched = { slide, seconds: 0, last: videoOf(slide).currentTime };
     const list = slides();
     const index = list.indexOf(slide);
     list.forEach((other, i) => {
@@ -116,6 +149,22 @@
     setCount(likes, card.like_count);
     setCount(shares, card.share_count);
     slide.querySelector(".action-like").setAttribute("aria-pressed", String(card.liked_by_me));
+    fillFriends(slide, card);
+  }
+
+  // "3 位好友赞过" with the first friends' faces.
+  function fillFriends(slide, card) {
+    const line = slide.querySelector(".slide-friends");
+    const count = card.friends_liked_count;
+    const faces = card.friends_who_liked.map((friend) => {
+      const face = document.createElement("img");
+      Object.assign(face, { src: friend.avatar, alt: "", width: 20, height: 20 });
+      return face;
+    });
+    line.querySelector(".slide-friends-faces").replaceChildren(...faces);
+    const text = ngettext("%(count)s friend liked this", "%(count)s friends liked this", count);
+    line.querySelector(".slide-friends-text").textContent = count ? interpolate(text, { count }, true) : "";
+    line.hidden = !count;
   }
 
   function setCount(element, value) {
@@ -134,6 +183,7 @@
     }
     fill(slide, card);
     feed.append(slide);
+    videoOf(slide).addEventListener("timeupdate", onTime);
     observer.observe(slide);
   }
 
@@ -219,8 +269,10 @@
   async function toggleLike(slide) {
     const id = slide.dataset.id;
     if (!signedIn) {
-      // Sign in, then come back to this video with the like applied.
-      location.assign(`/login/?next=${encodeURIComponent(`/v/${id}/?like=1`)}`);
+      // Sign in, then come back to this video (through the same share link) with the like applied.
+      const back = new URLSearchParams({ like: "1" });
+      if (arrival.token && id === arrival.id) back.set("s", arrival.token);
+      location.assign(`/login/?next=${encodeURIComponent(`/v/${id}/?${back}`)}`);
       return;
     }
     const button = slide.querySelector(".action-like");
@@ -286,12 +338,13 @@
 
   slides().forEach((slide) => {
     seen.add(Number(slide.dataset.id));
+    videoOf(slide).addEventListener("timeupdate", onTime);
     observer.observe(slide);
   });
+  window.miniappFeed = { say, setCount, csrfToken, arrival };
   if (slides().length) activate(slides()[0]);
 
   // Back from signing in to like a shared video: apply the like, then tidy the URL.
-  const params = new URLSearchParams(location.search);
   if (params.get("like") === "1" && signedIn && slides().length) {
     params.delete("like");
     history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);

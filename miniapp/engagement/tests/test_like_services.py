@@ -33,6 +33,7 @@ def test_a_like_is_stored_counted_logged_and_pushed_to_friends_after_commit(
         "actor": {"id": users["alice"].pk, "name": "alice", "avatar": users["alice"].avatar_url},
         "video": {"id": video.pk, "title": "老王收麦子", "poster_url": video.poster.url},
         "created": activity.created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "url": f"/v/{video.pk}/",
     }
 
 

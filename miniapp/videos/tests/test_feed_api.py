@@ -46,19 +46,6 @@ def test_it_pages_with_a_cursor(client, users):
     assert seen == sorted((v.pk for v in made), reverse=True)[:16]
 
 
-def test_a_page_costs_the_same_number_of_queries_whatever_its_content(client, users, django_assert_max_num_queries):
-    client.force_login(users["alice"])
-    for _ in range(3):
-        make_video(users["erin"], likes=[users["bob"], users["carol"]])
-    with django_assert_max_num_queries(50) as few:
-        client.get("/api/videos/")
-    for _ in range(20):
-        make_video(users["erin"], likes=[users["bob"], users["carol"], users["dave"], users["erin"]])
-    with django_assert_max_num_queries(50) as many:
-        client.get("/api/videos/")
-    assert len(many.captured_queries) == len(few.captured_queries)
-
-
 def test_it_says_which_friends_liked_and_whether_i_did(client, users):
     video = make_video(users["erin"], likes=[users["alice"], users["bob"], users["carol"], users["erin"]])
     client.force_login(users["alice"])
@@ -78,14 +65,14 @@ def test_hidden_and_missing_videos_are_404(client, users):
         assert response.json()["detail"]
 
 
-def test_staff_see_every_video(client, users):
+def test_staff_open_a_hidden_video_by_id_but_the_feed_stays_published_only(client, users):
     hidden = make_video(users["bob"], status=Video.Status.HIDDEN)
     staff = users["erin"]
     staff.is_staff = True
     staff.save()
     client.force_login(staff)
     assert client.get(f"/api/videos/{hidden.pk}/").json()["status"] == "hidden"
-    assert hidden.pk in [v["id"] for v in client.get("/api/videos/").json()["results"]]
+    assert hidden.pk not in [v["id"] for v in client.get("/api/videos/").json()["results"]]
 
 
 def test_detail_rejects_post(client, users):

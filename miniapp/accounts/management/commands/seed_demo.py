@@ -14,7 +14,7 @@ from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.models import Identity
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
-from miniapp.videos.processing import PreparedVideo, probe
+from miniapp.videos.processing import PreparedVideo, probe, write_card
 from miniapp.videos.services import video_create
 
 DEMO_FRIENDS = {
@@ -148,7 +148,9 @@ class Command(BaseCommand):
                     title=clip["title"],
                     seconds=clip["seconds"],
                 )
-                prepared = PreparedVideo.of(video_path, poster_path, probe(video_path))
+                card_path = Path(tmp) / "card.jpg"
+                write_card(poster_path, card_path)
+                prepared = PreparedVideo.of(video_path, poster_path, probe(video_path), card_path=card_path)
                 video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
         self.seed_likes()
 

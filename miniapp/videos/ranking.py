@@ -1,0 +1,147 @@
+"""The home feed's order, in SQL, a page at a time.
+
+Three tiers, one after the other:
+  "f"  videos the viewer's friends liked in the last FEED_FRIENDS_DAYS (not the viewer's own),
+       most friends first, then the most recent friend like;
+  "h"  every other published video, by hot score (`videos.hotness`), the `video_hot` index;
+  "w"  what the viewer watched in the last FEED_SEEN_DAYS, by hot score, so the feed never
+       runs dry.
+Videos the viewer watched recently are left out of "f" and "h". Signed-out visitors get "h"
+alone, without exclusions.
+
+A cursor names the tier and where in it the next page starts: an offset in "f" (a short list,
+aggregated per request), the last (hot, id) pair in "h" and "w" (keyset: the index is walked
+from there). A page that ends a tier continues with the next one.
+"""
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from miniapp.accounts.models import Friendship
+from miniapp.engagement.models import Like, View
+from miniapp.videos.models import Video
+
+TIERS = ("f", "h", "w")
+MAX_OFFSET = 10_000
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cursor:
+    tier: str = "f"
+    offset: int = 0
+    hot: float | None = None
+    id: int | None = None
+
+    def encode(self) -> str:
+        fields = {"t": self.tier}
+        if self.tier == "f":
+            fields["o"] = self.offset
+        elif self.hot is not None:
+            fields.update(s=repr(self.hot), i=self.id)
+        return base64.urlsafe_b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> "Cursor":
+        try:
+            fields = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            tier = fields["t"]
+            if tier not in TIERS:
+                raise BadCursor
+            if tier == "f":
+                offset = fields["o"]
+                if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
+                    raise BadCursor
+                return cls(tier, offset=offset)
+            if "s" not in fields:
+                return cls(tier)
+            hot, video_id = float(fields["s"]), fields["i"]
+            if not math.isfinite(hot) or type(video_id) is not int:
+                raise BadCursor
+            return cls(tier, hot=hot, id=video_id)
+        except (BadCursor, binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+            raise BadCursor("This feed cursor is not valid. Start again from the first page.") from None
+
+
+def _published() -> QuerySet[Video]:
+    return Video.objects.filter(status=Video.Status.PUBLISHED).select_related("author")
+
+
+def _seen(viewer_id: int) -> QuerySet:
+    since = timezone.localdate() - timedelta(days=settings.FEED_SEEN_DAYS)
+    return View.objects.filter(viewer_id=viewer_id, day__gte=since).values("video_id")
+
+
+def _friend_likes(viewer_id: int) -> QuerySet[Like]:
+    """The likes the viewer's friends gave in the last FEED_FRIENDS_DAYS."""
+    since = timezone.now() - timedelta(days=settings.FEED_FRIENDS_DAYS)
+    friends = Friendship.objects.filter(user_id=viewer_id).values("friend_id")
+    return Like.objects.filter(user_id__in=friends, created__gte=since)
+
+
+def _friends_tier(viewer_id: int, *, offset: int, limit: int, exclude: list[int]) -> list[Video]:
+    """One query: the candidates come from the friends' recent likes, then each is counted."""
+    since = timezone.now() - timedelta(days=settings.FEED_FRIENDS_DAYS)
+    friends = Friendship.objects.filter(user_id=viewer_id).values("friend_id")
+    by_friends = Q(likes__user_id__in=friends, likes__created__gte=since)
+    videos = (
+        _published()
+        .filter(pk__in=_friend_likes(viewer_id).values("video_id"))
+        .exclude(author_id=viewer_id)
+        .exclude(pk__in=_seen(viewer_id))
+        .exclude(pk__in=exclude)
+        .annotate(friends=Count("likes", filter=by_friends), last=Max("likes__created", filter=by_friends))
+        .order_by("-friends", "-last", "-id")
+    )
+    return list(videos[offset : offset + limit])
+
+
+def _hot_tier(viewer_id: int | None, tier: str, *, after: Cursor, limit: int, exclude: list[int]) -> list[Video]:
+    videos = _published().exclude(pk__in=exclude)
+    if viewer_id and tier == "h":
+        friends_first = Q(pk__in=_friend_likes(viewer_id).values("video_id")) & ~Q(author_id=viewer_id)
+        videos = videos.exclude(friends_first).exclude(pk__in=_seen(viewer_id))
+    elif tier == "w":
+        videos = videos.filter(pk__in=_seen(viewer_id))
+    if after.hot is not None:
+        videos = videos.filter(Q(hot__lt=after.hot) | Q(hot=after.hot, pk__lt=after.id))
+    return list(videos.order_by("-hot", "-id")[:limit])
+
+
+def feed_page(*, viewer, size: int, cursor: Cursor | None = None, exclude=()) -> tuple[list[Video], Cursor | None]:
+    """One page of the home feed for `viewer`, and the cursor of the next page (None at the end)."""
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    tiers = TIERS if viewer_id else ("h",)
+    cursor = cursor or Cursor(tiers[0])
+    if cursor.tier not in tiers:
+        return [], None
+    exclude = list(exclude)
+    page: list[Video] = []
+    for tier in tiers[tiers.index(cursor.tier) :]:
+        here = cursor if tier == cursor.tier else Cursor(tier)
+        wanted = size - len(page)
+        if tier == "f":
+            found = _friends_tier(viewer_id, offset=here.offset, limit=wanted + 1, exclude=exclude)
+        else:
+            found = _hot_tier(viewer_id, tier, after=here, limit=wanted + 1, exclude=exclude)
+        page += found[:wanted]
+        if len(found) > wanted:  # this tier goes on after the page
+            last = page[-1]
+            if tier == "f":
+                return page, Cursor("f", offset=here.offset + wanted)
+            return page, Cursor(tier, hot=last.hot, id=last.pk)
+        if len(page) == size:  # the page ends exactly where the tier does
+            following = tiers[tiers.index(tier) + 1 :]
+            return page, Cursor(following[0]) if following else None
+    return page, None

@@ -1,0 +1,170 @@
+import math
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from miniapp.engagement import services
+from miniapp.engagement.models import Like
+from miniapp.videos import hotness
+from miniapp.videos.models import Video
+from miniapp.videos.tests.conftest import make_video
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(body) -> list[int]:
+    return [card["id"] for card in body["results"]]
+
+
+def watched(user, video, *, days_ago=0):
+    when = timezone.now() - timedelta(days=days_ago)
+    services.view_record(video=video, visitor=f"u{user.pk}", viewer=user, share=None, now=when)
+
+
+def walk(client, url="/api/videos/") -> list[int]:
+    seen = []
+    while url:
+        body = client.get(url).json()
+        seen += ids(body)
+        url = body["next"]
+    return seen
+
+
+def test_hot_score_rises_with_each_like_and_falls_back_when_taken_back(users):
+    video = make_video(users["erin"])
+    base = video.hot
+    assert base == pytest.approx(hotness.base(video.created))
+    services.like_create(user=users["alice"], video=video)
+    services.like_create(user=users["bob"], video=video)
+    video.refresh_from_db()
+    liked = list(Like.objects.filter(video=video).values_list("created", flat=True))
+    assert video.hot == pytest.approx(hotness.score(video.created, liked))
+    services.like_delete(user=users["alice"], video=video)
+    services.like_delete(user=users["bob"], video=video)
+    video.refresh_from_db()
+    assert video.hot == pytest.approx(base)
+
+
+def test_a_like_counts_half_as_much_one_half_life_later():
+    start = timezone.now()
+    later = start + timedelta(hours=hotness.HALF_LIFE_HOURS)
+    assert math.exp(hotness.point(start) - hotness.point(later)) == pytest.approx(0.5)
+
+
+def test_signed_out_visitors_get_the_hot_ranking(client, users):
+    now = timezone.now()
+    fresh_quiet = make_video(users["erin"], created=now)
+    old_loved = make_video(users["erin"], created=now - timedelta(days=3), likes=[users["bob"], users["carol"]])
+    recently_loved = make_video(
+        users["erin"], created=now - timedelta(hours=6), likes=[users["bob"], users["carol"], users["dave"]]
+    )
+    make_video(users["erin"], status=Video.Status.HIDDEN, likes=[users["bob"]])
+    order = ids(client.get("/api/videos/").json())
+    assert order == [recently_loved.pk, fresh_quiet.pk, old_loved.pk]
+
+
+def test_what_friends_liked_comes_first_with_who_liked_it(client, users):
+    now = timezone.now()
+    hot = make_video(users["erin"], likes=[users["erin"], users["dave"]], created=now)
+    one_friend = make_video(users["erin"], likes=[users["bob"]], created=now - timedelta(days=2))
+    two_friends = make_video(users["erin"], likes=[users["bob"], users["carol"]], created=now - timedelta(days=5))
+    plain = make_video(users["erin"], created=now - timedelta(days=1))
+    client.force_login(users["bob"])  # bob's only friend is alice: nothing liked by friends yet
+    assert ids(client.get("/api/videos/").json())[0] == hot.pk
+    client.force_login(users["alice"])  # alice's friends: bob, carol, dave
+    body = client.get("/api/videos/").json()
+    assert ids(body) == [two_friends.pk, one_friend.pk, hot.pk, plain.pk]
+    first = body["results"][0]
+    assert first["friends_liked_count"] == 2
+    assert sorted(f["name"] for f in first["friends_who_liked"]) == ["bob", "carol"]
+
+
+def test_old_friend_likes_no_longer_put_a_video_first(client, users, settings):
+    settings.FEED_FRIENDS_DAYS = 7
+    now = timezone.now()
+    stale = make_video(users["erin"], created=now - timedelta(days=30), likes=[users["bob"]])
+    Like.objects.filter(video=stale).update(created=now - timedelta(days=8))
+    fresh = make_video(users["erin"], created=now)
+    client.force_login(users["alice"])
+    assert ids(client.get("/api/videos/").json()) == [fresh.pk, stale.pk]
+
+
+def test_my_own_videos_are_not_put_first_for_me(client, users):
+    mine = make_video(users["alice"], likes=[users["bob"], users["carol"]], created=timezone.now() - timedelta(days=2))
+    other = make_video(users["erin"], likes=[users["dave"]], created=timezone.now() - timedelta(days=2))
+    client.force_login(users["alice"])
+    order = ids(client.get("/api/videos/").json())
+    assert order[0] == other.pk and mine.pk in order
+
+
+def test_what_i_watched_recently_goes_to_the_end(client, users, settings):
+    settings.FEED_SEEN_DAYS = 3
+    now = timezone.now()
+    liked_by_friend = make_video(users["erin"], likes=[users["bob"]], created=now)
+    newest = make_video(users["erin"], created=now)
+    long_ago = make_video(users["erin"], created=now - timedelta(hours=1))
+    watched(users["alice"], liked_by_friend)
+    watched(users["alice"], newest, days_ago=1)
+    watched(users["alice"], long_ago, days_ago=10)
+    client.force_login(users["alice"])
+    assert ids(client.get("/api/videos/").json()) == [long_ago.pk, liked_by_friend.pk, newest.pk]
+
+
+def test_pages_cross_every_tier_without_repeats_or_gaps(client, users):
+    now = timezone.now()
+    made = []
+    for n in range(30):
+        likers = [users["bob"]] if n % 3 == 0 else []
+        made.append(make_video(users["erin"], created=now - timedelta(hours=n), likes=likers))
+    for video in made[1:8]:
+        watched(users["alice"], video)
+    make_video(users["erin"], status=Video.Status.REMOVED)
+    client.force_login(users["alice"])
+    walked = walk(client)
+    assert len(walked) == len(set(walked)) == 30
+    assert set(walked) == {v.pk for v in made}
+    assert set(walk(client.__class__())) == {v.pk for v in made}  # signed out too
+
+
+def test_a_page_costs_a_bounded_number_of_queries_whatever_its_content(client, users):
+    now = timezone.now()
+    for n in range(40):
+        likers = [users["bob"], users["carol"], users["dave"]][: n % 4]
+        make_video(users["erin"], created=now - timedelta(hours=n), likes=likers)
+    client.force_login(users["alice"])
+    counts, walked, url = [], [], "/api/videos/"
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        counts.append(len(queries))
+        walked += ids(body)
+        url = body["next"]
+    # session + user, up to three tiers, my likes, my friends' likes: never more, however deep.
+    # (A page that ends exactly where the last tier with videos ends is followed by an empty one.)
+    assert len(walked) == 40 and len(counts) <= 6
+    assert max(counts) <= 7
+
+
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "eyJ0IjoieiJ9", "eyJ0IjoiZiIsIm8iOi0xfQ", "eyJ0IjoiaCIsInMiOiJuYW4iLCJpIjoxfQ"]
+)
+def test_a_bad_cursor_is_a_400_with_a_message(client, users, cursor):
+    make_video(users["erin"])
+    response = client.get("/api/videos/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "翻页参数无效，请从第一页重新开始。"
+
+
+def test_the_home_page_renders_the_ranked_first_page(client, users):
+    now = timezone.now()
+    plain = make_video(users["erin"], created=now)
+    liked = make_video(
+        users["erin"], title="朋友赞过", likes=[users["bob"], users["carol"]], created=now - timedelta(days=1)
+    )
+    client.force_login(users["alice"])
+    page = client.get("/").content.decode()
+    assert page.index(f'data-id="{liked.pk}"') < page.index(f'data-id="{plain.pk}"')
+    assert "2 位好友赞过" in page
