@@ -248,9 +248,6 @@ class VideoStatsApi(APIView):
     is told the video does not exist."""
 
     class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "VideoStats"  # not "Output", which every other API's serializer is called too
-
         shares = serializers.IntegerField()
         reshares = serializers.IntegerField()
         views = serializers.IntegerField()

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework.exceptions import NotAuthenticated, Throttled
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,3 +23,16 @@ def exception_handler(exc, context):
             "retry_after": seconds,
         }
     return response
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, naming each API's nested `InputSerializer` / `OutputSerializer`
+    after the API (`ShareApi.OutputSerializer` → `ShareOutput`), so they do not all collide
+    as "Output" and overwrite each other in the schema."""
+
+    def get_serializer_name(self, serializer, direction):
+        name = super().get_serializer_name(serializer, direction)
+        owner, _, own = type(serializer).__qualname__.rpartition(".")
+        if owner and own in ("InputSerializer", "OutputSerializer", "FilterSerializer"):
+            name = owner.removesuffix("Api") + name
+        return name

@@ -112,6 +112,7 @@ class VideoListApi(APIView):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
     @extend_schema(
+        operation_id="videos_feed",
         parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="from the previous page's `next`")],
         responses=inline_serializer(
             "FeedPage",

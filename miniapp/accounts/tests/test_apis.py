@@ -50,3 +50,12 @@ def test_the_schema_and_docs_are_served(client, db):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_the_schema_is_valid_and_generates_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    # --fail-on-warn: e.g. two serializers that would share one component name and overwrite each other.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    schema = (tmp_path / "schema.yml").read_text()
+    assert "ShareOutput" in schema and "FriendsOutput" in schema
