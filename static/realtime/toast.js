@@ -33,6 +33,8 @@
     const [first] = events;
     const [avatar, text] = box.children;
     avatar.src = first.actor.avatar;
+    // One event opens its video (a share through its share link); several open 好友动态.
+    box.href = events.length === 1 && first.url ? first.url : "/friends/";
     if (events.length === 1) {
       const format = first.verb === "share" ? gettext("%(name)s shared 《%(title)s》") : gettext("%(name)s liked 《%(title)s》");
       text.textContent = interpolate(format, { name: first.actor.name, title: first.video.title }, true);
