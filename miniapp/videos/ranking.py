@@ -1,6 +1,6 @@
 """The home feed's order, in SQL, a page at a time.
 
-Three tiers, one after the other:
+Three tiers, one after the other (the viewer's friends are read once a request):
   "f"  videos the viewer's friends liked in the last FEED_FRIENDS_DAYS (not the viewer's own),
        most friends first, then the most recent friend like;
   "h"  every other published video, by hot score (`videos.hotness`), the `video_hot` index;
@@ -83,37 +83,50 @@ def _seen(viewer_id: int) -> QuerySet:
     return View.objects.filter(viewer_id=viewer_id, day__gte=since).values("video_id")
 
 
-def _friend_likes(viewer_id: int) -> QuerySet[Like]:
+@dataclass(frozen=True)
+class _Viewer:
+    id: int
+    friend_ids: list[int]  # fetched once a request: a literal list lets both databases use like_user_created
+
+
+def _friend_likes(viewer: _Viewer) -> QuerySet[Like]:
     """The likes the viewer's friends gave in the last FEED_FRIENDS_DAYS."""
     since = timezone.now() - timedelta(days=settings.FEED_FRIENDS_DAYS)
-    friends = Friendship.objects.filter(user_id=viewer_id).values("friend_id")
-    return Like.objects.filter(user_id__in=friends, created__gte=since)
+    return Like.objects.filter(user_id__in=viewer.friend_ids, created__gte=since)
 
 
-def _friends_tier(viewer_id: int, *, offset: int, limit: int, exclude: list[int]) -> list[Video]:
-    """One query: the candidates come from the friends' recent likes, then each is counted."""
-    since = timezone.now() - timedelta(days=settings.FEED_FRIENDS_DAYS)
-    friends = Friendship.objects.filter(user_id=viewer_id).values("friend_id")
-    by_friends = Q(likes__user_id__in=friends, likes__created__gte=since)
-    videos = (
-        _published()
-        .filter(pk__in=_friend_likes(viewer_id).values("video_id"))
-        .exclude(author_id=viewer_id)
-        .exclude(pk__in=_seen(viewer_id))
-        .exclude(pk__in=exclude)
-        .annotate(friends=Count("likes", filter=by_friends), last=Max("likes__created", filter=by_friends))
-        .order_by("-friends", "-last", "-id")
+def _friends_tier(viewer: _Viewer, *, offset: int, limit: int, exclude: list[int]) -> list[Video]:
+    """Aggregated from the friends' recent likes alone (index `like_user_created`), then the
+    page's videos are loaded by id."""
+    if not viewer.friend_ids:
+        return []
+    # No join with the videos: without table statistics SQLite would walk every video and probe
+    # its likes. Unpublished videos and the viewer's own are few, so they are left out by id.
+    unpublished = Video.objects.filter(status__in=[s for s in Video.Status if s != Video.Status.PUBLISHED]).values("pk")
+    mine = Video.objects.filter(author_id=viewer.id).values("pk")
+    rows = list(
+        _friend_likes(viewer)
+        .exclude(video_id__in=unpublished)
+        .exclude(video_id__in=mine)
+        .exclude(video_id__in=_seen(viewer.id))
+        .exclude(video_id__in=exclude)
+        .values("video_id")
+        .annotate(friends=Count("id"), last=Max("created"))
+        .order_by("-friends", "-last", "-video_id")[offset : offset + limit]
     )
-    return list(videos[offset : offset + limit])
+    videos = _published().in_bulk([row["video_id"] for row in rows])
+    return [videos[row["video_id"]] for row in rows if row["video_id"] in videos]
 
 
-def _hot_tier(viewer_id: int | None, tier: str, *, after: Cursor, limit: int, exclude: list[int]) -> list[Video]:
+def _hot_tier(viewer: _Viewer | None, tier: str, *, after: Cursor, limit: int, exclude: list[int]) -> list[Video]:
     videos = _published().exclude(pk__in=exclude)
-    if viewer_id and tier == "h":
-        friends_first = Q(pk__in=_friend_likes(viewer_id).values("video_id")) & ~Q(author_id=viewer_id)
-        videos = videos.exclude(friends_first).exclude(pk__in=_seen(viewer_id))
+    if viewer is not None and tier == "h":
+        if viewer.friend_ids:
+            friends_first = Q(pk__in=_friend_likes(viewer).values("video_id")) & ~Q(author_id=viewer.id)
+            videos = videos.exclude(friends_first)
+        videos = videos.exclude(pk__in=_seen(viewer.id))
     elif tier == "w":
-        videos = videos.filter(pk__in=_seen(viewer_id))
+        videos = videos.filter(pk__in=_seen(viewer.id))
     if after.hot is not None:
         videos = videos.filter(Q(hot__lt=after.hot) | Q(hot=after.hot, pk__lt=after.id))
     return list(videos.order_by("-hot", "-id")[:limit])
@@ -121,8 +134,10 @@ def _hot_tier(viewer_id: int | None, tier: str, *, after: Cursor, limit: int, ex
 
 def feed_page(*, viewer, size: int, cursor: Cursor | None = None, exclude=()) -> tuple[list[Video], Cursor | None]:
     """One page of the home feed for `viewer`, and the cursor of the next page (None at the end)."""
-    viewer_id = viewer.pk if viewer.is_authenticated else None
-    tiers = TIERS if viewer_id else ("h",)
+    who = None
+    if viewer.is_authenticated:
+        who = _Viewer(viewer.pk, list(Friendship.objects.filter(user_id=viewer.pk).values_list("friend_id", flat=True)))
+    tiers = TIERS if who else ("h",)
     cursor = cursor or Cursor(tiers[0])
     if cursor.tier not in tiers:
         return [], None
@@ -132,9 +147,9 @@ def feed_page(*, viewer, size: int, cursor: Cursor | None = None, exclude=()) ->
         here = cursor if tier == cursor.tier else Cursor(tier)
         wanted = size - len(page)
         if tier == "f":
-            found = _friends_tier(viewer_id, offset=here.offset, limit=wanted + 1, exclude=exclude)
+            found = _friends_tier(who, offset=here.offset, limit=wanted + 1, exclude=exclude)
         else:
-            found = _hot_tier(viewer_id, tier, after=here, limit=wanted + 1, exclude=exclude)
+            found = _hot_tier(who, tier, after=here, limit=wanted + 1, exclude=exclude)
         page += found[:wanted]
         if len(found) > wanted:  # this tier goes on after the page
             last = page[-1]

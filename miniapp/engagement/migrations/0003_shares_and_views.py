@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="like",
-            index=models.Index(fields=["user", "created"], name="like_user_created"),
+            index=models.Index(fields=["user", "created", "video"], name="like_user_created"),
         ),
         migrations.AddField(
             model_name="view",
