@@ -1,0 +1,539 @@
+"""How fast the ranked home feed (`GET /api/videos/`) answers with 1,000 users, 10,000 videos and 100,000 likes.
+
+What: the feed of `videos.ranking` (videos friends liked in the last 7 days, tier "f"; then the rest by
+hot score, tier "h"; what the viewer watched lately at the end, tier "w"), page after page, and how many
+SQL queries a page costs, for (a) alice (about 50 friends), (b) erin (a handful of friends) and
+(c) a signed-out visitor.
+
+How: a fresh temporary SQLite database (or, with --database-url, an empty scratch PostgreSQL
+database) is migrated and seeded with `seed_demo` (alice..erin, 6 real videos), then bulk-created:
+1,000 users user0001..user1000 with a random (seeded) friend graph, both directions, 20-60 friends
+each, alice with 50 of them as friends and erin with 4; 10,000 published videos (+3% hidden or
+removed) reusing the demo files, created over the last 30 days; 100,000 likes, one per user and video,
+Zipf-like popularity, each given between the video's upload and now; `hot` from
+`hotness.score(created, like times)` and `like_count` (computed before the insert, so the rows go in
+once); 2,000 views by alice over the last 3 days (visitor "u<id>", one per video and day).
+
+(a) In-process with django.test.Client (DEBUG off, force_login): the first page again and again,
+    then page after page by `next` from the top, through the friends tier and --hot-pages pages into
+    the hot tier; median, p95 and max in ms, SQL queries per request (CaptureQueriesContext, min and
+    max over all pages), and the time of each query by kind.
+(b) Over HTTP through Daphne on 127.0.0.1: alice and erin sign in through the real sign-in
+    (/login/?login_hint=...; Daphne runs with OIDC_FETCH_FRIENDS=0 so the sign-in leaves the
+    benchmark's friend graph alone), and signed out; first page and the same walk.
+Then the plans of alice's friends-tier and hot-tier queries (EXPLAIN QUERY PLAN on SQLite,
+EXPLAIN ANALYZE on PostgreSQL), with the time of the bare query.
+Goals: median under 30 ms a page, a bounded number of queries a page, whatever the depth (at most 8:
+session, user, friends, the tier's one or two queries, one more where two tiers meet, my likes, my
+friends' likes).
+
+    .venv/bin/python bench/ranked_feed.py [--requests 200] [--hot-pages 40] [--database-url postgres://...]
+                                          [--json PATH]
+"""
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from bisect import bisect_left
+from collections import defaultdict
+from datetime import timedelta
+from itertools import accumulate
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import app_env, daphne, free_port, table, temp_dir, time_limit, write_json  # noqa: E402
+
+GOAL_MS = 30
+# session, user, my friends, friends tier (aggregate + its videos) or hot tier, one more where tiers
+# meet, liked by me, friend likers
+MAX_QUERIES = 8
+FEED = "/api/videos/"
+DEMO_USERS = ("alice", "bob", "carol", "dave", "erin")
+VIEWERS = {"alice": "many friends", "erin": "few friends", "anonymous": "signed out"}
+ALICE_FRIENDS, ERIN_FRIENDS = 50, 4
+ZIPF_S = 0.8  # like popularity of the video ranked k: 1 / k^s
+ALICE_VIEWS = 2_000
+MAX_PAGES = 1_500  # a walk stops here even if the hot tier was not reached
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def seed(n_users: int, n_videos: int, n_likes: int) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from miniapp.accounts.models import Friendship, User
+    from miniapp.engagement.models import Like, View
+    from miniapp.videos import hotness
+    from miniapp.videos.models import Video
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+    timings = {"migrate_and_seed_demo_s": round(time.monotonic() - started, 1)}
+    started = time.monotonic()
+    rng = random.Random(42)
+    now = timezone.now()
+
+    # Users and the friend graph: everyone picks 10-30 others, and is picked by about 20.
+    User.objects.bulk_create(
+        [
+            User(
+                username=f"user{i:04d}",
+                display_name=f"User {i}",
+                avatar_url=f"https://example.com/avatars/{i}.png",
+                password="!bench",  # unusable, as for every provider account
+            )
+            for i in range(1, n_users + 1)
+        ],
+        batch_size=1000,
+    )
+    demo = {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
+    alice, erin = demo["alice"], demo["erin"]
+    bulk = list(User.objects.filter(username__startswith="user").order_by("pk").values_list("pk", flat=True))
+    edges = set()
+    for me in bulk:
+        for other in rng.sample(bulk, rng.randint(10, 30)):
+            if other != me:
+                edges.add((min(me, other), max(me, other)))
+    edges.update((alice.pk, other) for other in rng.sample(bulk, ALICE_FRIENDS))
+    edges.update((erin.pk, other) for other in rng.sample(bulk, ERIN_FRIENDS))
+    Friendship.objects.bulk_create(
+        [Friendship(user_id=a, friend_id=b) for x, y in edges for a, b in ((x, y), (y, x))], batch_size=2000
+    )
+    degree = defaultdict(int)
+    for x, y in edges:
+        degree[x] += 1
+        degree[y] += 1
+
+    # Videos: the demo files again, over the last 30 days; popularity by a shuffled Zipf rank.
+    demo_videos = list(Video.objects.order_by("pk"))
+    authors = bulk + [u.pk for u in demo.values()]
+    others = round(n_videos * 0.03)
+    statuses = (
+        [Video.Status.PUBLISHED] * n_videos
+        + [Video.Status.HIDDEN, Video.Status.HIDDEN, Video.Status.REMOVED] * (others // 3)
+        + [Video.Status.HIDDEN] * (others % 3)
+    )
+    rng.shuffle(statuses)
+    total = len(statuses)
+    created = [now - timedelta(seconds=rng.uniform(60, 30 * 86400)) for _ in range(total)]
+    ranks = list(range(1, total + 1))
+    rng.shuffle(ranks)
+    cum = list(accumulate(1 / rank**ZIPF_S for rank in ranks))
+
+    # Likes: (video, user) pairs drawn by popularity, one per pair; given soon after the upload, mostly.
+    likers = bulk + [u.pk for u in demo.values()]
+    n_likes = min(n_likes, total * len(likers) // 2)
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < n_likes:
+        r = rng.random() * cum[-1]
+        pairs.add((bisect_left(cum, r), likers[rng.randrange(len(likers))]))
+    liked: dict[int, list] = defaultdict(list)
+    like_times = {}
+    for index, user_id in pairs:
+        age = (now - created[index]).total_seconds()
+        moment = created[index] + timedelta(seconds=1 + (age - 2) * rng.random() ** 2)
+        like_times[index, user_id] = moment
+        liked[index].append(moment)
+
+    rows = []
+    for i in range(total):
+        base = demo_videos[i % len(demo_videos)]
+        rows.append(
+            Video(
+                author_id=authors[rng.randrange(len(authors))],
+                title=f"{base.title} #{i}",
+                description=base.description,
+                file=base.file.name,
+                poster=base.poster.name,
+                card=base.card.name,
+                duration=base.duration,
+                size=base.size,
+                width=base.width,
+                height=base.height,
+                status=statuses[i],
+                created=created[i],
+                like_count=len(liked[i]),
+                hot=hotness.score(created[i], liked[i]),
+            )
+        )
+    videos = Video.objects.bulk_create(rows, batch_size=1000)
+    assert all(v.pk for v in videos), "bulk_create did not return the ids"
+    Like.objects.bulk_create(
+        [Like(user_id=u, video_id=videos[i].pk, created=t) for (i, u), t in like_times.items()], batch_size=2000
+    )
+
+    # Alice watched 2,000 videos in the last 3 days, popular ones more often; one row per video and day.
+    published = [i for i in range(total) if statuses[i] == Video.Status.PUBLISHED]
+    weights = list(accumulate(1 / ranks[i] ** ZIPF_S for i in published))
+    seen: dict[tuple[int, object], object] = {}
+    while len(seen) < ALICE_VIEWS:
+        index = published[bisect_left(weights, rng.random() * weights[-1])]
+        moment = now - timedelta(seconds=rng.uniform(0, 3 * 86400))
+        seen.setdefault((videos[index].pk, timezone.localdate(moment)), moment)
+    View.objects.bulk_create(
+        [
+            View(video_id=video_id, viewer=alice, visitor=f"u{alice.pk}", day=day, created=moment)
+            for (video_id, day), moment in seen.items()
+        ],
+        batch_size=2000,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum soon would after a bulk load; the planner needs the row counts
+    timings["bulk_s"] = round(time.monotonic() - started, 1)
+
+    friends_since = now - timedelta(days=7)
+    bulk_degrees = sorted(degree[pk] for pk in bulk)
+    return {
+        "users": User.objects.count(),
+        "friendships": Friendship.objects.count(),
+        "friends_per_bulk_user": {
+            "min": bulk_degrees[0],
+            "median": statistics.median(bulk_degrees),
+            "max": bulk_degrees[-1],
+        },
+        "alice_friends": Friendship.objects.filter(user=alice).count(),
+        "erin_friends": Friendship.objects.filter(user=erin).count(),
+        "videos": Video.objects.count(),
+        "published": Video.objects.filter(status=Video.Status.PUBLISHED).count(),
+        "likes": Like.objects.count(),
+        "most_likes_on_a_video": max(len(times) for times in liked.values()),
+        "alice_friend_likes_7d": Like.objects.filter(
+            user__in=Friendship.objects.filter(user=alice).values("friend"), created__gte=friends_since
+        ).count(),
+        "alice_views": View.objects.filter(viewer=alice).count(),
+        **timings,
+    }
+
+
+def kind_of(sql: str) -> str:
+    """Which query of a feed request this is, from its SQL."""
+    if '"django_session"' in sql:
+        return "session"
+    if sql.startswith('SELECT "accounts_user"'):
+        return "user"
+    if sql.startswith('SELECT "accounts_friendship"'):
+        return "my friends"
+    if sql.startswith('SELECT "videos_video"'):
+        return "hot tier" if 'ORDER BY "videos_video"."hot" DESC' in sql else "friends tier videos"
+    if sql.startswith('SELECT "engagement_like"."video_id"') and "COUNT(" in sql:
+        return "friends tier"
+    if sql.startswith('SELECT "engagement_like"'):
+        return "friend likers" if 'JOIN "accounts_user"' in sql else "liked by me"
+    return "other"
+
+
+def client_getter(viewer: str):
+    """get(url) -> one measured request of the in-process test client as `viewer`."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from miniapp.accounts.models import User
+
+    client = Client()
+    if viewer != "anonymous":
+        client.force_login(User.objects.get(username=viewer))
+
+    def get(url: str) -> dict:
+        executed = []
+
+        def timed(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                executed.append((kind_of(sql), time.perf_counter() - started, sql, params))
+
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            response = client.get(url)
+            seconds = time.perf_counter() - started
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+        kinds = [kind for kind, *_ in executed]
+        tiers = "".join(kind[0] for kind in kinds if kind.endswith(" tier"))
+        return {
+            "seconds": seconds,
+            "queries": len(captured.captured_queries),
+            "sql": [q["sql"] for q in captured.captured_queries],
+            "executed": executed,
+            "tiers": tiers,
+            "data": response.json(),
+        }
+
+    return get
+
+
+def http_getter(url: str, session):
+    def get(path: str) -> dict:
+        started = time.perf_counter()
+        response = session.get(path if path.startswith("http") else url + path, timeout=30)
+        seconds = time.perf_counter() - started
+        assert response.status_code == 200, (response.status_code, response.text[:300])
+        cursor = parse_qs(urlsplit(path).query).get("cursor")
+        return {"seconds": seconds, "tiers": start_tier(cursor[0]) if cursor else "", "data": response.json()}
+
+    return get
+
+
+def start_tier(cursor: str) -> str:
+    from miniapp.videos.ranking import Cursor
+
+    return Cursor.decode(cursor).tier
+
+
+def repeat(get, count: int) -> list[dict]:
+    return [get(FEED) for _ in range(count)]
+
+
+def walk(get, hot_pages: int) -> list[dict]:
+    """Page after page from the top until `hot_pages` pages came from the hot tier alone (or the feed ends)."""
+    pages, url, in_hot = [], FEED, 0
+    while url and in_hot < hot_pages and len(pages) < MAX_PAGES:
+        page = get(url)
+        pages.append(page)
+        in_hot += page["tiers"] == "h"
+        url = page["data"]["next"]
+    return pages
+
+
+def stats(label: str, pages: list[dict]) -> dict:
+    times = sorted(ms(p["seconds"]) for p in pages)
+    row = {"case": label, "requests": len(times), "median_ms": round(statistics.median(times), 2)}
+    row.update(p95_ms=times[min(len(times) - 1, int(len(times) * 0.95))], max_ms=times[-1])
+    if "queries" in pages[0]:
+        row["queries_min"] = min(p["queries"] for p in pages)
+        row["queries_max"] = max(p["queries"] for p in pages)
+    return row
+
+
+def tier_rows(label: str, pages: list[dict]) -> list[dict]:
+    """The walk's pages by the tier(s) they came from: f, f+h (the crossing), h."""
+    groups = defaultdict(list)
+    for page in pages:
+        groups[page["tiers"]].append(page)
+    names = {"f": "friends tier", "fh": "crossing f→h", "h": "hot tier", "": "first page"}
+    return [stats(f"{label}, pages in {names.get(t, t)}", group) for t, group in groups.items()]
+
+
+def check_walk(pages: list[dict], seen: set[int]) -> dict:
+    """What the walk showed: no video twice, no recently watched video before tier w, friends tier cards."""
+    ids, friends_tier_cards, without_friend = [], 0, 0
+    for page in pages:
+        results = page["data"]["results"]
+        ids += [card["id"] for card in results]
+        if page["tiers"] == "f":
+            friends_tier_cards += len(results)
+            without_friend += sum(card["friends_liked_count"] == 0 for card in results)
+    return {
+        "pages": len(pages),
+        "cards": len(ids),
+        "repeated": len(ids) - len(set(ids)),
+        "watched_shown": len(set(ids) & seen),
+        "friends_tier_pages": sum(p["tiers"] == "f" for p in pages),
+        "friends_tier_cards": friends_tier_cards,
+        "friends_tier_without_friend_like": without_friend,
+        "liked_by_me": sum(card["liked_by_me"] for p in pages for card in p["data"]["results"]),
+    }
+
+
+def in_process(requests_: int, hot_pages: int) -> tuple[list[dict], list[dict], dict, dict]:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from miniapp.engagement.models import View
+
+    since = timezone.localdate() - timedelta(days=settings.FEED_SEEN_DAYS)
+    rows, per_query, checks, walks = [], [], {}, {}
+    for viewer, what in VIEWERS.items():
+        get = client_getter(viewer)
+        for _ in range(10):  # warm up
+            get(FEED)
+        label = f"in-process, {viewer} ({what})"
+        first = repeat(get, requests_)
+        rows.append(stats(f"{label}, first page", first))
+        pages = walk(get, hot_pages)
+        rows.append(stats(f"{label}, pages 1..{len(pages)} by next", pages))
+        rows += tier_rows(label, pages)
+        everything = first + pages
+        seen = set(View.objects.filter(viewer__username=viewer, day__gte=since).values_list("video_id", flat=True))
+        checks[viewer] = check_walk(pages, seen)
+        walks[viewer] = pages
+        by_kind = defaultdict(list)
+        for page in everything:
+            for kind, seconds, *_ in page["executed"]:
+                by_kind[kind].append(ms(seconds))
+        for kind, times in by_kind.items():
+            times.sort()
+            per_query.append(
+                {
+                    "viewer": viewer,
+                    "query": kind,
+                    "runs": len(times),
+                    "median_ms": round(statistics.median(times), 2),
+                    "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
+                    "max_ms": times[-1],
+                }
+            )
+    return rows, per_query, checks, walks
+
+
+def over_http(url: str, requests_: int, hot_pages: int) -> list[dict]:
+    import requests
+
+    rows = []
+    for viewer, what in VIEWERS.items():
+        with requests.Session() as session:
+            if viewer != "anonymous":
+                me = session.get(f"{url}/login/?login_hint={viewer}&next=/api/me/", timeout=30)
+                assert me.ok and me.json().get("username") == viewer, (me.status_code, me.url, me.text[:300])
+            get = http_getter(url, session)
+            for _ in range(10):  # warm up
+                get(FEED)
+            label = f"HTTP (Daphne), {viewer} ({what})"
+            rows.append(stats(f"{label}, first page", repeat(get, requests_)))
+            pages = walk(get, hot_pages)
+            rows.append(stats(f"{label}, pages 1..{len(pages)} by next", pages))
+    return rows
+
+
+def query_plans(walks: dict, explain: str) -> dict[str, dict]:
+    """The plans of alice's friends-tier query (first page) and hot-tier query (first page wholly in tier h)."""
+    from django.db import connection
+
+    wanted = {"friends tier": None, "hot tier": None}
+    for page in walks["alice"]:
+        if page["tiers"] not in ("f", "h"):
+            continue
+        for (kind, _, sql, params), captured in zip(page["executed"], page["sql"], strict=True):
+            if kind in wanted and wanted[kind] is None:
+                wanted[kind] = (sql, params, captured)
+    plans = {}
+    for kind, found in wanted.items():
+        if found is None:
+            continue
+        sql, params, captured = found
+        with connection.cursor() as cursor:
+            cursor.execute(f"{explain} {sql}", params)
+            plan = [" | ".join(str(c) for c in row) for row in cursor.fetchall()]
+            times = []
+            for _ in range(20):
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                times.append(time.perf_counter() - started)
+        plans[kind] = {"plan": plan, "bare_query_median_ms": ms(statistics.median(times)), "sql": captured}
+    return plans
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="first-page requests per viewer")
+    parser.add_argument("--hot-pages", type=int, default=40, help="pages to walk into the hot tier")
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--videos", type=int, default=10_000, help="published videos (+3%% hidden or removed)")
+    parser.add_argument("--likes", type=int, default=100_000)
+    parser.add_argument("--database-url", help="an EMPTY scratch PostgreSQL database instead of a temporary SQLite")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    args = parser.parse_args()
+    time_limit(900)
+    started = time.monotonic()
+    with temp_dir() as tmp:
+        port = free_port()
+        env = app_env(tmp, site_url=f"http://127.0.0.1:{port}", database_url=args.database_url)
+        env["OIDC_FETCH_FRIENDS"] = "0"  # a sign-in must not replace alice's and erin's benchmark friends
+        (tmp / "static").mkdir()  # STATIC_ROOT: nothing to collect for an API, but WhiteNoise wants the folder
+        os.environ.clear()
+        os.environ.update(env)
+        import django
+        from django.db import connection
+
+        django.setup()
+        from miniapp.accounts.models import Friendship
+
+        explain = "EXPLAIN QUERY PLAN" if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS)"
+        if args.database_url and {"videos_video", "accounts_user"} & set(connection.introspection.table_names()):
+            raise SystemExit("--database-url: that database already holds miniapp's tables; give an empty one")
+        data = seed(args.users, args.videos, args.likes)
+        print(f"Seeded on {connection.vendor} in {time.monotonic() - started:.1f} s: {data}", flush=True)
+        rows, per_query, checks, walks = in_process(args.requests, args.hot_pages)
+        plans = query_plans(walks, explain)
+        print(f"In-process done at {time.monotonic() - started:.1f} s", flush=True)
+        friends_before = {v: Friendship.objects.filter(user__username=v).count() for v in ("alice", "erin")}
+        with daphne(env, port, tmp / "daphne.log") as url:
+            http_rows = over_http(url, args.requests, args.hot_pages)
+        friends_after = {v: Friendship.objects.filter(user__username=v).count() for v in ("alice", "erin")}
+        assert friends_after == friends_before, ("the sign-in changed the friend graph", friends_before, friends_after)
+        connection.close()
+
+    vendor = connection.vendor
+    print(
+        f"\nGET {FEED} ranked, {vendor}: {data['users']} users, {data['friendships']} friendship rows, "
+        f"{data['videos']} videos ({data['published']} published), {data['likes']} likes; times in ms"
+    )
+    print(
+        f"Seeding: migrate + seed_demo {data['migrate_and_seed_demo_s']} s, bulk data {data['bulk_s']} s; "
+        f"alice: {data['alice_friends']} friends, {data['alice_friend_likes_7d']} friend likes in 7 days, "
+        f"{data['alice_views']} views; erin: {data['erin_friends']} friends"
+    )
+    headers = ["case", "requests", "median_ms", "p95_ms", "max_ms", "queries_min", "queries_max"]
+    print(table(headers, [[row.get(h, "-") for h in headers] for row in rows + http_rows]))
+    print("\nTime of each query (in-process, first pages and the walk)")
+    qheaders = ["viewer", "query", "runs", "median_ms", "p95_ms", "max_ms"]
+    print(table(qheaders, [[row[h] for h in qheaders] for row in per_query]))
+    print("\nWhat the walks showed (in-process)")
+    cheaders = ["viewer", *next(iter(checks.values())).keys()]
+    print(table(cheaders, [[viewer, *figures.values()] for viewer, figures in checks.items()]))
+    for kind, plan in plans.items():  # the SQL itself is in the JSON
+        print(f"\n{explain} of alice's {kind} query (bare query {plan['bare_query_median_ms']} ms):")
+        print("\n".join("  " + line for line in plan["plan"]))
+
+    measured = rows + http_rows
+    slow = [row["case"] for row in measured if row["median_ms"] >= GOAL_MS]
+    queries = {}
+    for viewer in VIEWERS:
+        mine = [row for row in rows if row["case"].startswith(f"in-process, {viewer} ")]
+        queries[viewer] = (min(row["queries_min"] for row in mine), max(row["queries_max"] for row in mine))
+    unbounded = [f"{v} ({lo}..{hi})" for v, (lo, hi) in queries.items() if hi > MAX_QUERIES]
+    repeated = [v for v, c in checks.items() if c["repeated"] or c["watched_shown"]]
+    print(
+        "\nQueries a request, over the first pages and every page of the walk: "
+        + ", ".join(f"{v} {lo}..{hi}" for v, (lo, hi) in queries.items())
+    )
+    print(f"Goal median < {GOAL_MS} ms a page: {'PASS' if not slow else 'FAIL: ' + '; '.join(slow)}")
+    print(
+        f"Goal bounded queries (at most {MAX_QUERIES} a page, however deep): "
+        + ("PASS" if not unbounded else "FAIL: " + ", ".join(unbounded))
+    )
+    if repeated:
+        print(f"Check FAILED: a video shown twice or a watched video shown early for {', '.join(repeated)}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"Total run time {time.monotonic() - started:.1f} s; load average at the end {load} on {os.cpu_count()} CPUs")
+    write_json(
+        args.json,
+        {
+            "data": data,
+            "vendor": vendor,
+            "timings": measured,
+            "per_query": per_query,
+            "checks": checks,
+            "queries_per_request": queries,
+            "plans": plans,
+            "goal_ms": GOAL_MS,
+            "pass": not slow and not unbounded and not repeated,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
