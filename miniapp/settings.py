@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "miniapp.videos",
     "miniapp.engagement",
     "miniapp.realtime",
+    "miniapp.moderation",
 ]
 
 MIDDLEWARE = [
@@ -268,3 +269,15 @@ FEED_FRIENDS_DAYS = env_int("FEED_FRIENDS_DAYS", 7, minimum=1)
 FEED_SEEN_DAYS = env_int("FEED_SEEN_DAYS", 3, minimum=0)
 # A view counts once the video played this long (seconds).
 VIEW_MIN_SECONDS = 2
+
+# Moderation. Abuse limits per user, like LIKE_RATE above.
+REPORT_RATE = env_rate("REPORT_RATE", "10/hour")
+UPLOAD_RATE = env_rate("UPLOAD_RATE", "20/hour")
+# This many different users reporting a video hides it until a moderator reviews it.
+REPORT_HIDE_AT = env_int("REPORT_HIDE_AT", 5, minimum=1)
+# Users who run into rate limits this often within ABUSE_WINDOW_HOURS are flagged in admin,
+# and banned for ABUSE_BAN_HOURS at ABUSE_BAN_HITS (staff never are).
+ABUSE_WINDOW_HOURS = env_int("ABUSE_WINDOW_HOURS", 24, minimum=1)
+ABUSE_FLAG_HITS = env_int("ABUSE_FLAG_HITS", 3, minimum=1)
+ABUSE_BAN_HITS = env_int("ABUSE_BAN_HITS", 20, minimum=1)
+ABUSE_BAN_HOURS = env_int("ABUSE_BAN_HOURS", 24, minimum=1)

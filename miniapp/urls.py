@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("miniapp.accounts.urls")),
     path("", include("miniapp.engagement.urls")),
     path("", include("miniapp.realtime.urls")),
+    path("", include("miniapp.moderation.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

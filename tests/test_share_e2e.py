@@ -29,11 +29,11 @@ def share_to(page, friend: str, note: str = "") -> None:
     sheet.locator('[data-action="friends"]').click()
     sheet.locator(".friend-picker label", has_text=friend).click()
     if note:
-        sheet.locator("textarea").fill(note)
+        sheet.locator("textarea[name=note]").fill(note)
 
 
 def send(page) -> None:
-    page.locator("#share-sheet [type=submit]").click()
+    page.locator("#share-sheet .sheet-friends [type=submit]").click()
     page.locator("#share-sheet").wait_for(state="hidden")
 
 

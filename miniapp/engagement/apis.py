@@ -8,9 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
@@ -20,34 +19,9 @@ from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
+from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import videos_visible_to
-
-
-class SettingRateThrottle(UserRateThrottle):
-    """A per-user rate read from a setting at request time (e.g. LIKE_RATE = "60/min")."""
-
-    setting = ""
-
-    def get_rate(self):
-        return getattr(settings, self.setting)
-
-
-class LikeRateThrottle(SettingRateThrottle):
-    scope = "like"
-    setting = "LIKE_RATE"
-
-
-class ShareRateThrottle(SettingRateThrottle):
-    scope = "share"
-    setting = "SHARE_RATE"
-
-
-class ViewRateThrottle(SettingRateThrottle):
-    """Per user, or per address for signed-out visitors."""
-
-    scope = "view"
-    setting = "VIEW_RATE"
 
 
 def share_url(request, share: ShareLink) -> str:
@@ -66,6 +40,7 @@ def _published_video(request, video_id: int) -> Video:
 class LikeApi(APIView):
     """POST likes the video, DELETE takes the like back; both are idempotent."""
 
+    permission_classes = [IsAuthenticated, NotBanned]
     throttle_classes = [LikeRateThrottle]
 
     class OutputSerializer(serializers.Serializer):
@@ -128,6 +103,7 @@ class ShareApi(APIView):
     link (no friends, no note) is made once and handed out again (200 instead of 201).
     """
 
+    permission_classes = [IsAuthenticated, NotBanned]
     throttle_classes = [ShareRateThrottle]
     MAX_RECIPIENTS = 50
 

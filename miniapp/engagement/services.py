@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from miniapp.accounts.models import User
-from miniapp.accounts.selectors import friend_ids_of
+from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of
 from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import activity_event
 from miniapp.realtime.events import send_event_on_commit
@@ -66,23 +66,29 @@ def like_delete(*, user: User, video: Video) -> tuple[bool, int]:
 
 def activities_retract(activities) -> int:
     """Withdraw log entries: mark them and append one retract entry each, pushed to
-    the same people who got the entry. Call inside a transaction."""
-    targets = list(activities.select_for_update().filter(retracted=False))
+    the same people who got the entry. Call inside a transaction.
+
+    A constant number of queries however many entries (hiding a video withdraws every
+    like of it): the retractions are inserted together and the actors' friends are read
+    in one query.
+    """
+    targets = list(activities.select_for_update().filter(retracted=False).exclude(verb=Activity.Verb.RETRACT))
     if not targets:
         return 0
     Activity.objects.filter(pk__in=[a.pk for a in targets]).update(retracted=True)
-    friends: dict[int, list[int]] = {}  # one friend lookup per actor, not per entry
-    for target in targets:
-        retraction = Activity.objects.create(
+    retractions = Activity.objects.bulk_create(
+        Activity(
             actor_id=target.actor_id,
             verb=Activity.Verb.RETRACT,
             video_id=target.video_id,
             target=target,
             audience_id=target.audience_id,
         )
-        if target.actor_id not in friends:
-            friends[target.actor_id] = friend_ids_of(target.actor_id)
-        notify_activity(retraction, friend_ids=friends[target.actor_id])
+        for target in targets
+    )
+    friends = friend_ids_by_user({target.actor_id for target in targets})
+    for retraction in retractions:
+        notify_activity(retraction, friend_ids=friends.get(retraction.actor_id, []))
     return len(targets)
 
 

@@ -21,9 +21,10 @@ BROADCAST_GROUP = "miniapp.broadcast"
 MESSAGE_TYPE = "hub.fanout"
 
 
-def publish(*, recipients: list[int], event: dict) -> None:
-    """Send one fan-out message to every worker. Failures are logged, never raised:
-    the write already committed and clients will catch up from the database."""
+def publish(*, recipients: list[int] | None, event: dict) -> None:
+    """Send one fan-out message to every worker (`recipients` None: to every socket).
+    Failures are logged, never raised: the write already committed and clients will
+    catch up from the database."""
     try:
         async_to_sync(get_channel_layer().group_send)(
             BROADCAST_GROUP, {"type": MESSAGE_TYPE, "recipients": recipients, "event": event}
@@ -40,3 +41,9 @@ def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
     event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
     recipients = list(recipients)
     transaction.on_commit(lambda: publish(recipients=recipients, event=event))
+
+
+def send_event_to_everyone_on_commit(event: dict) -> None:
+    """Like `send_event_on_commit`, to every open socket (e.g. a video taken down: pages drop it)."""
+    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    transaction.on_commit(lambda: publish(recipients=None, event=event))

@@ -66,10 +66,11 @@ class Hub:
             if message.get("type") == MESSAGE_TYPE:
                 await self.deliver(message["recipients"], message["event"])
 
-    async def deliver(self, recipients: list[int], event: dict) -> None:
+    async def deliver(self, recipients: list[int] | None, event: dict) -> None:
+        """Write `event` to the local sockets of `recipients` (None: every local socket)."""
         text = None
         sent = 0
-        for user_id in recipients:
+        for user_id in tuple(self.sockets) if recipients is None else recipients:
             for socket in tuple(self.sockets.get(user_id, ())):
                 if text is None:
                     text = json.dumps(event, ensure_ascii=False)

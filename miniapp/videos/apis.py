@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, ranking, services
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_get_for_viewer
@@ -109,7 +110,10 @@ class VideoListApi(APIView):
         description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated(), NotBanned()]
+
+    def get_throttles(self):
+        return [] if self.request.method == "GET" else [UploadRateThrottle()]
 
     @extend_schema(
         operation_id="videos_feed",

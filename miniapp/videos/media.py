@@ -16,6 +16,8 @@ from django.utils._os import safe_join
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
+from miniapp.videos.selectors import media_withheld
+
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 # Files live in never-reused folders (videos/<uuid>/), so they can be cached for good.
@@ -64,6 +66,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
 
 @require_safe
 def serve(request, path: str):
+    if media_withheld(path, viewer=request.user):
+        raise Http404
     try:
         full = Path(safe_join(settings.MEDIA_ROOT, path))
     except Exception:  # SuspiciousFileOperation and friends: never outside MEDIA_ROOT

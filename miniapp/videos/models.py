@@ -17,30 +17,36 @@ class Video(models.Model):
         HIDDEN = "hidden", _("Hidden")
         REMOVED = "removed", _("Removed")
 
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos", verbose_name=_("author")
+    )
     title = models.CharField(_("title"), max_length=80)
     description = models.TextField(_("description"), max_length=500, blank=True)
-    file = models.FileField(max_length=200)
-    poster = models.FileField(max_length=200)
+    file = models.FileField(_("video file"), max_length=200)
+    poster = models.FileField(_("poster"), max_length=200)
     # The link preview image (og:image), 1200×630; empty for videos made before it existed.
-    card = models.FileField(max_length=200, blank=True)
-    duration = models.FloatField(help_text="seconds")
-    size = models.PositiveBigIntegerField(help_text="bytes")
+    card = models.FileField(_("share card"), max_length=200, blank=True)
+    duration = models.FloatField(_("duration"), help_text=_("seconds"))
+    size = models.PositiveBigIntegerField(_("size"), help_text=_("bytes"))
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
-    like_count = models.PositiveIntegerField(default=0)
-    share_count = models.PositiveIntegerField(default=0)
-    created = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    like_count = models.PositiveIntegerField(_("likes"), default=0)
+    share_count = models.PositiveIntegerField(_("shares"), default=0)
+    created = models.DateTimeField(_("posted"), default=timezone.now)
     # Like velocity with time decay, kept by the like services (see `videos.hotness`).
-    hot = models.FloatField()
+    hot = models.FloatField(_("hot score"))
 
     class Meta:
+        verbose_name = _("video")
+        verbose_name_plural = _("videos")
         ordering = ["-created", "-id"]
         indexes = [
             models.Index(fields=["status", "-created", "-id"], name="video_feed"),
             models.Index(fields=["author", "-created"], name="video_author"),
             models.Index(fields=["status", "-hot", "-id"], name="video_hot"),
+            # Media requests look their video up by file, to withhold a hidden video's files.
+            models.Index(fields=["file"], name="video_file"),
         ]
 
     def __str__(self) -> str:

@@ -25,3 +25,14 @@ def videos_by_author(*, author, viewer) -> QuerySet[Video]:
     if viewer != author and not viewer.is_staff:
         videos = videos.filter(status=Video.Status.PUBLISHED)
     return videos
+
+
+def media_withheld(path: str, *, viewer) -> bool:
+    """Whether a media file belongs to a video that is no longer published (staff still see it).
+
+    A video's files share its folder: videos/<folder>/{video.mp4,poster.jpg,card.jpg}.
+    """
+    folder, _, _ = path.rpartition("/")
+    if not folder.startswith("videos/") or (viewer.is_authenticated and viewer.is_staff):
+        return False
+    return Video.objects.filter(file=f"{folder}/video.mp4").exclude(status=Video.Status.PUBLISHED).exists()

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from miniapp.engagement.arrivals import arrival_remember
 from miniapp.engagement.selectors import share_for_link
+from miniapp.moderation.models import Report
 from miniapp.videos.apis import feed_page
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_get_for_viewer
@@ -18,7 +19,14 @@ from miniapp.videos.services import video_card_ensure
 def _feed_page(request, *, first: Video | None = None, extra: dict | None = None):
     """The vertical feed, first page rendered on the server; the script loads the rest from the API."""
     cards, next_url = feed_page(request, first=first)
-    context = {"cards": cards, "next_url": next_url or "", "first": first, "tab": "home", **(extra or {})}
+    context = {
+        "cards": cards,
+        "next_url": next_url or "",
+        "first": first,
+        "tab": "home",
+        "report_reasons": Report.Reason.choices,
+        **(extra or {}),
+    }
     return render(request, "videos/feed.html", context)
 
 

@@ -40,6 +40,7 @@
   function render(event) {
     const item = template.content.firstElementChild.cloneNode(true);
     item.dataset.id = event.id;
+    item.dataset.video = event.video.id;
     item.querySelector(".activity-link").href = event.url || `/v/${event.video.id}/`;
     item.querySelector(".avatar").src = event.actor.avatar;
     item.querySelector(".activity-text").textContent = describe(event);
@@ -81,6 +82,11 @@
     after: Number(list.dataset.lastId),
     onEvent: (event) => (event.type === "retract" ? remove(event.id) : add(event)),
     onReload: reload,
+  });
+  // A video taken down: its entries go too (the retract events say so one by one as well).
+  document.addEventListener("miniapp:video-gone", (event) => {
+    list.querySelectorAll(`.activity[data-video="${event.detail.id}"]`).forEach((item) => item.remove());
+    empty.hidden = list.children.length > 0;
   });
   refreshTimes();
   setInterval(refreshTimes, 60_000);

@@ -79,6 +79,9 @@
         this.onReload();
       } else if (message.type === "activity" || message.type === "retract") {
         this.accept(message);
+      } else if (message.type === "video_gone") {
+        // A moderator took a video down: whatever page shows it drops it.
+        document.dispatchEvent(new CustomEvent("miniapp:video-gone", { detail: { id: message.video } }));
       }
     }
 

@@ -342,6 +342,24 @@
     observer.observe(slide);
   });
   window.miniappFeed = { say, setCount, csrfToken, arrival };
+
+  // A moderator took a video down: it leaves the feed at once (the one playing says why).
+  document.addEventListener("miniapp:video-gone", (event) => {
+    const slide = feed.querySelector(`.slide[data-id="${event.detail.id}"]`);
+    if (!slide) return;
+    if (slide !== current) {
+      observer.unobserve(slide);
+      detach(slide);
+      slide.remove();
+      return;
+    }
+    detach(slide);
+    slide.classList.add("is-gone");
+    const notice = document.createElement("p");
+    notice.className = "slide-gone";
+    notice.textContent = gettext("This video is no longer available.");
+    slide.append(notice);
+  });
   if (slides().length) activate(slides()[0]);
 
   // Back from signing in to like a shared video: apply the like, then tidy the URL.

@@ -130,6 +130,11 @@
         if (err.name !== "AbortError") failed(err);
       }
     },
+    report() {
+      if (!signedIn) return signInFirst();
+      showPane("report");
+      reportForm.querySelector("input").focus();
+    },
     async wechat() {
       // WeChat shares the page's own address: make it this video's share link first.
       try {
@@ -142,6 +147,37 @@
       }
     },
   };
+
+  const reportForm = sheet.querySelector(".sheet-report");
+  const reportError = reportForm.querySelector(".sheet-error");
+  const reportSend = reportForm.querySelector("[type=submit]");
+  reportForm.addEventListener("change", () => {
+    reportSend.disabled = !reportForm.querySelector("input:checked");
+  });
+  reportForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const reason = reportForm.querySelector("input:checked");
+    if (!reason) return;
+    reportSend.disabled = true;
+    reportError.hidden = true;
+    try {
+      const response = await fetch(`/api/videos/${slide.dataset.id}/reports/`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": feed.csrfToken(), Accept: "application/json" },
+        body: JSON.stringify({ reason: reason.value, text: reportForm.elements.text.value.trim() }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.detail || gettext("Could not send the report. Please try again."));
+      reportForm.reset();
+      close();
+      feed.say(gettext("Thank you. Our moderators will look at it."));
+    } catch (err) {
+      reportError.textContent = err instanceof TypeError ? gettext("The network failed. Check your connection and try again.") : err.message;
+      reportError.hidden = false;
+      reportSend.disabled = false;
+    }
+  });
 
   async function loadFriends() {
     try {

@@ -17,11 +17,22 @@ def seed(*args):
 def test_it_loads_the_personas_and_is_idempotent():
     seed()
     seed()
-    assert set(Identity.objects.values_list("nickname", flat=True)) == {"alice", "bob", "carol", "dave", "erin"}
+    personas = {"alice", "bob", "carol", "dave", "erin", "moderator"}
+    assert set(Identity.objects.values_list("nickname", flat=True)) == personas
     alice = User.objects.get(username="alice")
     assert sorted(u.username for u in friends_of(alice)) == ["bob", "carol", "dave"]
     assert not friends_of(User.objects.get(username="erin")).exists()
-    assert User.objects.count() == 5
+    assert User.objects.count() == 6
+
+
+def test_it_makes_a_moderator_who_may_moderate_but_not_administer():
+    seed()
+    moderator = User.objects.get(username="moderator")
+    assert moderator.is_staff and not moderator.is_superuser
+    assert [g.name for g in moderator.groups.all()] == ["moderators"]
+    assert moderator.has_perms(["moderation.moderate_video", "moderation.ban_user", "videos.view_video"])
+    assert not moderator.has_perm("accounts.change_user")
+    assert not friends_of(moderator).exists()
 
 
 def test_it_registers_the_demo_client_for_both_loopback_names(settings):

@@ -1,5 +1,10 @@
 import pytest
 
+from miniapp.videos.models import Video
+from miniapp.videos.tests.conftest import make_video
+
+pytestmark = pytest.mark.django_db  # a file of a video that is no longer published is withheld
+
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 
 
@@ -87,3 +92,17 @@ def test_it_never_serves_what_is_missing_or_outside(client, media_file, path):
 
 def test_it_rejects_post(client, media_file):
     assert client.post(media_file).status_code == 405
+
+
+@pytest.mark.parametrize("status", [Video.Status.HIDDEN, Video.Status.REMOVED])
+def test_the_files_of_a_video_taken_down_are_withheld_but_staff_still_see_them(client, users, media_file, status):
+    video = make_video(users["erin"], status=status)
+    Video.objects.filter(pk=video.pk).update(file="videos/abc/video.mp4", poster="videos/abc/poster.jpg")
+    assert client.get(media_file).status_code == 404
+    users["alice"].is_staff = True
+    users["alice"].save()
+    client.force_login(users["alice"])
+    assert client.get(media_file).status_code == 200
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.PUBLISHED)
+    client.logout()
+    assert client.get(media_file).status_code == 200

@@ -30,13 +30,13 @@ def test_hidden_videos_get_a_friendly_404(client, users, status):
     video = make_video(users["bob"], status=status)
     response = client.get(f"/v/{video.pk}/")
     assert response.status_code == 404
-    assert "这个视频无法观看" in response.content.decode()
+    assert "内容不可用" in response.content.decode()
 
 
 def test_a_missing_video_gets_a_friendly_404(client, db):
     response = client.get("/v/424242/")
     assert response.status_code == 404
-    assert "这个视频无法观看" in response.content.decode()
+    assert "内容不可用" in response.content.decode()
 
 
 def test_user_text_is_escaped(client, users):

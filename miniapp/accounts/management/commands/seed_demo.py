@@ -12,6 +12,7 @@ from miniapp.accounts.models import User
 from miniapp.engagement.services import like_create
 from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.models import Identity
+from miniapp.moderation.services import moderator_make
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
 from miniapp.videos.processing import PreparedVideo, probe, write_card
@@ -25,6 +26,9 @@ DEMO_FRIENDS = {
     "erin": [],
 }
 
+
+# Staff in the "moderators" group: signs in like anyone (/login/?login_hint=moderator&next=/admin/).
+DEMO_MODERATOR = "moderator"
 
 # Who likes which demo clip (by position in DEMO_CLIPS).
 DEMO_LIKES = {"bob": [0, 1], "carol": [0, 2], "dave": [3], "erin": [0, 4]}
@@ -45,7 +49,7 @@ class Command(BaseCommand):
     help = (
         "Load the demo data (idempotent): mock identities alice, bob, carol, dave, erin and "
         "their friendships, the demo client the app signs in with, the personas as app users and "
-        "at least six demo videos made with PyAV. "
+        "at least six demo videos made with PyAV, and a moderator (staff, in the moderators group). "
         "--users N --friends K adds user0001…userN for load tests."
     )
 
@@ -65,6 +69,7 @@ class Command(BaseCommand):
             client = self.seed_client()
             if client is not None:
                 self.seed_app_users(client)
+                self.seed_moderator(client)
         if client is not None:
             # Outside the transaction: each video stores its files and row together.
             self.seed_videos()
@@ -131,6 +136,15 @@ class Command(BaseCommand):
                 uid=claims["sub"],
                 friends=mockwx.friends_claims(client=client, identity=identity),
             )
+
+    def seed_moderator(self, client):
+        """A demo moderator: staff, in the "moderators" group, no friends, no password."""
+        identity = mockwx.identity_get_or_create(nickname=DEMO_MODERATOR)
+        claims = mockwx.profile_claims(client=client, identity=identity)
+        user = accounts.user_get_or_create_for_provider(
+            provider=settings.OIDC_PROVIDER_ID, uid=claims["sub"], nickname=DEMO_MODERATOR, avatar_url=claims["picture"]
+        )
+        moderator_make(user=user)
 
     def seed_videos(self):
         """The demo clips, made with PyAV at seed time (no video files in the repository)."""

@@ -1,0 +1,173 @@
+"""Moderation in Django admin: the report queue, the audit log and bans here; videos and
+users in `admin_videos` and `admin_users`. Every decision goes through `services`."""
+
+from django.contrib import admin
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from miniapp.moderation import admin_users, admin_videos, services  # noqa: F401  (registers Video and User)
+from miniapp.moderation.decide import decide
+from miniapp.moderation.forms import ReasonForm
+from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
+
+Kind = ModerationAction.Kind
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records, not editable: they are written by the services alone."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    """The report queue: open reports first, newest first, with how many each video has."""
+
+    list_display = ["created", "video_link", "reason", "short_text", "reporter", "status", "video_open_reports"]
+    list_filter = ["status", "reason", ("created", admin.DateFieldListFilter)]
+    search_fields = ["text", "video__title", "reporter__username", "reporter__display_name"]
+    list_select_related = ["video", "reporter"]
+    raw_id_fields = ["video", "reporter", "resolved_by"]
+    ordering = ["status", "-created"]  # "open" < "resolved": open ones first, newest first
+    date_hierarchy = "created"
+    fields = ["video_link", "reason", "text", "reporter", "created", "status", "resolved", "resolved_by", "outcome"]
+    readonly_fields = fields
+    actions = ["dismiss", "hide_videos", "remove_videos"]
+
+    def get_queryset(self, request):
+        open_for_video = (
+            Report.objects.filter(video=OuterRef("video"), status=Report.Status.OPEN)
+            .values("video")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(video_open=Coalesce(Subquery(open_for_video), 0))
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("moderation.resolve_report")
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("moderation.moderate_video")
+
+    @admin.display(description=gettext_lazy("video"), ordering="video__title")
+    def video_link(self, report):
+        url = reverse("admin:videos_video_change", args=[report.video_id])
+        return format_html(
+            '<a href="{}">{}</a> <span class="quiet">({})</span>',
+            url,
+            report.video.title,
+            report.video.get_status_display(),
+        )
+
+    @admin.display(description=gettext_lazy("details"))
+    def short_text(self, report):
+        return Truncator(report.text).chars(60)
+
+    @admin.display(description=gettext_lazy("open reports of the video"), ordering="video_open")
+    def video_open_reports(self, report):
+        return report.video_open
+
+    @admin.action(
+        description=gettext_lazy("Dismiss the selected reports (the videos stay up)"), permissions=["resolve"]
+    )
+    def dismiss(self, request, queryset):
+        return decide(
+            self,
+            request,
+            objects=list(queryset),
+            title=_("Dismiss reports"),
+            question=_("The videos stay up; the reports are closed."),
+            confirm_label=_("Dismiss"),
+            form_class=ReasonForm,
+            apply=lambda report, data: (
+                services.reports_dismiss(
+                    reports=Report.objects.filter(pk=report.pk), moderator=request.user, reason=data["reason"]
+                )
+                > 0
+            ),
+            unchanged=lambda report: _("That report was closed already: nothing changed."),
+            cancel_url=reverse("admin:moderation_report_changelist"),
+            action="dismiss",
+        )
+
+    def _videos(self, request, queryset, kind, action):
+        return admin_videos.VideoAdmin(admin_videos.Video, self.admin_site)._decide(
+            request,
+            admin_videos.Video.objects.filter(pk__in=queryset.values("video")),
+            kind,
+            action=action,
+            cancel_url=reverse("admin:moderation_report_changelist"),
+        )
+
+    @admin.action(description=gettext_lazy("Hide the reported videos"), permissions=["moderate"])
+    def hide_videos(self, request, queryset):
+        return self._videos(request, queryset, Kind.HIDE, "hide_videos")
+
+    @admin.action(description=gettext_lazy("Remove the reported videos"), permissions=["moderate"])
+    def remove_videos(self, request, queryset):
+        return self._videos(request, queryset, Kind.REMOVE, "remove_videos")
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ReadOnlyAdmin):
+    """The audit log: append-only, read-only for everyone (superusers included)."""
+
+    list_display = ["created", "kind", "target", "decided_by", "reason"]
+    list_filter = ["kind", "automatic", ("created", admin.DateFieldListFilter)]
+    search_fields = ["subject", "reason", "moderator__username", "moderator__display_name"]
+    list_select_related = ["moderator", "video", "user"]
+    raw_id_fields = ["moderator", "video", "user"]
+    ordering = ["-created"]
+    date_hierarchy = "created"
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The "audit log" links of a video's and a user's page filter by them.
+        return lookup in ("video__id__exact", "user__id__exact") or super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=gettext_lazy("about"))
+    def target(self, action):
+        if action.video_id:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:videos_video_change", args=[action.video_id]), action.subject
+            )
+        if action.user_id:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[action.user_id]), action.subject
+            )
+        return action.subject
+
+    @admin.display(description=gettext_lazy("by"), ordering="moderator")
+    def decided_by(self, action):
+        return _("automatic rules") if action.automatic else (action.moderator.name if action.moderator else "-")
+
+
+@admin.register(Ban)
+class BanAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created", "until", "lifted", "created_by", "reason"]
+    list_filter = [("created", admin.DateFieldListFilter), ("lifted", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__display_name", "reason"]
+    list_select_related = ["user", "created_by"]
+    raw_id_fields = ["user", "created_by", "lifted_by"]
+    ordering = ["-created"]
+
+
+@admin.register(LimitHit)
+class LimitHitAdmin(ReadOnlyAdmin):
+    list_display = ["user", "scope", "created"]
+    list_filter = ["scope", ("created", admin.DateFieldListFilter)]
+    search_fields = ["user__username", "user__display_name"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    ordering = ["-created"]

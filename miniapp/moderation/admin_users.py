@@ -1,0 +1,162 @@
+"""Users in admin: bans (with a reason and an optional end), flags for users who keep
+hitting rate limits, and links to their moderation history."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import Count, Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from miniapp.accounts.admin import UserAdmin
+from miniapp.accounts.models import User
+from miniapp.moderation import services
+from miniapp.moderation.admin_videos import history_link
+from miniapp.moderation.decide import decide
+from miniapp.moderation.forms import BanForm, ReasonForm
+from miniapp.moderation.models import Ban
+from miniapp.moderation.selectors import bans_in_force
+
+
+def _recent_hits() -> Q:
+    return Q(limit_hits__created__gte=timezone.now() - timedelta(hours=settings.ABUSE_WINDOW_HOURS))
+
+
+class BannedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("ban")
+    parameter_name = "banned"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Banned now")), ("no", _("Not banned"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(banned=self.value() == "yes")
+        return queryset
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = gettext_lazy("rate limits")
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged: hit limits %(count)d+ times") % {"count": settings.ABUSE_FLAG_HITS})]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(recent_hits__gte=settings.ABUSE_FLAG_HITS)
+        return queryset
+
+
+class BanInline(admin.TabularInline):
+    model = Ban
+    fk_name = "user"
+    fields = ["created", "reason", "until", "created_by", "lifted", "lifted_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ModeratedUserAdmin(UserAdmin):
+    list_display = [*UserAdmin.list_display, "banned", "recent_hits"]
+    list_filter = [*UserAdmin.list_filter, BannedFilter, FlaggedFilter]
+    readonly_fields = ["moderation_history"]
+    fieldsets = UserAdmin.fieldsets + ((gettext_lazy("Moderation"), {"fields": ["moderation_history"]}),)
+    inlines = [BanInline]
+    actions = ["ban", "unban"]
+    change_form_template = "moderation/admin/user_change_form.html"
+
+    def get_queryset(self, request):
+        in_force = bans_in_force().filter(user=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(banned=Exists(in_force), recent_hits=Count("limit_hits", filter=_recent_hits()))
+        )
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("moderation.ban_user")
+
+    @admin.display(description=gettext_lazy("banned"), boolean=True, ordering="banned")
+    def banned(self, user):
+        return user.banned
+
+    @admin.display(description=gettext_lazy("limit hits"), ordering="recent_hits")
+    def recent_hits(self, user):
+        return user.recent_hits
+
+    @admin.display(description=gettext_lazy("moderation history"))
+    def moderation_history(self, user):
+        return history_link(user=user.pk) if user.pk else "-"
+
+    def _decide(self, request, users, kind, *, action="", cancel_url=""):
+        users = list(users)
+        cancel_url = cancel_url or reverse("admin:accounts_user_changelist")
+        if kind == "ban":
+            return decide(
+                self,
+                request,
+                objects=users,
+                title=_("Ban users"),
+                question=_("Banned users can still watch, but cannot like, share, upload or report."),
+                confirm_label=_("Ban"),
+                form_class=BanForm,
+                apply=lambda user, data: (
+                    services.user_ban(user=user, moderator=request.user, reason=data["reason"], until=data["until"])
+                    is not None
+                ),
+                unchanged=lambda user: _("%(name)s is banned already: nothing changed.") % {"name": user.name},
+                cancel_url=cancel_url,
+                action=action,
+            )
+        return decide(
+            self,
+            request,
+            objects=users,
+            title=_("Lift bans"),
+            question=_("They can like, share, upload and report again."),
+            confirm_label=_("Lift ban"),
+            form_class=ReasonForm,
+            apply=lambda user, data: services.user_unban(user=user, moderator=request.user, reason=data["reason"]),
+            unchanged=lambda user: _("%(name)s is not banned: nothing changed.") % {"name": user.name},
+            cancel_url=cancel_url,
+            action=action,
+        )
+
+    @admin.action(description=gettext_lazy("Ban the selected users"), permissions=["ban"])
+    def ban(self, request, queryset):
+        return self._decide(request, queryset, "ban", action="ban")
+
+    @admin.action(description=gettext_lazy("Lift the bans of the selected users"), permissions=["ban"])
+    def unban(self, request, queryset):
+        return self._decide(request, queryset, "unban", action="unban")
+
+    def get_urls(self):
+        decide_one = self.admin_site.admin_view(self.decide_one)
+        return [path("<int:user_id>/decide/<str:kind>/", decide_one, name="accounts_user_decide"), *super().get_urls()]
+
+    def decide_one(self, request, user_id: int, kind: str):
+        """The Ban / Lift ban buttons of a user's page."""
+        if kind not in ("ban", "unban") or not self.has_ban_permission(request):
+            return redirect("admin:accounts_user_change", user_id)
+        user = get_object_or_404(User, pk=user_id)
+        page = reverse("admin:accounts_user_change", args=[user_id])
+        return self._decide(request, [user], kind, cancel_url=page) or redirect(page)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_ban"] = self.has_ban_permission(request)
+        return super().render_change_form(request, context, *args, **kwargs)

@@ -1,0 +1,58 @@
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from miniapp.moderation import services
+from miniapp.moderation.limits import NotBanned, ReportRateThrottle
+from miniapp.moderation.models import REPORT_TEXT_MAX, Report
+from miniapp.videos.models import Video
+
+
+class ReportApi(APIView):
+    """Report a video to the moderators. One open report per user and video: a repeat
+    answers the open report again (200) and changes nothing."""
+
+    permission_classes = [IsAuthenticated, NotBanned]
+    throttle_classes = [ReportRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=Report.Reason.choices)
+        text = serializers.CharField(required=False, allow_blank=True, default="", max_length=REPORT_TEXT_MAX)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        reason = serializers.CharField()
+        status = serializers.CharField()
+        created = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
+    def post(self, request, video_id: int):
+        video = Video.objects.filter(pk=video_id, status=Video.Status.PUBLISHED).first()
+        if video is None:
+            raise Http404(_("This video does not exist or is no longer available."))
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            return Response(self._refusal(data.errors), status=status.HTTP_400_BAD_REQUEST)
+        report, created = services.report_create(
+            reporter=request.user,
+            video=video,
+            reason=data.validated_data["reason"],
+            text=data.validated_data["text"].strip(),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.OutputSerializer(report).data, status=code)
+
+    @staticmethod
+    def _refusal(errors: dict) -> dict:
+        if "reason" in errors:
+            choices = ", ".join(Report.Reason.values)
+            detail = _("Choose a reason: one of %(choices)s.") % {"choices": choices}
+            return {"detail": detail, "reasons": Report.Reason.values}
+        return {
+            "detail": _("Details can be at most %(limit)d characters.") % {"limit": REPORT_TEXT_MAX},
+            "limit": REPORT_TEXT_MAX,
+        }

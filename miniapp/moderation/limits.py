@@ -1,0 +1,77 @@
+"""Abuse limits: per-user rates read from settings, and the ban check, for the write APIs."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.throttling import UserRateThrottle
+
+from miniapp.moderation import services
+from miniapp.moderation.selectors import ban_in_force
+
+
+class SettingRateThrottle(UserRateThrottle):
+    """A per-user rate read from a setting at request time (e.g. LIKE_RATE = "60/min").
+
+    Each refusal is noted (`services.limit_hit_record`): users who keep hitting limits
+    are flagged in admin, and banned for a while past a higher count.
+    """
+
+    setting = ""
+
+    def get_rate(self):
+        return getattr(settings, self.setting)
+
+    def allow_request(self, request, view):
+        allowed = super().allow_request(request, view)
+        if not allowed:
+            services.limit_hit_record(user=request.user, scope=self.scope)
+        return allowed
+
+
+class LikeRateThrottle(SettingRateThrottle):
+    scope = "like"
+    setting = "LIKE_RATE"
+
+
+class ShareRateThrottle(SettingRateThrottle):
+    scope = "share"
+    setting = "SHARE_RATE"
+
+
+class ReportRateThrottle(SettingRateThrottle):
+    scope = "report"
+    setting = "REPORT_RATE"
+
+
+class UploadRateThrottle(SettingRateThrottle):
+    scope = "upload"
+    setting = "UPLOAD_RATE"
+
+
+class ViewRateThrottle(UserRateThrottle):
+    """Per user, or per address for signed-out visitors. Not an abuse signal: not noted."""
+
+    scope = "view"
+
+    def get_rate(self):
+        return settings.VIEW_RATE
+
+
+class NotBanned(BasePermission):
+    """Banned users may watch, but not like, share, upload or report."""
+
+    def has_permission(self, request, view):
+        ban = ban_in_force(request.user)
+        if ban is None:
+            return True
+        if ban.until:
+            until = timezone.localtime(ban.until).strftime("%Y-%m-%d %H:%M")
+            message = _("Your account is suspended until %(until)s: %(reason)s You can still watch videos.") % {
+                "until": until,
+                "reason": ban.reason,
+            }
+        else:
+            message = _("Your account is suspended: %(reason)s You can still watch videos.") % {"reason": ban.reason}
+        raise PermissionDenied(message)

@@ -1,0 +1,28 @@
+"""The "moderators" role: staff who may review and decide, and nothing more.
+
+Migration 0002 made the group with these permissions (its own frozen copy of the list);
+`moderators_group()` puts it back if it is missing, e.g. after a test flushed the tables.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+MODERATORS = "moderators"
+PERMISSIONS = [
+    ("videos", "view_video"),
+    ("accounts", "view_user"),
+    ("moderation", "view_report"),
+    ("moderation", "view_ban"),
+    ("moderation", "view_limithit"),
+    ("moderation", "view_moderationaction"),
+    ("moderation", "moderate_video"),
+    ("moderation", "ban_user"),
+    ("moderation", "resolve_report"),
+]
+
+
+def moderators_group() -> Group:
+    group, created = Group.objects.get_or_create(name=MODERATORS)
+    if created:
+        for app_label, codename in PERMISSIONS:
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group

@@ -1,0 +1,158 @@
+"""Moderation decisions. Each one is a service, so hiding a video from admin, from the
+automatic rules or from a test does the same thing: change the state, withdraw what
+friends' feeds show live, and append one `ModerationAction` to the audit log."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from miniapp.accounts.models import User
+from miniapp.engagement.models import Activity
+from miniapp.engagement.services import activities_retract
+from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
+from miniapp.moderation.roles import moderators_group
+from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_reporters
+from miniapp.realtime.events import send_event_to_everyone_on_commit
+from miniapp.videos.models import Video
+
+Kind = ModerationAction.Kind
+
+STATUS_AFTER = {Kind.HIDE: Video.Status.HIDDEN, Kind.REMOVE: Video.Status.REMOVED, Kind.RESTORE: Video.Status.PUBLISHED}
+# Hiding a removed video would undo part of a removal: that is a restore's job.
+NO_OP_FROM = {Kind.HIDE: {Video.Status.HIDDEN, Video.Status.REMOVED}, Kind.REMOVE: {Video.Status.REMOVED}}
+
+
+def _record(kind: str, *, moderator: User | None, reason: str, video: Video | None = None, user: User | None = None):
+    subject = video.title if video is not None else user.name
+    return ModerationAction.objects.create(
+        kind=kind,
+        moderator=moderator,
+        automatic=moderator is None,
+        video=video,
+        user=user if user is not None else (video.author if video is not None else None),
+        subject=subject[:200],
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: str) -> bool:
+    """Hide, remove or restore `video`. False, and nothing changes, when it is already so.
+
+    Taking a video down withdraws every like and share of it from friends' feeds (a
+    `retract` event each) and tells every open page to drop it (`video_gone`); the feed,
+    the API, share links and its media stop serving it. A moderator's decision closes the
+    video's open reports; the automatic hide (moderator None) leaves them open for review.
+    """
+    video = Video.objects.select_for_update().get(pk=video.pk)
+    target = STATUS_AFTER[kind]
+    if video.status == target or video.status in NO_OP_FROM.get(kind, ()):
+        return False
+    Video.objects.filter(pk=video.pk).update(status=target)
+    video.status = target
+    if target != Video.Status.PUBLISHED:
+        activities_retract(Activity.objects.filter(video=video))
+        send_event_to_everyone_on_commit({"type": "video_gone", "video": video.pk})
+    if moderator is not None:
+        Report.objects.filter(video=video, status=Report.Status.OPEN).update(
+            status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=kind
+        )
+    _record(kind, moderator=moderator, reason=reason, video=video)
+    return True
+
+
+@transaction.atomic
+def reports_dismiss(*, reports, moderator: User, reason: str) -> int:
+    """Close open reports without touching their videos. Returns how many were open."""
+    open_reports = list(reports.filter(status=Report.Status.OPEN).select_related("video"))
+    Report.objects.filter(pk__in=[r.pk for r in open_reports]).update(
+        status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome="dismiss"
+    )
+    for video in {report.video for report in open_reports}:
+        _record(Kind.DISMISS, moderator=moderator, reason=reason, video=video)
+    return len(open_reports)
+
+
+def report_create(*, reporter: User, video: Video, reason: str, text: str = "") -> tuple[Report, bool]:
+    """File a report (the caller checked the video is published). A second open report
+    by the same user on the same video is the first one again: (report, False).
+
+    Enough different users reporting (REPORT_HIDE_AT) hides the video automatically,
+    pending a moderator's review.
+    """
+    try:
+        with transaction.atomic():
+            report = Report(reporter=reporter, video=video, reason=reason, text=text)
+            report.full_clean(validate_constraints=False)
+            report.save()
+    except IntegrityError:
+        return Report.objects.get(reporter=reporter, video=video, status=Report.Status.OPEN), False
+    reporters = open_reporters(video)
+    if reporters >= settings.REPORT_HIDE_AT:
+        video_moderate(
+            video=video,
+            kind=Kind.HIDE,
+            moderator=None,
+            reason=f"Reported by {reporters} users: hidden until a moderator reviews it.",
+        )
+    return report, True
+
+
+@transaction.atomic
+def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime | None = None) -> Ban | None:
+    """Ban `user` (None: they are banned already, or staff and the rules are automatic).
+
+    Their likes and shares are withdrawn from friends' feeds at once.
+    """
+    if moderator is None and user.is_staff:
+        return None
+    if ban_in_force(user) is not None:
+        return None
+    ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
+    activities_retract(Activity.objects.filter(actor=user))
+    until_text = f" Until {timezone.localtime(until):%Y-%m-%d %H:%M}." if until else ""
+    _record(Kind.BAN, moderator=moderator, reason=reason + until_text, user=user)
+    return ban
+
+
+@transaction.atomic
+def user_unban(*, user: User, moderator: User, reason: str) -> bool:
+    """Lift the bans in force on `user`. False when there was none."""
+    lifted = bans_in_force().filter(user=user).update(lifted=timezone.now(), lifted_by=moderator)
+    if not lifted:
+        return False
+    _record(Kind.UNBAN, moderator=moderator, reason=reason, user=user)
+    return True
+
+
+def limit_hit_record(*, user: User, scope: str) -> None:
+    """Note that `user` ran into a rate limit (at most once a minute per limit).
+
+    Hitting limits ABUSE_FLAG_HITS times within ABUSE_WINDOW_HOURS flags the user in admin;
+    ABUSE_BAN_HITS times bans them for ABUSE_BAN_HOURS (never staff).
+    """
+    if not user.is_authenticated or not cache.add(f"limit-hit:{user.pk}:{scope}", 1, timeout=60):
+        return
+    LimitHit.objects.create(user=user, scope=scope)
+    hits = limit_hits_since(user)
+    window = settings.ABUSE_WINDOW_HOURS
+    if hits == settings.ABUSE_FLAG_HITS:
+        _record(Kind.FLAG, moderator=None, reason=f"Hit rate limits {hits} times in {window} h.", user=user)
+    if hits >= settings.ABUSE_BAN_HITS:
+        user_ban(
+            user=user,
+            moderator=None,
+            reason=f"Hit rate limits {hits} times in {window} h.",
+            until=timezone.now() + timedelta(hours=settings.ABUSE_BAN_HOURS),
+        )
+
+
+@transaction.atomic
+def moderator_make(*, user: User) -> None:
+    """Make `user` a moderator: staff (admin access) in the "moderators" group (the rights to moderate)."""
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(moderators_group())

@@ -1,0 +1,30 @@
+import pytest
+from django.core.cache import cache
+
+from miniapp.moderation.services import moderator_make
+from miniapp.realtime.tests.conftest import db_call, open_socket  # noqa: F401  (the socket fixtures)
+from miniapp.videos.tests.conftest import make_video
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+
+
+@pytest.fixture
+def moderator(users, django_user_model):
+    """Staff in the "moderators" group, as `seed_demo` makes one."""
+    user = django_user_model.objects.create_user(username="mod", display_name="审核员")
+    moderator_make(user=user)
+    return user
+
+
+@pytest.fixture
+def liked_video(users):
+    """erin's video, liked by alice (so bob, carol and dave see it in 好友动态) and by bob."""
+    from miniapp.engagement.services import like_create
+
+    video = make_video(users["erin"], title="老王收麦子")
+    like_create(user=users["alice"], video=video)
+    like_create(user=users["bob"], video=video)
+    return video

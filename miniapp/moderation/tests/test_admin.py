@@ -1,0 +1,153 @@
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from miniapp.moderation import services
+from miniapp.moderation.models import ModerationAction, Report
+from miniapp.videos.models import Video
+
+pytestmark = pytest.mark.django_db
+
+Kind = ModerationAction.Kind
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/videos/video/",
+    "/admin/moderation/report/",
+    "/admin/moderation/moderationaction/",
+    "/admin/accounts/user/",
+]
+
+
+@pytest.fixture
+def mod_client(moderator):
+    client = Client()
+    client.force_login(moderator)
+    return client
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_non_staff_are_sent_to_the_admin_login(client, users, url):
+    for who in [None, users["alice"]]:
+        if who:
+            client.force_login(who)
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_moderators_see_every_moderation_page(mod_client, liked_video, url):
+    assert mod_client.get(url).status_code == 200
+
+
+def test_the_video_list_shows_poster_status_counts_and_open_reports(mod_client, users, liked_video):
+    services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
+    page = mod_client.get("/admin/videos/video/?reported=open").content.decode()
+    assert liked_video.poster.url in page and "老王收麦子" in page
+    assert 'class="field-open_reports">1<' in page
+    assert 'class="field-like_count">2<' in page
+    assert "?reported=open" in mod_client.get("/admin/videos/video/").content.decode()  # the filter
+
+
+def test_the_video_page_has_the_open_reports_the_buttons_and_the_history(mod_client, users, liked_video):
+    services.report_create(reporter=users["carol"], video=liked_video, reason="spam", text="加微信")
+    page = mod_client.get(f"/admin/videos/video/{liked_video.pk}/change/").content.decode()
+    assert "加微信" in page
+    assert f"/admin/videos/video/{liked_video.pk}/decide/hide/" in page
+    assert f"/admin/moderation/moderationaction/?video__id__exact={liked_video.pk}" in page
+
+
+def test_hiding_from_the_list_needs_a_reason(mod_client, liked_video):
+    form = {"action": "hide", "_selected_action": [liked_video.pk]}
+    asked = mod_client.post("/admin/videos/video/", form)
+    assert asked.status_code == 200 and 'name="reason"' in asked.content.decode()
+    refused = mod_client.post("/admin/videos/video/", {**form, "confirm": "yes", "reason": "  "})
+    assert refused.status_code == 200
+    assert "Give a reason" in refused.content.decode() or "原因" in refused.content.decode()
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
+    done = mod_client.post("/admin/videos/video/", {**form, "confirm": "yes", "reason": "广告"}, follow=True)
+    assert done.status_code == 200
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.HIDDEN
+    action = ModerationAction.objects.get()
+    assert (action.kind, action.reason, action.automatic) == ("hide", "广告", False)
+
+
+def test_the_buttons_of_a_video_page_remove_and_restore(mod_client, moderator, liked_video):
+    url = f"/admin/videos/video/{liked_video.pk}/decide/remove/"
+    assert 'name="reason"' in mod_client.get(url).content.decode()
+    response = mod_client.post(url, {"confirm": "yes", "reason": "违法"})
+    assert response.status_code == 302 and response["Location"].endswith(f"/video/{liked_video.pk}/change/")
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.REMOVED
+    again = mod_client.post(url, {"confirm": "yes", "reason": "again"}, follow=True)
+    assert "nothing changed" in again.content.decode() or "未做任何更改" in again.content.decode()
+    assert ModerationAction.objects.count() == 1
+    mod_client.post(f"/admin/videos/video/{liked_video.pk}/decide/restore/", {"confirm": "yes", "reason": "申诉"})
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
+
+
+def test_the_report_queue_lists_open_reports_first_and_escapes_their_text(mod_client, users, liked_video, moderator):
+    old = services.report_create(reporter=users["carol"], video=liked_video, reason="other", text="old")[0]
+    services.reports_dismiss(reports=Report.objects.filter(pk=old.pk), moderator=moderator, reason="fine")
+    services.report_create(reporter=users["dave"], video=liked_video, reason="other", text="<script>alert(1)</script>")
+    page = mod_client.get("/admin/moderation/report/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.index("&lt;script&gt;") < page.index(">old<")
+    assert mod_client.get("/admin/moderation/report/?status__exact=open&q=alert").status_code == 200
+
+
+def test_reports_can_be_dismissed_with_a_reason(mod_client, users, liked_video):
+    report, _ = services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
+    form = {"action": "dismiss", "_selected_action": [report.pk], "confirm": "yes", "reason": "不是广告"}
+    mod_client.post("/admin/moderation/report/", form)
+    report.refresh_from_db()
+    assert (report.status, report.outcome) == ("resolved", "dismiss")
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
+
+
+def test_the_audit_log_is_read_only_for_everyone(mod_client, moderator, liked_video, django_user_model):
+    services.video_moderate(video=liked_video, kind=Kind.HIDE, moderator=moderator, reason="spam")
+    action = ModerationAction.objects.get()
+    root = django_user_model.objects.create_superuser(username="root", password="x" * 12)
+    boss = Client()
+    boss.force_login(root)
+    for client in (mod_client, boss):
+        assert client.get(f"/admin/moderation/moderationaction/?video__id__exact={liked_video.pk}").status_code == 200
+        assert client.get("/admin/moderation/moderationaction/add/").status_code == 403
+        assert (
+            client.post(f"/admin/moderation/moderationaction/{action.pk}/delete/", {"post": "yes"}).status_code == 403
+        )
+        changed = client.post(f"/admin/moderation/moderationaction/{action.pk}/change/", {"reason": "edited"})
+        assert changed.status_code == 403
+    assert ModerationAction.objects.get().reason == "spam"
+
+
+def test_a_moderator_cannot_edit_users_or_their_passwords(mod_client, users):
+    alice = users["alice"]
+    assert mod_client.get(f"/admin/accounts/user/{alice.pk}/password/").status_code == 403
+    assert (
+        mod_client.post(f"/admin/accounts/user/{alice.pk}/password/", {"password1": "x", "password2": "x"}).status_code
+        == 403
+    )
+    assert mod_client.post(f"/admin/accounts/user/{alice.pk}/change/", {"username": "hacked"}).status_code == 403
+    assert mod_client.get("/admin/auth/group/").status_code == 403
+
+
+def test_a_moderator_bans_with_a_reason_and_an_end_and_lifts_it(mod_client, users):
+    alice = users["alice"]
+    url = f"/admin/accounts/user/{alice.pk}/decide/ban/"
+    refused = mod_client.post(url, {"confirm": "yes", "reason": "", "until": ""})
+    assert refused.status_code == 200 and not alice.bans.exists()
+    past = mod_client.post(url, {"confirm": "yes", "reason": "spam", "until": "2020-01-01T00:00"})
+    assert past.status_code == 200 and not alice.bans.exists()
+    mod_client.post(url, {"confirm": "yes", "reason": "刷赞", "until": "2099-01-01T00:00"})
+    ban = alice.bans.get()
+    assert ban.reason == "刷赞" and timezone.localtime(ban.until).year == 2099
+    page = mod_client.get("/admin/accounts/user/?banned=yes").content.decode()
+    assert "alice" in page
+    user_page = mod_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    assert "刷赞" in user_page and f"?user__id__exact={alice.pk}" in user_page
+    form = {"action": "unban", "_selected_action": [alice.pk], "confirm": "yes", "reason": "申诉通过"}
+    mod_client.post("/admin/accounts/user/", form)
+    ban.refresh_from_db()
+    assert ban.lifted is not None

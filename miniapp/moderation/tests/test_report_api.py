@@ -1,0 +1,97 @@
+import pytest
+
+from miniapp.moderation import services
+from miniapp.moderation.models import LimitHit, ModerationAction, Report
+from miniapp.videos.models import Video
+from miniapp.videos.tests.conftest import make_video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def video(users):
+    return make_video(users["erin"])
+
+
+def report(client, video, **payload):
+    return client.post(f"/api/videos/{video.pk}/reports/", payload, content_type="application/json")
+
+
+def test_a_report_is_filed_once_per_user_and_video(client, users, video):
+    client.force_login(users["alice"])
+    first = report(client, video, reason="spam", text="  加微信领红包  ")
+    assert first.status_code == 201
+    assert first.json()["reason"] == "spam" and first.json()["status"] == "open"
+    again = report(client, video, reason="violence")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    saved = Report.objects.get()
+    assert (saved.reporter, saved.reason, saved.text) == (users["alice"], "spam", "加微信领红包")
+
+
+def test_after_a_report_is_resolved_the_user_may_report_again(client, users, video, moderator):
+    client.force_login(users["alice"])
+    report(client, video, reason="spam")
+    services.reports_dismiss(reports=Report.objects.all(), moderator=moderator, reason="not spam")
+    assert report(client, video, reason="spam").status_code == 201
+    assert Report.objects.count() == 2
+
+
+@pytest.mark.parametrize("payload", [{}, {"reason": "boring"}, {"reason": ["spam"]}])
+def test_a_missing_or_unknown_reason_is_a_400_listing_the_choices(client, users, video, payload):
+    client.force_login(users["alice"])
+    response = report(client, video, **payload)
+    assert response.status_code == 400
+    assert "spam" in response.json()["reasons"] and response.json()["detail"]
+    assert not Report.objects.exists()
+
+
+def test_over_long_details_are_a_400_with_the_limit(client, users, video):
+    client.force_login(users["alice"])
+    response = report(client, video, reason="other", text="x" * 501)
+    assert response.status_code == 400
+    assert response.json()["limit"] == 500
+
+
+@pytest.mark.parametrize("status", [Video.Status.HIDDEN, Video.Status.REMOVED])
+def test_a_video_already_down_cannot_be_reported(client, users, status):
+    hidden = make_video(users["erin"], status=status)
+    client.force_login(users["alice"])
+    assert report(client, hidden, reason="spam").status_code == 404
+
+
+def test_signed_out_visitors_are_asked_to_sign_in(client, video):
+    response = report(client, video, reason="spam")
+    assert response.status_code == 403 and response.json()["login_url"] == "/login/"
+
+
+def test_reporting_needs_the_csrf_token(users, video):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users["alice"])
+    assert report(browser, video, reason="spam").status_code == 403
+
+
+def test_report_flooding_is_rate_limited_and_noted(client, users, settings):
+    settings.REPORT_RATE = "2/hour"
+    client.force_login(users["alice"])
+    videos = [make_video(users["erin"]) for _ in range(3)]
+    assert [report(client, v, reason="spam").status_code for v in videos] == [201, 201, 429]
+    assert list(LimitHit.objects.values_list("user__username", "scope")) == [("alice", "report")]
+
+
+def test_enough_different_reporters_hide_the_video_pending_review(client, users, video, settings):
+    settings.REPORT_HIDE_AT = 3
+    for name in ["alice", "bob", "bob", "carol"][:3]:
+        client.force_login(users[name])
+        report(client, video, reason="sexual")
+    video.refresh_from_db()
+    assert video.status == Video.Status.PUBLISHED  # bob twice is one reporter
+    client.force_login(users["carol"])
+    report(client, video, reason="sexual")
+    video.refresh_from_db()
+    assert video.status == Video.Status.HIDDEN
+    action = ModerationAction.objects.get()
+    assert (action.kind, action.automatic, action.moderator, action.video) == ("hide", True, None, video)
+    assert "3" in action.reason
+    assert Report.objects.filter(status=Report.Status.OPEN).count() == 3  # left for a moderator to review
