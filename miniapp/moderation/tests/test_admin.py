@@ -151,3 +151,29 @@ def test_a_moderator_bans_with_a_reason_and_an_end_and_lifts_it(mod_client, user
     mod_client.post("/admin/accounts/user/", form)
     ban.refresh_from_db()
     assert ban.lifted is not None
+
+
+def test_staff_outside_the_moderators_group_cannot_moderate(users, liked_video, django_user_model):
+    staff = django_user_model.objects.create_user(username="intern", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/admin/videos/video/").status_code == 403
+    url = f"/admin/videos/video/{liked_video.pk}/decide/hide/"
+    client.post(url, {"confirm": "yes", "reason": "x"})
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
+    assert client.post(f"/admin/accounts/user/{users['alice'].pk}/decide/ban/", {"confirm": "yes", "reason": "x"})
+    assert not users["alice"].bans.exists()
+
+
+def test_a_moderator_without_a_right_does_not_get_its_actions(mod_client, moderator, liked_video):
+    from django.contrib.auth.models import Permission
+
+    moderator.groups.first().permissions.remove(Permission.objects.get(codename="moderate_video"))
+    page = mod_client.get("/admin/videos/video/").content.decode()
+    assert 'value="hide"' not in page
+    assert "/decide/hide/" not in mod_client.get(f"/admin/videos/video/{liked_video.pk}/change/").content.decode()
+    mod_client.post(
+        "/admin/videos/video/",
+        {"action": "hide", "_selected_action": [liked_video.pk], "confirm": "yes", "reason": "x"},
+    )
+    assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
