@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from miniapp.realtime import events
 
@@ -9,3 +10,9 @@ def pushed(monkeypatch):
     sent = []
     monkeypatch.setattr(events, "publish", lambda *, recipients, event: sent.append((sorted(recipients), event)))
     return sent
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count in the cache: every test starts with none spent."""
+    cache.clear()

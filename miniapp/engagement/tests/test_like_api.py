@@ -1,16 +1,10 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

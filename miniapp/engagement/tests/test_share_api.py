@@ -1,16 +1,10 @@
 import pytest
-from django.core.cache import cache
 
 from miniapp.engagement.models import Activity, ShareLink
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture
