@@ -210,6 +210,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "miniapp.lib.api.AutoSchema",
     "EXCEPTION_HANDLER": "miniapp.lib.api.exception_handler",
+    # Proxies in front of the app that append to X-Forwarded-For. 0: rate limits per
+    # address use the connection's own address, so a client cannot pick its own.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

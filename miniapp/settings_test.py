@@ -7,3 +7,6 @@ when REDIS_URL is set, so CI runs the same suite on both.
 from miniapp.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Files tests write (e.g. seed_demo's moderator password) go apart from the developer's own.
+VAR_DIR = VAR_DIR / "test"  # noqa: F405

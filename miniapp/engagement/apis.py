@@ -195,11 +195,14 @@ class ViewApi(APIView):
                 }
             )
         viewer = request.user if request.user.is_authenticated else None
-        if viewer is None and not request.session.session_key:
-            request.session.save()  # a signed-out browser is counted by its session
+        # A signed-out browser is told apart by the CSRF cookie every video page sets (no
+        # session is made for it: a view report must not grow the session table).
+        browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+        if viewer is None and not browser:
+            raise ValidationError({"detail": _("Open the video's page first, then watch it there.")})
         counted = services.view_record(
             video=video,
-            visitor=services.visitor_key(user=viewer, session_key=request.session.session_key),
+            visitor=services.visitor_key(user=viewer, browser=browser),
             viewer=viewer,
             share=arrival_share(request, video.pk),
         )

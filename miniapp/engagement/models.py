@@ -22,7 +22,7 @@ class ShareLink(models.Model):
     sharer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="shares")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
-    depth = models.PositiveSmallIntegerField(default=1)
+    depth = models.PositiveIntegerField(default=1)
     note = models.CharField(max_length=NOTE_MAX, blank=True)
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shares_received")
     created = models.DateTimeField(default=timezone.now)
@@ -37,8 +37,8 @@ class ShareLink(models.Model):
 class View(models.Model):
     """A watch of at least a couple of seconds, counted once per viewer, video and day.
 
-    `visitor` names the viewer: "u<id>" for a signed-in user, "s<hash>" for a signed-out
-    browser (from its session).
+    `visitor` names the viewer: "u<id>" for a signed-in user, "b<hash>" for a signed-out
+    browser (from its CSRF cookie).
     """
 
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="views")

@@ -1,3 +1,4 @@
+import re
 from collections import defaultdict
 from datetime import UTC, timedelta
 
@@ -6,6 +7,7 @@ from django.urls import reverse
 
 from miniapp.accounts.models import Friendship
 from miniapp.engagement.models import Activity, Like, ShareLink
+from miniapp.moderation.selectors import bans_in_force
 from miniapp.videos.models import Video
 
 
@@ -19,6 +21,16 @@ def liked_video_ids(*, user_id: int | None, video_ids: list[int]) -> set[int]:
     return set(Like.objects.filter(user_id=user_id, video_id__in=video_ids).values_list("video_id", flat=True))
 
 
+def friends_whose_likes_show(viewer_id: int) -> QuerySet:
+    """The viewer's friends (as `friend_id` values) whose likes the viewer may see: not those
+    who turned "show my likes to friends" off, nor those banned now."""
+    return (
+        Friendship.objects.filter(user_id=viewer_id, friend__share_likes=True)
+        .exclude(friend_id__in=bans_in_force().values("user_id"))
+        .values("friend_id")
+    )
+
+
 def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3) -> dict[int, dict]:
     """For each video, how many of the viewer's friends liked it and the first `limit` of them.
 
@@ -29,7 +41,7 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
     likes = (
         Like.objects.filter(
             video_id__in=video_ids,
-            user_id__in=Friendship.objects.filter(user_id=viewer_id).values("friend_id"),
+            user_id__in=friends_whose_likes_show(viewer_id),
         )
         .select_related("user")
         .order_by("video_id", "-created", "-id")
@@ -70,6 +82,9 @@ def _visible_to(viewer_id: int) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(actor_id__in=Friendship.objects.filter(user_id=viewer_id).values("friend_id"))
         .filter(Q(audience__isnull=True) | Q(audience_id=viewer_id))
+        # Belt and braces: a like racing a hide could log an entry after the withdrawal ran.
+        # Retractions always go through: they are what takes the video's entries away.
+        .filter(Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.RETRACT))
         .select_related("actor", "video", "share")
     )
 
@@ -114,12 +129,16 @@ def activity_position(*, viewer_id: int) -> int:
     return _visible_to(viewer_id).order_by("-id").values_list("id", flat=True).first() or 0
 
 
+# What `share_token()` makes (token_urlsafe(12)); anything else is looked up nowhere.
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16}")
+
+
 def share_for_link(*, token: str, video_id: int | None = None) -> ShareLink | None:
     """The share behind a link's token, if it exists and its video can still be watched.
 
     Anything else (unknown, altered, far too long, another video's) is simply no share.
     """
-    if not token or len(token) > 32:
+    if not TOKEN_RE.fullmatch(token):
         return None
     shares = ShareLink.objects.filter(token=token, video__status=Video.Status.PUBLISHED).select_related("sharer")
     if video_id is not None:

@@ -2,7 +2,8 @@ import hashlib
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from miniapp.accounts.models import User
@@ -57,9 +58,11 @@ def like_delete(*, user: User, video: Video) -> tuple[bool, int]:
     like = Like.objects.filter(user=user, video=video).select_for_update().first()
     if like is not None:
         like.delete()
-        Video.objects.filter(pk=video.pk, like_count__gt=0).update(
-            like_count=F("like_count") - 1, hot=hotness.minus_like(like.created, video.created)
-        )
+        hot = Video.objects.select_for_update().values_list("hot", flat=True).get(pk=video.pk)
+        hot = hotness.without_like(hot, liked=like.created, created=video.created)
+        if hot is None:  # that like outweighed the rest: count what is left again
+            hot = hotness.score(video.created, list(Like.objects.filter(video=video).values_list("created", flat=True)))
+        Video.objects.filter(pk=video.pk).update(like_count=Greatest(F("like_count") - 1, Value(0)), hot=hot)
         activities_retract(Activity.objects.filter(actor=user, video=video, verb=Activity.Verb.LIKE, retracted=False))
     return False, _like_count(video.pk)
 
@@ -142,11 +145,12 @@ def share_create(
     return share, True
 
 
-def visitor_key(*, user: User | None, session_key: str | None) -> str:
-    """Who is watching, for counting views once: the user, or the browser's session (hashed)."""
+def visitor_key(*, user: User | None, browser: str = "") -> str:
+    """Who is watching, for counting views once: the user, or a signed-out browser (a hash of
+    a cookie of its own)."""
     if user is not None:
         return f"u{user.pk}"
-    return "s" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+    return "b" + hashlib.sha256(browser.encode()).hexdigest()[:40]
 
 
 def view_record(

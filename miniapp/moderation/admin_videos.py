@@ -115,6 +115,9 @@ class VideoAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # videos come in through the app's upload
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # "remove" is the moderation decision; a delete would skip the services
+
     def has_moderate_permission(self, request):
         return request.user.has_perm("moderation.moderate_video")
 

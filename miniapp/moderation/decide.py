@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,12 @@ def decide(
     if form.is_bound and form.is_valid():
         changed = 0
         for obj in objects:
-            if apply(obj, form.cleaned_data):
+            try:
+                done = apply(obj, form.cleaned_data)
+            except PermissionDenied as refused:
+                model_admin.message_user(request, str(refused), messages.ERROR)
+                continue
+            if done:
                 changed += 1
             else:
                 model_admin.message_user(request, unchanged(obj), messages.WARNING)

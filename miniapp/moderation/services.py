@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
 from miniapp.engagement.models import Activity
@@ -81,7 +83,7 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
     by the same user on the same video is the first one again: (report, False).
 
     Enough different users reporting (REPORT_HIDE_AT) hides the video automatically,
-    pending a moderator's review.
+    pending a moderator's review, unless a moderator restored it before.
     """
     try:
         with transaction.atomic():
@@ -91,7 +93,9 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
     except IntegrityError:
         return Report.objects.get(reporter=reporter, video=video, status=Report.Status.OPEN), False
     reporters = open_reporters(video)
-    if reporters >= settings.REPORT_HIDE_AT:
+    # Once a moderator has restored the video, it is theirs to judge: reports then only queue.
+    restored = ModerationAction.objects.filter(video=video, kind=Kind.RESTORE, automatic=False).exists()
+    if reporters >= settings.REPORT_HIDE_AT and not restored:
         video_moderate(
             video=video,
             kind=Kind.HIDE,
@@ -99,6 +103,16 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
             reason=f"Reported by {reporters} users: hidden until a moderator reviews it.",
         )
     return report, True
+
+
+def _may_ban(moderator: User | None, user: User) -> None:
+    """Nobody bans or unbans themselves; only superusers ban or unban staff."""
+    if moderator is None:
+        return
+    if moderator.pk == user.pk:
+        raise PermissionDenied(_("You cannot ban or unban yourself."))
+    if user.is_staff and not moderator.is_superuser:
+        raise PermissionDenied(_("Only a superuser can ban or unban staff (%(name)s).") % {"name": user.name})
 
 
 @transaction.atomic
@@ -109,6 +123,7 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
     """
     if moderator is None and user.is_staff:
         return None
+    _may_ban(moderator, user)
     if ban_in_force(user) is not None:
         return None
     ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
@@ -121,6 +136,7 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
 @transaction.atomic
 def user_unban(*, user: User, moderator: User, reason: str) -> bool:
     """Lift the bans in force on `user`. False when there was none."""
+    _may_ban(moderator, user)
     lifted = bans_in_force().filter(user=user).update(lifted=timezone.now(), lifted_by=moderator)
     if not lifted:
         return False

@@ -9,7 +9,7 @@ sum into one that never changes with time,
     hot = ln( FRESH_WEIGHT * e^(x(created)) + sum over likes of e^(x(liked)) ),
     x(t) = (t - EPOCH) / TAU,
 
-so it can be stored, updated by each like and unlike in the same UPDATE as the counter, and
+so it can be stored, updated by each like (in the same UPDATE as the counter) and unlike, and
 indexed (`video_hot`). Sums are kept in log space, so nothing overflows.
 """
 
@@ -17,7 +17,7 @@ import math
 from datetime import UTC, datetime
 
 from django.db.models import F, Value
-from django.db.models.functions import Exp, Greatest, Ln
+from django.db.models.functions import Exp, Ln
 
 HALF_LIFE_HOURS = 24
 TAU = HALF_LIFE_HOURS * 3600 / math.log(2)  # seconds
@@ -48,11 +48,14 @@ def plus_like(liked: datetime):
     return Value(x) + Ln(Value(1.0) + Exp(F("hot") - Value(x)))
 
 
-def minus_like(liked: datetime, created: datetime):
-    """An expression for `hot` after the like given at `liked` is taken back: ln(e^hot - e^x).
+def without_like(hot: float, *, liked: datetime, created: datetime) -> float | None:
+    """`hot` after the like given at `liked` is taken back: ln(e^hot - e^x).
 
-    Never below the score of an unliked video, whatever rounding does.
+    None when that like outweighs the rest so much that floating point cannot tell what is
+    left: the caller then counts the remaining likes again (`score`). Never below the score
+    of an unliked video.
     """
-    x = point(liked)
-    remaining = Greatest(Value(1.0) - Exp(Value(x) - F("hot")), Value(1e-12))
-    return Greatest(F("hot") + Ln(remaining), Value(base(created)))
+    share = math.exp(point(liked) - hot)
+    if share > 1 - 1e-6:
+        return None
+    return max(hot + math.log1p(-share), base(created))

@@ -25,12 +25,13 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from miniapp.accounts.models import Friendship
 from miniapp.engagement.models import Like, View
+from miniapp.engagement.selectors import friends_whose_likes_show
 from miniapp.videos.models import Video
 
 TIERS = ("f", "h", "w")
 MAX_OFFSET = 10_000
+MAX_CURSOR = 200  # characters; real cursors are under 60
 
 
 class BadCursor(ValueError):
@@ -54,6 +55,8 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> "Cursor":
+        if len(text) > MAX_CURSOR:  # also keeps json.loads from recursing on deep nesting
+            raise BadCursor("This feed cursor is not valid. Start again from the first page.")
         try:
             fields = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             tier = fields["t"]
@@ -70,7 +73,7 @@ class Cursor:
             if not math.isfinite(hot) or type(video_id) is not int:
                 raise BadCursor
             return cls(tier, hot=hot, id=video_id)
-        except (BadCursor, binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+        except (BadCursor, binascii.Error, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             raise BadCursor("This feed cursor is not valid. Start again from the first page.") from None
 
 
@@ -86,7 +89,9 @@ def _seen(viewer_id: int) -> QuerySet:
 @dataclass(frozen=True)
 class _Viewer:
     id: int
-    friend_ids: list[int]  # fetched once a request: a literal list lets both databases use like_user_created
+    # Friends whose likes show (see `friends_whose_likes_show`), read once a request: a literal
+    # list lets both databases use like_user_created.
+    friend_ids: list[int]
 
 
 def _friend_likes(viewer: _Viewer) -> QuerySet[Like]:
@@ -136,7 +141,8 @@ def feed_page(*, viewer, size: int, cursor: Cursor | None = None, exclude=()) ->
     """One page of the home feed for `viewer`, and the cursor of the next page (None at the end)."""
     who = None
     if viewer.is_authenticated:
-        who = _Viewer(viewer.pk, list(Friendship.objects.filter(user_id=viewer.pk).values_list("friend_id", flat=True)))
+        friends = friends_whose_likes_show(viewer.pk).values_list("friend_id", flat=True)
+        who = _Viewer(viewer.pk, list(friends))
     tiers = TIERS if who else ("h",)
     cursor = cursor or Cursor(tiers[0])
     if cursor.tier not in tiers:

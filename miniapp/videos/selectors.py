@@ -27,12 +27,12 @@ def videos_by_author(*, author, viewer) -> QuerySet[Video]:
     return videos
 
 
-def media_withheld(path: str, *, viewer) -> bool:
-    """Whether a media file belongs to a video that is no longer published (staff still see it).
+def media_video_status(path: str) -> str | None:
+    """The status of the video a media file belongs to (None: not a video's file).
 
     A video's files share its folder: videos/<folder>/{video.mp4,poster.jpg,card.jpg}.
     """
     folder, _, _ = path.rpartition("/")
-    if not folder.startswith("videos/") or (viewer.is_authenticated and viewer.is_staff):
-        return False
-    return Video.objects.filter(file=f"{folder}/video.mp4").exclude(status=Video.Status.PUBLISHED).exists()
+    if not folder.startswith("videos/"):
+        return None
+    return Video.objects.filter(file=f"{folder}/video.mp4").values_list("status", flat=True).first()

@@ -2,10 +2,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.engagement.arrivals import arrival_remember
 from miniapp.engagement.selectors import share_for_link
@@ -14,6 +16,8 @@ from miniapp.videos.apis import feed_page
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_get_for_viewer
 from miniapp.videos.services import video_card_ensure
+
+LIKE_AFTER_SIGN_IN = "like_after_sign_in"
 
 
 def _feed_page(request, *, first: Video | None = None, extra: dict | None = None):
@@ -55,8 +59,26 @@ def detail(request, video_id: int):
     canonical = reverse("video-detail", args=[video.pk])
     if share is not None:
         canonical += "?" + urlencode({"s": share.token})
-    extra = {"share": share, "canonical_url": request.build_absolute_uri(canonical)}
+    # A like tapped while signed out (see `like_after_sign_in`), once the viewer is back signed in.
+    like_first = request.user.is_authenticated and request.session.get(LIKE_AFTER_SIGN_IN) == video.pk
+    if like_first:
+        del request.session[LIKE_AFTER_SIGN_IN]
+    extra = {"share": share, "canonical_url": request.build_absolute_uri(canonical), "like_first": like_first}
     return _feed_page(request, first=video, extra=extra)
+
+
+@require_POST
+def like_after_sign_in(request, video_id: int):
+    """A signed-out tap on ♥: remember it in the session, so the video page likes it once the
+    viewer is back from signing in. A POST with the CSRF token, not a query parameter: a link
+    someone else made must not be able to like anything for anyone."""
+    if request.user.is_authenticated:
+        return JsonResponse({"detail": _("You are signed in: like the video directly.")}, status=409)
+    video = video_get_for_viewer(video_id=video_id, viewer=request.user)
+    if video is None:
+        return JsonResponse({"detail": _("This video does not exist or is no longer available.")}, status=404)
+    request.session[LIKE_AFTER_SIGN_IN] = video.pk
+    return JsonResponse({"liked_after_sign_in": video.pk})
 
 
 @login_required

@@ -270,9 +270,17 @@
     const id = slide.dataset.id;
     if (!signedIn) {
       // Sign in, then come back to this video (through the same share link) with the like applied.
-      const back = new URLSearchParams({ like: "1" });
-      if (arrival.token && id === arrival.id) back.set("s", arrival.token);
-      location.assign(`/login/?next=${encodeURIComponent(`/v/${id}/?${back}`)}`);
+      const back = `/v/${id}/${arrival.token && id === arrival.id ? `?s=${encodeURIComponent(arrival.token)}` : ""}`;
+      try {
+        await fetch(`/v/${id}/like-after-sign-in/`, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken() },
+        });
+      } catch {
+        // Offline: sign in all the same; the like then takes a second tap.
+      }
+      location.assign(`/login/?next=${encodeURIComponent(back)}`);
       return;
     }
     const button = slide.querySelector(".action-like");
@@ -362,10 +370,9 @@
   });
   if (slides().length) activate(slides()[0]);
 
-  // Back from signing in to like a shared video: apply the like, then tidy the URL.
-  if (params.get("like") === "1" && signedIn && slides().length) {
-    params.delete("like");
-    history.replaceState(null, "", `${location.pathname}${params.size ? `?${params}` : ""}`);
+  // Back from signing in to like this video: the server kept that wish in the session
+  // (a link alone cannot make anyone like anything) and says so once.
+  if (feed.dataset.likeFirst === "1" && signedIn && slides().length) {
     const first = slides()[0];
     if (first.querySelector(".action-like").getAttribute("aria-pressed") !== "true") toggleLike(first);
   }

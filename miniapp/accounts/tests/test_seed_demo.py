@@ -17,7 +17,7 @@ def seed(*args):
 def test_it_loads_the_personas_and_is_idempotent():
     seed()
     seed()
-    personas = {"alice", "bob", "carol", "dave", "erin", "moderator"}
+    personas = {"alice", "bob", "carol", "dave", "erin"}
     assert set(Identity.objects.values_list("nickname", flat=True)) == personas
     alice = User.objects.get(username="alice")
     assert sorted(u.username for u in friends_of(alice)) == ["bob", "carol", "dave"]
@@ -25,9 +25,15 @@ def test_it_loads_the_personas_and_is_idempotent():
     assert User.objects.count() == 6
 
 
-def test_it_makes_a_moderator_who_may_moderate_but_not_administer():
+def test_it_makes_a_moderator_who_may_moderate_but_not_administer(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
     seed()
     moderator = User.objects.get(username="moderator")
+    password = (tmp_path / "moderator-password").read_text().strip()
+    assert moderator.check_password(password) and len(password) >= 16
+    assert (tmp_path / "moderator-password").stat().st_mode & 0o777 == 0o600
+    seed()  # idempotent: the password stays
+    assert User.objects.get(username="moderator").check_password(password)
     assert moderator.is_staff and not moderator.is_superuser
     assert [g.name for g in moderator.groups.all()] == ["moderators"]
     assert moderator.has_perms(["moderation.moderate_video", "moderation.ban_user", "videos.view_video"])
@@ -62,3 +68,12 @@ def test_it_refuses_impossible_numbers():
         seed("--users", "3", "--friends", "5")
     with pytest.raises(CommandError):
         seed("--users", "-1")
+
+
+def test_signing_in_as_a_persona_called_moderator_never_gets_the_moderators_account(settings, tmp_path):
+    from miniapp.accounts.services import user_get_or_create_for_provider
+
+    settings.VAR_DIR = tmp_path
+    seed()
+    impostor = user_get_or_create_for_provider(provider="wx", uid="x", nickname="moderator", avatar_url="")
+    assert impostor.username != "moderator" and not impostor.is_staff

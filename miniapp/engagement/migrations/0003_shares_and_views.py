@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("token", models.CharField(default=miniapp.engagement.models.share_token, max_length=32, unique=True)),
-                ("depth", models.PositiveSmallIntegerField(default=1)),
+                ("depth", models.PositiveIntegerField(default=1)),
                 ("note", models.CharField(blank=True, max_length=140)),
                 ("created", models.DateTimeField(default=django.utils.timezone.now)),
                 (

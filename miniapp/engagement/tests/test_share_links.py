@@ -61,7 +61,7 @@ def test_extra_parameters_that_wechat_appends_are_ignored(client, video, alices_
     assert meta(page, "og:url") == f"http://testserver/v/{video.pk}/?s={alices_share.token}"
 
 
-@pytest.mark.parametrize("token", ["nope", "x" * 200, "", "%00", "'or 1=1--"])
+@pytest.mark.parametrize("token", ["nope", "x" * 200, "", "%00", "\x00" * 16, "'or 1=1--", "AAAAAAAAAAAAAAA="])
 def test_an_unknown_or_tampered_token_still_opens_the_video_without_credit(client, users, video, alices_share, token):
     response = client.get(f"/v/{video.pk}/", {"s": token})
     assert response.status_code == 200
@@ -149,6 +149,7 @@ def test_signed_out_views_count_once_per_browser(video, alices_share):
 
 @pytest.mark.parametrize("payload", [{"seconds": 1.9}, {"seconds": -1}, {"seconds": "lots"}, {}])
 def test_a_view_shorter_than_two_seconds_or_malformed_is_refused(client, video, payload):
+    client.get(f"/v/{video.pk}/")
     response = client.post(f"/api/videos/{video.pk}/views/", payload, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["detail"]
@@ -160,10 +161,28 @@ def test_views_of_hidden_videos_are_404(client, users):
     assert view(client, hidden).status_code == 404
 
 
-def test_view_reports_are_rate_limited(client, users, settings):
+def test_view_reports_are_rate_limited_per_address_whatever_x_forwarded_for_says(client, users, settings):
     settings.VIEW_RATE = "2/minute"
     videos = [make_video(users["erin"]) for _ in range(3)]
-    assert [view(client, v).status_code for v in videos] == [200, 200, 429]
+    client.get("/")  # the page's CSRF cookie tells this browser apart
+    statuses = [
+        client.post(
+            f"/api/videos/{v.pk}/views/",
+            {"seconds": 3},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+        ).status_code
+        for n, v in enumerate(videos)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_signed_out_view_without_the_pages_cookie_is_refused_and_makes_no_session(client, users):
+    from django.contrib.sessions.models import Session
+
+    response = view(client, make_video(users["erin"]))
+    assert response.status_code == 400 and response.json()["detail"]
+    assert not Session.objects.exists()
 
 
 def test_the_qr_code_is_an_svg_of_the_share_link(client, video, alices_share):
@@ -173,5 +192,6 @@ def test_the_qr_code_is_an_svg_of_the_share_link(client, video, alices_share):
     assert response.content.lstrip().startswith(b"<svg")
     plain = client.get(f"/v/{video.pk}/qr.svg", {"s": "forged"})
     assert plain.status_code == 200 and plain.content != response.content
+    assert client.get(f"/v/{video.pk}/qr.svg", {"s": "\x00"}).status_code == 200  # no share, no 500
     Video.objects.filter(pk=video.pk).update(status=Video.Status.REMOVED)
     assert client.get(f"/v/{video.pk}/qr.svg").status_code == 404

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _view(video, user, share):
-    view_record(video=video, visitor=visitor_key(user=user, session_key=None), viewer=user, share=share)
+    view_record(video=video, visitor=visitor_key(user=user), viewer=user, share=share)
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def cascade(users):
     second, _ = share_create(sharer=bob, video=video, recipients=[carol], arrived_via=first)
     for user, share in [(bob, first), (dave, first), (carol, second), (erin, None)]:
         _view(video, user, share)
-    view_record(video=video, visitor=visitor_key(user=None, session_key="browser"), viewer=None, share=second)
+    view_record(video=video, visitor=visitor_key(user=None, browser="browser"), viewer=None, share=second)
     for user, share in [(bob, first), (dave, first), (carol, second), (erin, None)]:
         like_create(user=user, video=video, share=share)
     video.refresh_from_db()

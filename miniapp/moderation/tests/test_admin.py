@@ -177,3 +177,12 @@ def test_a_moderator_without_a_right_does_not_get_its_actions(mod_client, modera
         {"action": "hide", "_selected_action": [liked_video.pk], "confirm": "yes", "reason": "x"},
     )
     assert Video.objects.get(pk=liked_video.pk).status == Video.Status.PUBLISHED
+
+
+def test_banning_a_fellow_moderator_from_admin_is_refused_with_a_message(mod_client, django_user_model):
+    other = django_user_model.objects.create_user(username="mod2", is_staff=True)
+    response = mod_client.post(
+        f"/admin/accounts/user/{other.pk}/decide/ban/", {"confirm": "yes", "reason": "x"}, follow=True
+    )
+    assert "superuser" in response.content.decode() or "超级用户" in response.content.decode()
+    assert not other.bans.exists()

@@ -99,3 +99,17 @@ def test_repeat_hits_within_a_minute_are_noted_once(users):
         services.limit_hit_record(user=users["alice"], scope="like")
     services.limit_hit_record(user=users["alice"], scope="share")
     assert LimitHit.objects.count() == 2
+
+
+def test_nobody_bans_themselves_and_only_superusers_ban_staff(users, moderator, django_user_model):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.user_ban(user=moderator, moderator=moderator, reason="oops")
+    other = django_user_model.objects.create_user(username="mod2", is_staff=True)
+    with pytest.raises(PermissionDenied):
+        services.user_ban(user=other, moderator=moderator, reason="rival")
+    root = django_user_model.objects.create_superuser(username="root", password="x" * 12)
+    assert services.user_ban(user=other, moderator=root, reason="left the team") is not None
+    with pytest.raises(PermissionDenied):
+        services.user_unban(user=other, moderator=moderator, reason="friend")

@@ -95,3 +95,17 @@ def test_enough_different_reporters_hide_the_video_pending_review(client, users,
     assert (action.kind, action.automatic, action.moderator, action.video) == ("hide", True, None, video)
     assert "3" in action.reason
     assert Report.objects.filter(status=Report.Status.OPEN).count() == 3  # left for a moderator to review
+
+
+def test_after_a_moderator_restores_a_video_reports_no_longer_hide_it(client, users, video, moderator, settings):
+    settings.REPORT_HIDE_AT = 2
+    for name in ["alice", "bob"]:
+        services.report_create(reporter=users[name], video=video, reason="spam")
+    video.refresh_from_db()
+    assert video.status == Video.Status.HIDDEN
+    services.video_moderate(video=video, kind="restore", moderator=moderator, reason="not spam")
+    for name in ["alice", "bob", "carol"]:
+        services.report_create(reporter=users[name], video=video, reason="spam")
+    video.refresh_from_db()
+    assert video.status == Video.Status.PUBLISHED
+    assert Report.objects.filter(status="open").count() == 3  # queued for a moderator

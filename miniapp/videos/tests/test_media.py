@@ -106,3 +106,22 @@ def test_the_files_of_a_video_taken_down_are_withheld_but_staff_still_see_them(c
     Video.objects.filter(pk=video.pk).update(status=Video.Status.PUBLISHED)
     client.logout()
     assert client.get(media_file).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["videos//abc/video.mp4", "videos/abc/./video.mp4", "./videos/abc/video.mp4", "videos/x/../abc/video.mp4"],
+)
+def test_other_spellings_of_a_path_are_not_served(client, users, media_file, spelling):
+    video = make_video(users["erin"], status=Video.Status.HIDDEN)
+    Video.objects.filter(pk=video.pk).update(file="videos/abc/video.mp4")
+    assert client.get(f"/media/{spelling}").status_code == 404
+
+
+def test_staff_get_a_taken_down_video_uncached(client, users, media_file):
+    video = make_video(users["erin"], status=Video.Status.REMOVED)
+    Video.objects.filter(pk=video.pk).update(file="videos/abc/video.mp4")
+    users["alice"].is_staff = True
+    users["alice"].save()
+    client.force_login(users["alice"])
+    assert client.get(media_file)["Cache-Control"] == "private, no-store"

@@ -73,3 +73,32 @@ def test_the_language_switch_sets_english(client, db):
     page = client.get("/").content.decode()
     assert 'lang="en"' in page
     assert "中文" in page  # the way back
+
+
+def test_a_link_alone_never_likes_anything(client, users):
+    video = make_video(users["erin"])
+    client.force_login(users["alice"])
+    assert "data-like-first" not in client.get(f"/v/{video.pk}/?like=1").content.decode()
+
+
+def test_a_signed_out_tap_on_like_is_applied_once_after_signing_in(users):
+    from django.test import Client
+
+    video = make_video(users["erin"])
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(f"/v/{video.pk}/")  # the page sets the CSRF cookie
+    url = f"/v/{video.pk}/like-after-sign-in/"
+    assert browser.post(url).status_code == 403  # no token: a cross-site form cannot do this
+    token = browser.cookies["csrftoken"].value
+    assert browser.post(url, HTTP_X_CSRFTOKEN=token).status_code == 200
+    browser.force_login(users["alice"])  # signing in keeps the session's data
+    assert 'data-like-first="1"' in browser.get(f"/v/{video.pk}/").content.decode()
+    assert "data-like-first" not in browser.get(f"/v/{video.pk}/").content.decode()  # once
+
+
+def test_the_like_after_sign_in_wish_is_for_signed_out_visitors_and_real_videos(client, users):
+    hidden = make_video(users["erin"], status=Video.Status.HIDDEN)
+    assert client.post(f"/v/{hidden.pk}/like-after-sign-in/").status_code == 404
+    assert client.get(f"/v/{hidden.pk}/like-after-sign-in/").status_code == 405
+    client.force_login(users["alice"])
+    assert client.post(f"/v/{make_video(users['erin']).pk}/like-after-sign-in/").status_code == 409

@@ -1,3 +1,4 @@
+import base64
 import math
 from datetime import timedelta
 
@@ -150,7 +151,15 @@ def test_a_page_costs_a_bounded_number_of_queries_whatever_its_content(client, u
 
 
 @pytest.mark.parametrize(
-    "cursor", ["garbage", "eyJ0IjoieiJ9", "eyJ0IjoiZiIsIm8iOi0xfQ", "eyJ0IjoiaCIsInMiOiJuYW4iLCJpIjoxfQ"]
+    "cursor",
+    [
+        "garbage",
+        "eyJ0IjoieiJ9",
+        "eyJ0IjoiZiIsIm8iOi0xfQ",
+        "eyJ0IjoiaCIsInMiOiJuYW4iLCJpIjoxfQ",
+        base64.urlsafe_b64encode(b"[" * 5000).decode(),  # json.loads would recurse
+        "W1tbW1tbW1tbW1tbW1tbW1tb",
+    ],
 )
 def test_a_bad_cursor_is_a_400_with_a_message(client, users, cursor):
     make_video(users["erin"])
@@ -169,3 +178,29 @@ def test_the_home_page_renders_the_ranked_first_page(client, users):
     page = client.get("/").content.decode()
     assert page.index(f'data-id="{liked.pk}"') < page.index(f'data-id="{plain.pk}"')
     assert "2 位好友赞过" in page
+
+
+def test_likes_of_friends_who_keep_them_private_or_are_banned_do_not_count(client, users):
+    from miniapp.engagement.services import user_set_share_likes
+    from miniapp.moderation.services import user_ban
+
+    private = make_video(users["erin"], likes=[users["bob"]], created=timezone.now() - timedelta(days=2))
+    banned = make_video(users["erin"], likes=[users["carol"]], created=timezone.now() - timedelta(days=2))
+    fresh = make_video(users["erin"])
+    user_set_share_likes(user=users["bob"], share_likes=False)
+    user_ban(user=users["carol"], moderator=users["erin"], reason="spam")
+    client.force_login(users["alice"])
+    body = client.get("/api/videos/").json()
+    assert ids(body)[0] == fresh.pk  # neither is put first any more
+    cards = {card["id"]: card for card in body["results"]}
+    for video in (private, banned):
+        assert cards[video.pk]["friends_liked_count"] == 0 and cards[video.pk]["friends_who_liked"] == []
+
+
+def test_a_like_and_unlike_on_an_old_video_does_not_push_it_up(users):
+    old = make_video(users["erin"], created=timezone.now() - timedelta(days=60))
+    before = old.hot
+    services.like_create(user=users["alice"], video=old)
+    services.like_delete(user=users["alice"], video=old)
+    old.refresh_from_db()
+    assert old.hot == pytest.approx(before) and old.like_count == 0

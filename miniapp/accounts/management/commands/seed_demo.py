@@ -1,3 +1,4 @@
+import secrets
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -27,8 +28,9 @@ DEMO_FRIENDS = {
 }
 
 
-# Staff in the "moderators" group: signs in like anyone (/login/?login_hint=moderator&next=/admin/).
+# Staff in the "moderators" group, signing in at /admin/ with the password seed_demo writes.
 DEMO_MODERATOR = "moderator"
+MODERATOR_PASSWORD_FILE = "moderator-password"
 
 # Who likes which demo clip (by position in DEMO_CLIPS).
 DEMO_LIKES = {"bob": [0, 1], "carol": [0, 2], "dave": [3], "erin": [0, 4]}
@@ -69,7 +71,7 @@ class Command(BaseCommand):
             client = self.seed_client()
             if client is not None:
                 self.seed_app_users(client)
-                self.seed_moderator(client)
+            self.seed_moderator()
         if client is not None:
             # Outside the transaction: each video stores its files and row together.
             self.seed_videos()
@@ -137,14 +139,21 @@ class Command(BaseCommand):
                 friends=mockwx.friends_claims(client=client, identity=identity),
             )
 
-    def seed_moderator(self, client):
-        """A demo moderator: staff, in the "moderators" group, no friends, no password."""
-        identity = mockwx.identity_get_or_create(nickname=DEMO_MODERATOR)
-        claims = mockwx.profile_claims(client=client, identity=identity)
-        user = accounts.user_get_or_create_for_provider(
-            provider=settings.OIDC_PROVIDER_ID, uid=claims["sub"], nickname=DEMO_MODERATOR, avatar_url=claims["picture"]
-        )
+    def seed_moderator(self):
+        """The demo moderator: a local account with a password of its own, written to
+        var/moderator-password. Never a provider persona: in mock mode anyone can sign in
+        as any persona, and that must not open the admin."""
+        path = settings.VAR_DIR / MODERATOR_PASSWORD_FILE
+        user, created = User.objects.get_or_create(username=DEMO_MODERATOR, defaults={"display_name": "审核员"})
+        if created or not path.exists() or not user.has_usable_password():
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(password + "\n")
+            path.chmod(0o600)
         moderator_make(user=user)
+        self.stdout.write(f"Demo moderator: sign in at /admin/ as “{DEMO_MODERATOR}”, password in {path}")
 
     def seed_videos(self):
         """The demo clips, made with PyAV at seed time (no video files in the repository)."""
