@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from miniapp.lib.env import env_bool, env_int, env_list, env_rate, env_str, env_url
+from miniapp.lib.env import env_bool, env_int, env_list, env_rate, env_str, env_url, redis_db_after
 from miniapp.lib.oidc import socialaccount_providers
 from miniapp.lib.secrets import derived_secret, dev_secret_key
 
@@ -106,6 +106,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too: the live server's threads then each get their own
     # connection, as in production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # psycopg's connection pool: each request borrows an open connection instead of
+    # opening one (persistent connections, CONN_MAX_AGE, do not suit ASGI's threads).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2, minimum=1),
+        "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: in-memory for one process, Redis when REDIS_URL is set.
@@ -123,6 +132,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": CHANNEL_CAPACITY}}
+    }
+
+# The cache counts rate limits: shared in Redis when there is one (several workers must
+# agree), on the database number after the channel layer's so clearing one keeps the other.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_db_after(REDIS_URL)}
     }
 
 AUTH_USER_MODEL = "accounts.User"

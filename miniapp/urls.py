@@ -6,9 +6,12 @@ from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from miniapp import health
+
 STARTED = timezone.now().replace(microsecond=0)
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     path("", include("miniapp.videos.urls")),
     path("", include("miniapp.accounts.urls")),
     path("", include("miniapp.engagement.urls")),

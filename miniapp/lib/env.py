@@ -6,7 +6,7 @@ so a typo in a deployment fails at start-up instead of running with a default.
 
 import os
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -70,3 +70,10 @@ def env_rate(name: str, default: str) -> str:
     if not RATE_RE.match(raw.strip()):
         raise ImproperlyConfigured(f"{name}={raw!r}: expected N/second, N/minute, N/hour or N/day")
     return raw.strip()
+
+
+def redis_db_after(url: str) -> str:
+    """The same Redis server, next database number: redis://h:6379/0 → redis://h:6379/1."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db + 1}"))

@@ -60,6 +60,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         # Live events that arrive during the replay wait here, then go out in order.
         self.buffer: list[tuple[dict, str]] | None = []
         hub.register(self.user_id, self)
+        await hub.ready()  # the worker's listener is in the group: nothing published from now on is missed
         position = await database_sync_to_async(activity_position)(viewer_id=self.user_id)
         # Where the log stands: a client that had no id resumes from here next time.
         await self.send(text_data=json.dumps({"type": "hello", "last_id": position}))

@@ -21,12 +21,14 @@ log = logging.getLogger(__name__)
 # Channel layers forget group members after a day; join again well before that.
 REJOIN_SECONDS = 3600
 YIELD_EVERY = 50
+JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
 
 
 class Hub:
     def __init__(self):
         self.sockets: dict[int, set] = defaultdict(set)
         self.listener: asyncio.Task | None = None
+        self.joined: asyncio.Event | None = None  # set once the listener is in the group
 
     def register(self, user_id: int, socket) -> None:
         self.sockets[user_id].add(socket)
@@ -43,12 +45,29 @@ class Hub:
         loop = asyncio.get_running_loop()
         # A new event loop (tests start one per test) needs its own listener.
         if self.listener is None or self.listener.done() or self.listener.get_loop() is not loop:
+            self.joined = asyncio.Event()
             self.listener = loop.create_task(self.listen())
+
+    async def ready(self, timeout: float = JOIN_TIMEOUT) -> bool:
+        """Wait until this worker's listener has joined the broadcast group (with Redis a
+        round trip; instant in memory), so what is published from now on reaches it.
+        False if the layer did not answer in time: the socket still works, and its
+        replay and the client's catch-up fill what the push missed."""
+        self.ensure_listening()
+        try:
+            await asyncio.wait_for(self.joined.wait(), timeout)
+        except TimeoutError:
+            log.warning("the hub has not joined the broadcast group after %s s", timeout)
+            return False
+        return True
 
     async def listen(self) -> None:
         layer = get_channel_layer()
-        channel = await layer.new_channel("hub.")
+        # The default prefix: channels_redis reads all of a process's channels from one
+        # Redis list, and a channel of another prefix would wait behind the consumers' reads.
+        channel = await layer.new_channel()
         await layer.group_add(BROADCAST_GROUP, channel)
+        self.joined.set()
         loop = asyncio.get_running_loop()
         joined = loop.time()
         while True:
