@@ -9,6 +9,7 @@ DEBUG on, SQLite in `var/`, the in-memory channel layer and the mock provider.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -186,6 +188,40 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts only from this site's own files, never
+# inline, so injected markup cannot run. Styles may be inline (Django admin and Swagger UI
+# set some); images from anywhere over HTTPS (providers' avatars); no frames, no plugins.
+# Where media comes from when object storage or a CDN serves it (e.g. https://media.example.com).
+MEDIA_ORIGINS = env_list("MEDIA_ORIGINS", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "https:"],
+        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
+        "connect-src": [SELF, "ws:", "wss:"] if DEBUG else [SELF, "wss:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Served over HTTPS (HTTPS=1, as in production): cookies only over TLS, HTTP redirected to
+# HTTPS (except /healthz, which load balancers probe over plain HTTP), and HSTS.
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+# Subdomains and preloading too, by default: set these to 0 if a subdomain still serves HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", HTTPS)
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (nginx below): trust it.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The mock WeChat-style provider, mounted at /mockwx/ when enabled.
 MOCK_OAUTH_ENABLED = env_bool("MOCK_OAUTH_ENABLED", True)

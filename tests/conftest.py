@@ -142,7 +142,9 @@ def phone(chromium):
     contexts = []
 
     def open_context(locale: str = "zh-CN"):
-        context = chromium.new_context(**chromium.devices["iPhone 13"], locale=locale)
+        # bypass_csp: Playwright's wait_for_function evaluates its predicate from a string, which the
+        # app's Content-Security-Policy forbids. tests/test_csp_e2e.py runs pages with the policy on.
+        context = chromium.new_context(**chromium.devices["iPhone 13"], locale=locale, bypass_csp=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context
