@@ -3,9 +3,6 @@
 alice has friends bob, carol and dave (as on the provider); erin is nobody's friend.
 """
 
-import asyncio
-import threading
-
 import pytest
 import requests
 from django.urls import reverse
@@ -20,18 +17,11 @@ CALLBACK = "/accounts/oidc/wx/login/callback/"
 
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
-    """A channel layer of the test's own. A Redis layer's connections and receive loop belong
-    to the event loop that first used them, and every async test runs its own loop; the
-    groups left in Redis by earlier tests (their hubs' channels) are emptied too."""
-    from channels.layers import channel_layers, get_channel_layer
+    """A channel layer of the test's own: a Redis layer's connections and receive loop belong
+    to the event loop that first used them, and every async test runs its own loop. (Redis
+    itself is not flushed: the browser tests' server keeps its hub in the group there.)"""
+    from channels.layers import channel_layers
 
-    def flush():  # in a thread of its own: browser tests run an event loop in this one
-        asyncio.run(get_channel_layer().flush())
-
-    channel_layers.backends.clear()
-    flusher = threading.Thread(target=flush)
-    flusher.start()
-    flusher.join()
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

@@ -18,8 +18,8 @@ from miniapp.realtime.events import BROADCAST_GROUP, MESSAGE_TYPE
 
 log = logging.getLogger(__name__)
 
-# Channel layers forget group members after a day; join again well before that.
-REJOIN_SECONDS = 3600
+# Join the broadcast group again this often (a restarted Redis may have lost it).
+REJOIN_SECONDS = 30
 YIELD_EVERY = 50
 JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
 
@@ -68,22 +68,32 @@ class Hub:
         channel = await layer.new_channel()
         await layer.group_add(BROADCAST_GROUP, channel)
         self.joined.set()
-        loop = asyncio.get_running_loop()
-        joined = loop.time()
+        keeper = asyncio.create_task(self.keep_joined(layer, channel))
+        try:
+            while True:
+                try:
+                    message = await layer.receive(channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a layer hiccup (e.g. Redis restarting): wait, then go on
+                    log.exception("hub receive failed")
+                    await asyncio.sleep(1)
+                    continue
+                if message.get("type") == MESSAGE_TYPE:
+                    await self.deliver(message["recipients"], message["event"])
+        finally:
+            keeper.cancel()
+
+    async def keep_joined(self, layer, channel: str) -> None:
+        """Join the group again and again: layers forget members after a day, and a Redis
+        restarted without its data forgets them at once. Meanwhile sockets catch up from
+        the database when they reconnect."""
         while True:
+            await asyncio.sleep(REJOIN_SECONDS)
             try:
-                message = await layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a layer hiccup (e.g. Redis restarting): wait, then go on
-                log.exception("hub receive failed")
-                await asyncio.sleep(1)
-                continue
-            if loop.time() - joined > REJOIN_SECONDS:
                 await layer.group_add(BROADCAST_GROUP, channel)
-                joined = loop.time()
-            if message.get("type") == MESSAGE_TYPE:
-                await self.deliver(message["recipients"], message["event"])
+            except Exception:
+                log.warning("the hub could not join the broadcast group again", exc_info=True)
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:
         """Write `event` to the local sockets of `recipients` (None: every local socket)."""

@@ -1,0 +1,33 @@
+"""A layer that forgot the hub's group membership (Redis restarted without its data) is
+joined again on a timer, and live events flow again."""
+
+import asyncio
+
+import pytest
+from channels.layers import get_channel_layer
+
+from miniapp.engagement.services import like_create
+from miniapp.realtime import hub as hub_module
+from miniapp.realtime.events import BROADCAST_GROUP
+from miniapp.videos.tests.conftest import make_video
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def test_the_hub_joins_again_after_the_layer_forgot_it(users, open_socket, db_call, monkeypatch):
+    monkeypatch.setattr(hub_module, "REJOIN_SECONDS", 0.2)
+    video = await db_call(make_video, users["erin"])
+    bob = await open_socket(users["bob"])
+    layer = get_channel_layer()
+    # Forget every member of the group, as a Redis restart would.
+    if hasattr(layer, "_group_key"):  # channels-redis: delete the group's key
+        redis = layer.connection(layer.consistent_hash(BROADCAST_GROUP))
+        await redis.delete(layer._group_key(BROADCAST_GROUP))
+    else:
+        for channel in list(layer.groups.get(BROADCAST_GROUP, {})):
+            await layer.group_discard(BROADCAST_GROUP, channel)
+    await asyncio.sleep(0.6)  # the keeper has joined again
+    await db_call(like_create, user=users["alice"], video=video)
+    event = await bob.receive(timeout=3)
+    assert event["type"] == "activity" and event["video"]["id"] == video.pk
+    await bob.close()
