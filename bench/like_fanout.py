@@ -17,7 +17,10 @@ The floor: the same N sockets on a minimal `websockets` server (this script with
 process). A control socket sends a trigger as big as a like event; the server broadcasts it to all N
 (websockets.broadcast); same figures. Goals: p99 under 50 ms at N=100 and 250 ms at N=1000, nothing lost.
 
-    .venv/bin/python bench/like_fanout.py [--sizes 100,1000] [--json PATH]
+With --redis-url the app runs on the Redis channel layer (--layer core: RedisChannelLayer, or pubsub:
+RedisPubSubChannelLayer), still on SQLite: the difference between runs is the layer.
+
+    .venv/bin/python bench/like_fanout.py [--sizes 100,1000] [--json PATH] [--redis-url redis://… --layer core|pubsub]
 """
 
 import argparse
@@ -43,6 +46,7 @@ from bench import common  # noqa: E402
 
 GOAL_P99_MS = {100: 50, 1000: 250}
 LIKE_RATE = "100000/minute"
+REDIS = {"url": "", "layer": "core"}  # set from --redis-url / --layer
 LATENCY_REQUESTS = 20
 LOSS_TIMEOUT = 5.0  # seconds after a request before its missing deliveries count as lost
 RATES = [5, 10, 20, 40, 80, 160, 320, 640]  # requests (floor: triggers) per second
@@ -249,6 +253,8 @@ def run_app(n: int, workers: int) -> dict:
         url = f"http://127.0.0.1:{port}"
         env = {key: value for key, value in os.environ.items() if key not in common.APP_VARIABLES}
         env.update(VAR_DIR=str(tmp), SITE_URL=url, LIKE_RATE=LIKE_RATE)
+        if REDIS["url"]:  # the scale-out channel layer (the database stays SQLite)
+            env.update(REDIS_URL=REDIS["url"], REDIS_LAYER=REDIS["layer"])
         started = time.monotonic()
         common.manage(env, "migrate", "--no-input")
         common.manage(env, "seed_demo", "--users", str(n + 1), "--friends", "2", timeout=300)
@@ -352,11 +358,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="parallel sign-ins")
     parser.add_argument("--time-limit", type=int, default=540, help="seconds before the run gives up")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--redis-url", help="run the app on this Redis (an empty scratch database)")
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="with --redis-url")
     parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
         return asyncio.run(serve_floor(args.serve_floor))
     sizes = [int(size) for size in args.sizes.split(",")]
+    REDIS.update(url=args.redis_url or "", layer=args.layer)
     # One descriptor per socket on each side; Daphne and the floor server inherit the limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < max(sizes) + 1024:

@@ -124,7 +124,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # drops messages (catch-up from the database fills any gap anyway).
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
-if REDIS_URL:
+# REDIS_LAYER: "core" (RedisChannelLayer: lists, capacities, group expiry) or "pubsub"
+# (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE). bench/like_fanout.py measures both.
+REDIS_LAYER = env_str("REDIS_LAYER", "core")
+if REDIS_LAYER not in ("core", "pubsub"):
+    raise ImproperlyConfigured(f"REDIS_LAYER={REDIS_LAYER!r}: use core or pubsub")
+if REDIS_URL and REDIS_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

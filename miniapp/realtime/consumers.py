@@ -44,6 +44,10 @@ def parse_after(scope) -> int | None:
 
 
 class ActivityConsumer(AsyncWebsocketConsumer):
+    # No channel-layer channel of its own: the worker's hub hands it events directly. With a
+    # layer alias, Channels would open a channel per socket and keep a layer receive waiting
+    # on it; on Redis, a thousand of those contend for one receive lock.
+    channel_layer_alias = None
     user_id: int | None = None
 
     async def connect(self):
