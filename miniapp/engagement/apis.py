@@ -21,7 +21,7 @@ from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
-from miniapp.videos.selectors import videos_visible_to
+from miniapp.videos.selectors import video_published
 
 
 def share_url(request, share: ShareLink) -> str:
@@ -31,7 +31,7 @@ def share_url(request, share: ShareLink) -> str:
 
 
 def _published_video(request, video_id: int) -> Video:
-    video = videos_visible_to(request.user).filter(pk=video_id, status=Video.Status.PUBLISHED).first()
+    video = video_published(video_id)
     if video is None:
         raise Http404(_("This video does not exist or is no longer available."))
     return video

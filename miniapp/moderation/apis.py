@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from miniapp.moderation import services
 from miniapp.moderation.limits import NotBanned, ReportRateThrottle
 from miniapp.moderation.models import REPORT_TEXT_MAX, Report
-from miniapp.videos.models import Video
+from miniapp.videos.selectors import video_published
 
 
 class ReportApi(APIView):
@@ -31,7 +31,7 @@ class ReportApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
     def post(self, request, video_id: int):
-        video = Video.objects.filter(pk=video_id, status=Video.Status.PUBLISHED).first()
+        video = video_published(video_id)
         if video is None:
             raise Http404(_("This video does not exist or is no longer available."))
         data = self.InputSerializer(data=request.data)

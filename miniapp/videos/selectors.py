@@ -16,6 +16,11 @@ def video_feed(*, viewer) -> QuerySet[Video]:
     return videos_visible_to(viewer).select_related("author").order_by("-created", "-id")
 
 
+def video_published(video_id: int) -> Video | None:
+    """The video if it is published: what may be liked, shared, reported or viewed, staff or not."""
+    return Video.objects.filter(pk=video_id, status=Video.Status.PUBLISHED).first()
+
+
 def video_get_for_viewer(*, video_id: int, viewer) -> Video | None:
     return video_feed(viewer=viewer).filter(pk=video_id).first()
 
