@@ -22,9 +22,12 @@ def fresh_channel_layer():
     itself is not flushed: the browser tests' server keeps its hub in the group there.)"""
     from channels.layers import channel_layers
 
+    from miniapp.realtime.hub import hub
+
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+    hub.sockets.clear()  # sockets a test left open belong to its finished event loop
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ async def _round_trip() -> None:
 
 async def _check(name: str, work) -> str:
     try:
-        await asyncio.wait_for(work(), TIMEOUT)
+        async with asyncio.timeout(TIMEOUT):
+            await work()
     except Exception as exc:  # any failure means "do not send traffic here"
         log.warning("health check %s failed", name, exc_info=True)
         return f"error: {type(exc).__name__}"

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Innermost, so it is the first to see a view's exception: database errors become 503.
+    "miniapp.lib.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "miniapp.urls"
@@ -103,7 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # Seconds a writer waits for the write lock; past it, the request answers 503.
+        "timeout": env_int("SQLITE_TIMEOUT", 20, minimum=1),
     }
     # Tests use a file too: the live server's threads then each get their own
     # connection, as in production.
@@ -112,10 +115,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # psycopg's connection pool: each request borrows an open connection instead of
     # opening one (persistent connections, CONN_MAX_AGE, do not suit ASGI's threads).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A borrowed connection is checked first (one empty query), so after the database
+    # restarts the pool drops its dead connections instead of failing a request each.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 2, minimum=1),
         "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
-        "timeout": 10,
+        # Seconds a request waits for a connection when none can be had; then 503.
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -129,15 +136,19 @@ CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
 REDIS_LAYER = env_str("REDIS_LAYER", "core")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured(f"REDIS_LAYER={REDIS_LAYER!r}: use core or pubsub")
+# The layer's reads block in Redis for up to 5 s (BZPOPMIN), and redis-py gives up on
+# a read after its socket timeout, 5 s by default since redis-py 8: without room above
+# 5 s, an idle worker's read fails every few seconds. 15 s still notices a dead server.
+REDIS_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 15, "socket_keepalive": True}
 if REDIS_URL and REDIS_LAYER == "pubsub":
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_LAYER_HOST]}}
     }
 elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY},
+            "CONFIG": {"hosts": [REDIS_LAYER_HOST], "capacity": CHANNEL_CAPACITY},
         }
     }
 else:

@@ -84,9 +84,9 @@ def start_server(*, media_root: Path, log: Path, extra_env: dict | None = None) 
         if process.poll() is not None:
             raise RuntimeError(f"daphne exited: {log.read_text()[-2000:]}")
         try:
-            requests.get(f"{url}/mockwx/.well-known/openid-configuration", timeout=1)
+            requests.get(f"{url}/mockwx/.well-known/openid-configuration", timeout=5)
             return Server(url, process, log)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still warming up
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"daphne did not start: {log.read_text()[-2000:]}")
@@ -159,6 +159,22 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def api_session(user) -> requests.Session:
+    """A browser-like session for `user` on any of the test servers: its session cookie,
+    and a CSRF cookie with the matching header, as the app's own scripts send."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    token = _get_new_csrf_string()
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    session.cookies.set("csrftoken", token)
+    session.headers["X-CSRFToken"] = token
+    return session
 
 
 def signed_in_page(context, base_url: str, nickname: str, next_url: str = "/"):

@@ -8,26 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.contrib.auth import get_user_model
-from django.middleware.csrf import _get_new_csrf_string
-from django.test import Client
 
 from miniapp.engagement.models import Like
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
+from tests.conftest import api_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def http_session(user) -> requests.Session:
-    """A browser-like session for `user`: session cookie plus a CSRF cookie and header."""
-    client = Client()
-    client.force_login(user)
-    token = _get_new_csrf_string()
-    session = requests.Session()
-    session.cookies.set("sessionid", client.cookies["sessionid"].value)
-    session.cookies.set("csrftoken", token)
-    session.headers["X-CSRFToken"] = token
-    return session
 
 
 def like_all(url: str, sessions: list[requests.Session], referer: str) -> list[int]:
@@ -41,7 +28,7 @@ def like_all(url: str, sessions: list[requests.Session], referer: str) -> list[i
 def test_fifty_likes_by_one_user_count_once(live_server, users, settings):
     settings.LIKE_RATE = "1000/minute"
     video = make_video(users["erin"])
-    session = http_session(users["alice"])
+    session = api_session(users["alice"])
     statuses = like_all(f"{live_server.url}/api/videos/{video.pk}/like/", [session] * 50, live_server.url)
     assert statuses == [200] * 50
     assert Like.objects.filter(video=video).count() == 1
@@ -51,7 +38,7 @@ def test_fifty_likes_by_one_user_count_once(live_server, users, settings):
 def test_fifty_users_liking_at_once_count_fifty(live_server, users, settings):
     video = make_video(users["erin"])
     people = get_user_model().objects.bulk_create([get_user_model()(username=f"fan{i:02d}") for i in range(50)])
-    sessions = [http_session(person) for person in people]
+    sessions = [api_session(person) for person in people]
     statuses = like_all(f"{live_server.url}/api/videos/{video.pk}/like/", sessions, live_server.url)
     assert statuses == [200] * 50
     assert Like.objects.filter(video=video).count() == 50

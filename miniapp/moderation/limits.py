@@ -1,8 +1,11 @@
 """Abuse limits: per-user rates read from settings, and the ban check, for the write APIs."""
 
+import logging
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import UserRateThrottle
@@ -10,8 +13,22 @@ from rest_framework.throttling import UserRateThrottle
 from miniapp.moderation import services
 from miniapp.moderation.selectors import ban_in_force
 
+log = logging.getLogger(__name__)
 
-class SettingRateThrottle(UserRateThrottle):
+
+class FailOpenThrottle(UserRateThrottle):
+    """A rate limit that lets the request through when its cache (Redis) is unreachable:
+    a like must not fail because the counter of likes is briefly away."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            log.warning("the %s rate limit was not checked: its cache is unreachable", self.scope, exc_info=True)
+            return True
+
+
+class SettingRateThrottle(FailOpenThrottle):
     """A per-user rate read from a setting at request time (e.g. LIKE_RATE = "60/min").
 
     Each refusal is noted (`services.limit_hit_record`): users who keep hitting limits
@@ -50,7 +67,7 @@ class UploadRateThrottle(SettingRateThrottle):
     setting = "UPLOAD_RATE"
 
 
-class ViewRateThrottle(UserRateThrottle):
+class ViewRateThrottle(FailOpenThrottle):
     """Per user, or per address for signed-out visitors. Not an abuse signal: not noted."""
 
     scope = "view"

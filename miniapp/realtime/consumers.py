@@ -43,12 +43,20 @@ def parse_after(scope) -> int | None:
     return after if after >= 0 else None
 
 
+def catch_up_rows(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool, int]:
+    """Where the log stands now, and what the viewer may have missed since `after`."""
+    position = activity_position(viewer_id=viewer_id)
+    events, complete = activity_replay(viewer_id=viewer_id, after=after, limit=limit, overlap=True)
+    return events, complete, position
+
+
 class ActivityConsumer(AsyncWebsocketConsumer):
     # No channel-layer channel of its own: the worker's hub hands it events directly. With a
     # layer alias, Channels would open a channel per socket and keep a layer receive waiting
     # on it; on Redis, a thousand of those contend for one receive lock.
     channel_layer_alias = None
     user_id: int | None = None
+    synced = 0  # the log position up to which this socket is known to have everything
 
     async def connect(self):
         # Accept first so that the refusal carries a close code the client can act on.
@@ -66,7 +74,9 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         hub.register(self.user_id, self)
         await hub.ready()  # the worker's listener is in the group: nothing published from now on is missed
         position = await database_sync_to_async(activity_position)(viewer_id=self.user_id)
-        # Where the log stands: a client that had no id resumes from here next time.
+        # Where the log stands: a client that had no id resumes from here next time, and
+        # a catch-up (`catch_up`) starts from here.
+        self.synced = position
         await self.send(text_data=json.dumps({"type": "hello", "last_id": position}))
         after = parse_after(self.scope)
         replayed: set[int] = set()
@@ -100,6 +110,22 @@ class ActivityConsumer(AsyncWebsocketConsumer):
             self.buffer.append((event, text))
         else:
             await self.send(text_data=text)
+
+    async def catch_up(self) -> None:
+        """Called by the hub when it missed a message: send again everything since the
+        last point this socket was known to be complete. The client drops what it already
+        has (by `seq`), so each event shows once."""
+        if self.user_id is None or self.buffer is not None:
+            return  # not streaming yet: the replay under way covers it
+        events, complete, position = await database_sync_to_async(catch_up_rows)(
+            viewer_id=self.user_id, after=self.synced, limit=settings.ACTIVITY_REPLAY_LIMIT
+        )
+        if complete:
+            for event in events:
+                await self.send(text_data=json.dumps({**event, "replay": True}, ensure_ascii=False))
+        else:
+            await self.send(text_data=json.dumps({"type": "reload", "last_id": position}))
+        self.synced = max(self.synced, position)
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is not None:

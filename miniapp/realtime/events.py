@@ -7,8 +7,12 @@ hands it to the sockets of those recipients it holds. The push is a hint: the
 database is the record, and clients catch up from it after a gap.
 """
 
+import itertools
 import json
 import logging
+import os
+import secrets
+import socket
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,15 +24,25 @@ log = logging.getLogger(__name__)
 BROADCAST_GROUP = "miniapp.broadcast"
 MESSAGE_TYPE = "hub.fanout"
 
+# Every message names its publisher (this process) and numbers it, so that a hub which
+# misses one (a full channel, a Redis restart) notices at the next and has its sockets
+# catch up from the database.
+ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+_numbers = itertools.count(1)
+
+
+def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
+    """The layer message for one event, numbered: the next of this process's messages."""
+    return {"type": MESSAGE_TYPE, "recipients": recipients, "event": event, "origin": ORIGIN, "n": next(_numbers)}
+
 
 def publish(*, recipients: list[int] | None, event: dict) -> None:
     """Send one fan-out message to every worker (`recipients` None: to every socket).
     Failures are logged, never raised: the write already committed and clients will
     catch up from the database."""
+    message = fanout_message(recipients=recipients, event=event)
     try:
-        async_to_sync(get_channel_layer().group_send)(
-            BROADCAST_GROUP, {"type": MESSAGE_TYPE, "recipients": recipients, "event": event}
-        )
+        async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
     except Exception:
         log.exception("push failed for event %s", event.get("id"))
 

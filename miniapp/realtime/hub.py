@@ -5,9 +5,14 @@ for each a layer receive, a thread hop and a dispatch in every consumer. Here ea
 worker runs one listener on the broadcast group: a like costs one layer message
 per worker, and the listener writes the event straight to every local socket of
 its recipients.
+
+The push is a hint, the database the record: when the hub learns that it missed a
+message (a gap in a publisher's numbers, or the layer failing under it), every local
+socket catches up from the database (`ActivityConsumer.catch_up`).
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections import defaultdict
@@ -15,6 +20,7 @@ from collections import defaultdict
 from channels.layers import get_channel_layer
 
 from miniapp.realtime.events import BROADCAST_GROUP, MESSAGE_TYPE
+from miniapp.realtime.gaps import Gaps
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +30,24 @@ YIELD_EVERY = 50
 JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
 
 
+def stop_if_cancelled() -> None:
+    """Raise CancelledError if this task was asked to stop. A library may turn the
+    cancellation into an error of its own (redis-py: a TimeoutError); a loop that took
+    that for a hiccup and went on would never stop, and its event loop never close."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class Hub:
     def __init__(self):
         self.sockets: dict[int, set] = defaultdict(set)
         self.listener: asyncio.Task | None = None
         self.joined: asyncio.Event | None = None  # set once the listener is in the group
+        self.gaps = Gaps()
+        self.gap_timer: asyncio.TimerHandle | None = None
+        self.catching_up: asyncio.Task | None = None
+        self.catch_up_again = False
 
     def register(self, user_id: int, socket) -> None:
         self.sockets[user_id].add(socket)
@@ -46,7 +65,28 @@ class Hub:
         # A new event loop (tests start one per test) needs its own listener.
         if self.listener is None or self.listener.done() or self.listener.get_loop() is not loop:
             self.joined = asyncio.Event()
-            self.listener = loop.create_task(self.listen())
+            self.gaps = Gaps()
+            self.gap_timer = self.catching_up = None
+            # A context of its own: the listener outlives the socket that started it.
+            self.listener = loop.create_task(self.listen(), context=contextvars.Context())
+
+    async def stop(self) -> None:
+        """Stop listening and forget the sockets (the tests, before their event loop ends).
+
+        The layer's connections are closed too: a read blocked in Redis then fails at once
+        instead of holding the listener until Redis answers."""
+        tasks = [task for task in (self.listener, self.catching_up) if task is not None and not task.done()]
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+        for task in tasks:
+            task.cancel()
+        close = getattr(get_channel_layer(), "close_pools", None)
+        if close is not None:
+            await close()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        self.listener = self.catching_up = self.gap_timer = None
+        self.sockets.clear()
 
     async def ready(self, timeout: float = JOIN_TIMEOUT) -> bool:
         """Wait until this worker's listener has joined the broadcast group (with Redis a
@@ -55,7 +95,9 @@ class Hub:
         replay and the client's catch-up fill what the push missed."""
         self.ensure_listening()
         try:
-            await asyncio.wait_for(self.joined.wait(), timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(timeout):
+                await self.joined.wait()
         except TimeoutError:
             log.warning("the hub has not joined the broadcast group after %s s", timeout)
             return False
@@ -75,14 +117,64 @@ class Hub:
                     message = await layer.receive(channel)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # a layer hiccup (e.g. Redis restarting): wait, then go on
+                except Exception:  # the layer failed (e.g. Redis restarting)
+                    stop_if_cancelled()
                     log.exception("hub receive failed")
-                    await asyncio.sleep(1)
+                    await self.rejoin(layer, channel)
+                    # What was published meanwhile never reached this worker.
+                    self.start_catch_up()
                     continue
                 if message.get("type") == MESSAGE_TYPE:
+                    self.gaps.saw(message.get("origin"), message.get("n"), asyncio.get_running_loop().time())
                     await self.deliver(message["recipients"], message["event"])
+                    self.check_gaps()
         finally:
             keeper.cancel()
+
+    async def rejoin(self, layer, channel: str) -> None:
+        """Join the group again once the layer answers (a restarted Redis has forgotten it)."""
+        while True:
+            await asyncio.sleep(1)
+            try:
+                await layer.group_add(BROADCAST_GROUP, channel)
+            except Exception:
+                stop_if_cancelled()
+                log.warning("the channel layer is still unreachable", exc_info=True)
+            else:
+                log.info("the hub is back in the broadcast group")
+                return
+
+    def check_gaps(self) -> None:
+        """Catch up if a message is lost; look again later if one is only late so far."""
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        loop = asyncio.get_running_loop()
+        if self.gaps.overdue(loop.time()):
+            log.warning("the hub missed a message: its sockets catch up from the database")
+            self.start_catch_up()
+        elif self.gaps.waiting():
+            self.gap_timer = loop.call_later(self.gaps.grace, self.check_gaps)
+
+    def start_catch_up(self) -> None:
+        if self.catching_up is not None and not self.catching_up.done():
+            self.catch_up_again = True  # sockets already done may have missed the newer loss
+            return
+        loop = asyncio.get_running_loop()
+        self.catching_up = loop.create_task(self.catch_up(), context=contextvars.Context())
+
+    async def catch_up(self) -> None:
+        """Have every local socket send what it may have missed (the client drops duplicates)."""
+        while True:
+            self.catch_up_again = False
+            for sockets in tuple(self.sockets.values()):
+                for socket in tuple(sockets):
+                    try:
+                        await socket.catch_up()
+                    except Exception:
+                        log.warning("a socket could not catch up", exc_info=True)
+            if not self.catch_up_again:
+                return
 
     async def keep_joined(self, layer, channel: str) -> None:
         """Join the group again and again: layers forget members after a day, and a Redis
@@ -93,6 +185,7 @@ class Hub:
             try:
                 await layer.group_add(BROADCAST_GROUP, channel)
             except Exception:
+                stop_if_cancelled()
                 log.warning("the hub could not join the broadcast group again", exc_info=True)
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:

@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -6,6 +7,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from miniapp.asgi import application
+from miniapp.realtime.hub import hub
 
 ORIGIN = b"http://127.0.0.1:8000"
 
@@ -36,8 +38,11 @@ class Socket:
 
 
 @pytest.fixture
-def open_socket():
-    """`await open_socket(user, after=None, origin=ORIGIN)`: a connected socket, its hello read."""
+async def open_socket():
+    """`await open_socket(user, after=None, origin=ORIGIN)`: a connected socket, its hello read.
+
+    Afterwards, in the test's own event loop, the sockets close and the worker's hub stops,
+    so that nothing of this test is left running when the loop ends."""
     sockets = []
 
     async def connect(user=None, *, after=None, origin=ORIGIN, expect_hello=True):
@@ -58,6 +63,10 @@ def open_socket():
         return socket
 
     yield connect
+    for socket in sockets:
+        with contextlib.suppress(Exception):
+            await socket.close()
+    await hub.stop()
 
 
 @pytest.fixture
