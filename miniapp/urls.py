@@ -10,6 +10,11 @@ from miniapp import health
 
 STARTED = timezone.now().replace(microsecond=0)
 
+handler404 = "miniapp.lib.api.not_found"
+
+# A database error outside any view (loading the session, say) is a 503 like one inside.
+handler500 = "miniapp.lib.unavailable.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include("miniapp.videos.urls")),

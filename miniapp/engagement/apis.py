@@ -4,8 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,6 +18,7 @@ from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
+from miniapp.lib.api import TextField
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_published
@@ -53,7 +53,7 @@ class LikeApi(APIView):
         liked, count = services.like_create(user=request.user, video=video, share=arrival_share(request, video.pk))
         return Response(self.OutputSerializer({"liked": liked, "like_count": count}).data)
 
-    @extend_schema(request=None, responses=OutputSerializer)
+    @extend_schema(request=None, responses={200: OutputSerializer})
     def delete(self, request, video_id: int):
         liked, count = services.like_delete(user=request.user, video=_published_video(request, video_id))
         return Response(self.OutputSerializer({"liked": liked, "like_count": count}).data)
@@ -68,10 +68,10 @@ class ActivityApi(APIView):
     """
 
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, required=False)
+        after = serializers.IntegerField(min_value=0, required=False, help_text="the last log id the client has")
 
     @extend_schema(
-        parameters=[OpenApiParameter("after", OpenApiTypes.INT, description="the last log id the client has")],
+        parameters=[FilterSerializer],
         responses=inline_serializer(
             "ActivityPage",
             {
@@ -109,7 +109,7 @@ class ShareApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         to = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = TextField(required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
@@ -139,7 +139,23 @@ class ShareApi(APIView):
             }
         return None
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            200: OutputSerializer,
+            400: inline_serializer(
+                "ShareRefusal",
+                {
+                    "detail": serializers.CharField(),
+                    "limit": serializers.IntegerField(required=False, help_text="the longest note allowed"),
+                    "not_friends": serializers.ListField(
+                        child=serializers.IntegerField(), required=False, help_text="ids in `to` that are not friends"
+                    ),
+                },
+            ),
+        },
+    )
     def post(self, request, video_id: int):
         video = _published_video(request, video_id)
         data = self.InputSerializer(data=request.data)

@@ -1,9 +1,14 @@
 """DRF glue shared by every app's API."""
 
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, Throttled
+from rest_framework.permissions import AllowAny
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -25,10 +30,55 @@ def exception_handler(exc, context):
     return response
 
 
+def not_found(request, exception):
+    """`handler404`: a URL under /api/ that matches no endpoint (`/api/videos/abc/`) answers
+    with the API's JSON error body, as a missing object does; pages get the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404, json_dumps_params={"ensure_ascii": False})
+    return page_not_found(request, exception)
+
+
+class TextField(serializers.CharField):
+    """A CharField for input that takes text only. DRF's own also takes a JSON number and
+    makes it text, which the schema (`type: string`) does not allow. Form fields are always text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer. Some APIs add fields of their own (`not_friends`, `limit`…)."""
+
+    detail = serializers.CharField()
+
+
+class ForbiddenErrorSerializer(ErrorSerializer):
+    login_url = serializers.CharField(required=False, help_text="Only when signed out: where to sign in.")
+
+
+class ThrottledErrorSerializer(ErrorSerializer):
+    retry_after = serializers.IntegerField(help_text="Seconds until the next try may succeed.")
+
+
+class UnavailableErrorSerializer(ErrorSerializer):
+    code = serializers.CharField(help_text="`unavailable`")
+    retry_after = serializers.IntegerField(help_text="Seconds to wait before sending the same request again.")
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's schema, naming each API's nested `InputSerializer` / `OutputSerializer`
-    after the API (`ShareApi.OutputSerializer` → `ShareOutput`), so they do not all collide
-    as "Output" and overwrite each other in the schema."""
+    """drf-spectacular's schema, plus:
+
+    - each API's nested `InputSerializer` / `OutputSerializer` is named after the API
+      (`ShareApi.OutputSerializer` → `ShareOutput`), so they do not all collide as "Output"
+      and overwrite each other in the schema;
+    - integer ids in paths start at 1;
+    - every operation lists the error answers it can give (with `exception_handler`'s body),
+      unless the view documents that status itself: 400 for input, 403 for permissions and
+      CSRF, 404 for an object in the path, 415 for a body of another media type, 429 for a
+      rate limit, 503 while the database is out of reach (`lib/unavailable.py`).
+    """
 
     def get_serializer_name(self, serializer, direction):
         name = super().get_serializer_name(serializer, direction)
@@ -36,3 +86,44 @@ class AutoSchema(SpectacularAutoSchema):
         if owner and own in ("InputSerializer", "OutputSerializer", "FilterSerializer"):
             name = owner.removesuffix("Api") + name
         return name
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                parameter["schema"]["minimum"] = 1  # ids in paths are database keys: 1 and up
+        responses = operation["responses"]
+        for code, serializer, description in self._error_responses(operation):
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    OpenApiResponse(serializer, description=description), str(code)
+                )
+        for code in ("429", "503"):
+            if code in responses:
+                responses[code].setdefault("headers", {})["Retry-After"] = {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait, as in `retry_after`.",
+                }
+        return operation
+
+    def _error_responses(self, operation: dict):
+        where = {parameter["in"] for parameter in operation.get("parameters", [])}
+        has_body = "requestBody" in operation
+        if has_body or "query" in where:
+            yield 400, ErrorSerializer, "The input is not valid."
+        unsafe = self.method not in ("GET", "HEAD", "OPTIONS")
+        if unsafe or not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            yield 403, ForbiddenErrorSerializer, "Signed out, not allowed, or (for writes) no CSRF token."
+        if "path" in where:
+            yield 404, ErrorSerializer, "No such object, or not one the caller may see."
+        if has_body:
+            yield 415, ErrorSerializer, "The body is not of a media type listed here."
+        if self.view.get_throttles():
+            yield 429, ThrottledErrorSerializer, "Rate limited: the `Retry-After` header says for how long."
+        yield (
+            503,
+            UnavailableErrorSerializer,
+            "The database is briefly out of reach: nothing was written; send the same request again later.",
+        )

@@ -1,11 +1,12 @@
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from miniapp.lib.api import TextField
 from miniapp.moderation import services
 from miniapp.moderation.limits import NotBanned, ReportRateThrottle
 from miniapp.moderation.models import REPORT_TEXT_MAX, Report
@@ -21,7 +22,7 @@ class ReportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=Report.Reason.choices)
-        text = serializers.CharField(required=False, allow_blank=True, default="", max_length=REPORT_TEXT_MAX)
+        text = TextField(required=False, allow_blank=True, default="", max_length=REPORT_TEXT_MAX)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -29,7 +30,23 @@ class ReportApi(APIView):
         status = serializers.CharField()
         created = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            200: OutputSerializer,
+            400: inline_serializer(
+                "ReportRefusal",
+                {
+                    "detail": serializers.CharField(),
+                    "reasons": serializers.ListField(
+                        child=serializers.CharField(), required=False, help_text="the reasons to choose from"
+                    ),
+                    "limit": serializers.IntegerField(required=False, help_text="the longest text allowed"),
+                },
+            ),
+        },
+    )
     def post(self, request, video_id: int):
         video = video_published(video_id)
         if video is None:
@@ -52,7 +69,10 @@ class ReportApi(APIView):
             choices = ", ".join(Report.Reason.values)
             detail = _("Choose a reason: one of %(choices)s.") % {"choices": choices}
             return {"detail": detail, "reasons": Report.Reason.values}
-        return {
-            "detail": _("Details can be at most %(limit)d characters.") % {"limit": REPORT_TEXT_MAX},
-            "limit": REPORT_TEXT_MAX,
-        }
+        if any(error.code == "max_length" for error in errors.get("text", [])):
+            return {
+                "detail": _("Details can be at most %(limit)d characters.") % {"limit": REPORT_TEXT_MAX},
+                "limit": REPORT_TEXT_MAX,
+            }
+        # Details that are not text, or a body that is not an object: DRF's own message.
+        return {"detail": str(next(iter(errors.values()))[0])}

@@ -132,7 +132,31 @@ class VideoListApi(APIView):
         cards, next_url = feed_page(request, cursor=request.query_params.get("cursor"))
         return Response({"next": next_url, "previous": None, "results": cards})
 
-    @extend_schema(request=InputSerializer, responses={201: VideoOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: VideoOutputSerializer,
+            # A file that is not a usable video: `detail` and `code`. A form with a field
+            # missing or wrong: DRF's errors for each field, as lists of messages.
+            400: inline_serializer(
+                "UploadRefusal",
+                {
+                    "detail": serializers.CharField(required=False),
+                    "code": serializers.CharField(
+                        required=False,
+                        help_text="not_video, no_video, image, too_long, too_short, truncated or failed",
+                    ),
+                    **{
+                        name: serializers.ListField(child=serializers.CharField(), required=False)
+                        for name in ("file", "title", "description")
+                    },
+                },
+            ),
+            413: inline_serializer(
+                "UploadTooBig", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
+            ),
+        },
+    )
     def post(self, request):
         limit = settings.VIDEO_MAX_BYTES
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

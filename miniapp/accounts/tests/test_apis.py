@@ -59,3 +59,33 @@ def test_the_schema_is_valid_and_generates_without_warnings(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     schema = (tmp_path / "schema.yml").read_text()
     assert "ShareOutput" in schema and "FriendsOutput" in schema
+
+
+def test_the_schema_documents_the_error_answers(client, db):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    def answers(path, method):
+        return set(paths[path][method]["responses"])
+
+    assert answers("/api/me/", "get") == {"200", "403", "503"}
+    assert answers("/api/videos/{video_id}/", "get") == {"200", "404", "503"}  # anyone may read
+    assert answers("/api/videos/{video_id}/like/", "post") == {"200", "403", "404", "429", "503"}
+    assert answers("/api/videos/{video_id}/like/", "delete") == {"200", "403", "404", "429", "503"}  # with a body
+    assert answers("/api/videos/{video_id}/shares/", "post") == {
+        "200", "201", "400", "403", "404", "415", "429", "503",
+    }  # fmt: skip
+    assert answers("/api/videos/", "post") >= {"400", "403", "413", "429", "503"}
+    unavailable = paths["/api/videos/{video_id}/like/"]["post"]["responses"]["503"]
+    assert "Retry-After" in unavailable["headers"]
+    throttled = paths["/api/videos/{video_id}/like/"]["post"]["responses"]["429"]
+    assert throttled["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ThrottledError"}
+    video_id = paths["/api/videos/{video_id}/"]["get"]["parameters"][0]
+    assert video_id["schema"] == {"type": "integer", "minimum": 1}
+
+
+def test_an_unknown_api_url_is_a_json_404(client, db):
+    response = client.get("/api/videos/abc/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

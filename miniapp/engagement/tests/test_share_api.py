@@ -84,6 +84,15 @@ def test_an_over_long_note_is_refused_with_the_limit(client, users, video):
     assert share(client, video, to=[users["bob"].pk], note="长" * 140).status_code == 201
 
 
+@pytest.mark.parametrize("note", [0, 1.5])
+def test_a_note_that_is_not_text_is_refused(client, users, video, note):
+    client.force_login(users["alice"])
+    response = share(client, video, to=[users["bob"].pk], note=note)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    assert not ShareLink.objects.exists()
+
+
 def test_sharing_to_someone_who_is_not_a_friend_is_refused(client, users, video, pushed):
     client.force_login(users["alice"])
     response = share(client, video, to=[users["bob"].pk, users["erin"].pk], note="hi")

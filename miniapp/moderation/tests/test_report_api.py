@@ -52,6 +52,22 @@ def test_over_long_details_are_a_400_with_the_limit(client, users, video):
     assert response.json()["limit"] == 500
 
 
+@pytest.mark.parametrize("payload", [{"reason": "other", "text": 0}, {"reason": "other", "text": ["x"]}])
+def test_details_that_are_not_text_are_a_400(client, users, video, payload):
+    client.force_login(users["alice"])
+    response = report(client, video, **payload)
+    assert response.status_code == 400
+    assert response.json()["detail"] and "limit" not in response.json()
+    assert not Report.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_a_400(client, users, video):
+    client.force_login(users["alice"])
+    response = client.post(f"/api/videos/{video.pk}/reports/", ["spam"], content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
 @pytest.mark.parametrize("status", [Video.Status.HIDDEN, Video.Status.REMOVED])
 def test_a_video_already_down_cannot_be_reported(client, users, status):
     hidden = make_video(users["erin"], status=status)

@@ -1,0 +1,159 @@
+"""Schemathesis fuzzes every operation of /api/schema/ over real HTTP, signed out and signed in.
+
+Each answer must be no 5xx and match the schema: a documented status code, content type and
+body (and schemathesis' other default checks). Examples are derandomized, so CI sends the same
+requests on every run.
+"""
+
+import pytest
+import requests
+import schemathesis
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.core.management.color import no_style
+from django.db import connection
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+
+from miniapp.engagement import services as engagement
+from miniapp.videos.models import Video
+from miniapp.videos.tests.conftest import make_video
+
+# The document /api/schema/ serves, built at collection time: schemathesis makes one test per
+# operation from it. (Its lazy loader, `from_fixture`, does not run on pytest 9.)
+# test_the_fuzzed_schema_is_the_served_one checks the two are the same.
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "operations": [
+            {
+                # Schema-valid input these refuse with a documented 400, for what a schema cannot
+                # say: an opaque feed cursor that does not decode, a file that is not a video, ids
+                # in `to` that are not the sharer's friends, a view shorter than VIEW_MIN_SECONDS
+                # or from a browser without the CSRF cookie. So schemathesis' statuses plus 400.
+                "include-operation-id": ["videos_feed", "videos_create", "videos_shares_create", "videos_views_create"],
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+                    }
+                },
+            }
+        ]
+    }
+)
+schema = schemathesis.openapi.from_dict(SCHEMA, config=CONFIG)
+
+
+@schema.hook
+def map_path_parameters(context, path_parameters):
+    """Fold the ids the fuzzer makes up onto 1–8, where `demo` puts four videos (one hidden),
+    so about half of them name a video. Very large ones are kept: they must be a plain 404."""
+    video_id = (path_parameters or {}).get("video_id")
+    if type(video_id) is int and 8 < video_id < 10**6:
+        path_parameters["video_id"] = video_id % 8 + 1
+    return path_parameters
+
+
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+
+# alice's credentials. Fixed values: schemathesis builds its coverage cases, credentials
+# included, when it collects the tests, before any fixture runs. The `alice` fixture gives
+# her session this key.
+ALICE_SESSION = "fuzzalice" * 4
+ALICE_CSRF = "fuzzcsrf" * 4  # a CSRF secret: 32 letters and digits, sent back as is in the header
+
+
+class AliceSession:
+    """Signs cases in as alice: her session cookie, and the CSRF cookie and header that writes need.
+
+    Given through schemathesis' auth API (not a requests session) so that it knows the
+    credentials: its auth checks then take them away and expect a refusal.
+    """
+
+    def get(self, case, context):
+        return ALICE_SESSION
+
+    def set(self, case, data, context):
+        case.cookies = {**(case.cookies or {}), "sessionid": data, "csrftoken": ALICE_CSRF}
+        case.headers = {**(case.headers or {}), "X-CSRFToken": ALICE_CSRF}
+
+
+@pytest.fixture
+def demo(users, settings):
+    """A few videos (one hidden) with likes and a share, so ids the fuzzer picks sometimes exist."""
+    cache.clear()  # rate limits count in the cache, which the server thread shares
+    # Limits high enough that the fuzzer reaches what is behind them. (429 is still documented
+    # on every throttled operation, and the limits have tests of their own.)
+    for name in ("LIKE_RATE", "SHARE_RATE", "VIEW_RATE", "REPORT_RATE", "UPLOAD_RATE"):
+        setattr(settings, name, "1000/minute")
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    # Small ids, which the fuzzer tries often (then the sequence moves past them).
+    videos = [
+        make_video(alice, id=1, title="alice 1", likes=[bob, carol]),
+        make_video(bob, id=2, title="bob 1", likes=[alice]),
+        make_video(carol, id=3, title="carol 1"),
+        make_video(users["erin"], id=4, title="hidden", status=Video.Status.HIDDEN),
+    ]
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Video]):
+            cursor.execute(sql)
+    engagement.share_create(sharer=alice, video=videos[1], recipients=[bob], note="look", arrived_via=None)
+    yield videos
+    cache.clear()
+
+
+@pytest.fixture
+def site(demo, live_site):
+    """The app on a real HTTP server, with the demo data. (`users` points the app at
+    http://testserver, so `live_site` must come after it.)"""
+    return live_site
+
+
+@pytest.fixture
+def visitor(site):
+    """The cookies of a signed-out browser that has opened a page: the CSRF cookie, no session.
+    (Sent on fresh connections: the test server is slow to answer on a kept-alive one.)"""
+    page = requests.get(f"{site}/", timeout=10)
+    assert "csrftoken" in page.cookies and "sessionid" not in page.cookies
+    return {"csrftoken": page.cookies["csrftoken"]}
+
+
+@pytest.fixture
+def alice(site, users):
+    """alice signed in, her session under ALICE_SESSION. (Signed in as `force_login` does:
+    the provider's sign-in takes a while, and tests/test_signin.py covers it.)"""
+    client = Client()
+    client.force_login(users["alice"])
+    signed_in = Session.objects.get(session_key=client.cookies["sessionid"].value)
+    Session.objects.create(
+        session_key=ALICE_SESSION, session_data=signed_in.session_data, expire_date=signed_in.expire_date
+    )
+    cookies = {"sessionid": ALICE_SESSION, "csrftoken": ALICE_CSRF}
+    assert requests.get(f"{site}/api/me/", cookies=cookies, timeout=10).json()["id"] == users["alice"].pk
+
+
+def test_the_fuzzed_schema_is_the_served_one(live_server):
+    served = requests.get(f"{live_server.url}/api/schema/", headers={"Accept": "application/json"}, timeout=10)
+    assert served.status_code == 200
+    assert served.json() == SCHEMA
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_signed_out(case, site, visitor):
+    case.call_and_validate(base_url=site, cookies=visitor, timeout=10)
+
+
+@schema.parametrize()
+@schema.auth.apply(AliceSession, refresh_interval=None)
+@FUZZ
+def test_api_signed_in(case, site, alice):
+    case.call_and_validate(base_url=site, timeout=10)
