@@ -327,6 +327,12 @@ VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 60, minimum=1)
 VIDEO_MAX_BYTES = env_int("VIDEO_MAX_MB", 50, minimum=1) * 1024 * 1024
 # Serve MEDIA_ROOT from the app, with byte ranges. Off when nginx or object storage serves /media/.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Behind nginx: the app still decides who may fetch a file (a taken-down video's files are
+# withheld), and answers with X-Accel-Redirect to this internal nginx location, which sends
+# the bytes (ranges, caching). E.g. "/internal-media/". Empty: the app sends the bytes.
+MEDIA_ACCEL_REDIRECT = env_str("MEDIA_ACCEL_REDIRECT", "")
+if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")):
+    raise ImproperlyConfigured(f"MEDIA_ACCEL_REDIRECT={MEDIA_ACCEL_REDIRECT!r}: a path that starts and ends with /")
 
 # Activity: how many missed events a reconnecting socket gets before it is told to reload.
 ACTIVITY_REPLAY_LIMIT = env_int("ACTIVITY_REPLAY_LIMIT", 200, minimum=1)

@@ -2,14 +2,16 @@
 
 iOS web views refuse to play an MP4 whose server ignores `Range`, and Django's
 own file responses (and `django.views.static.serve`) ignore it. This view is
-for the app serving its own media; in production nginx or object storage
-serves `/media/` instead (README, "Running on several machines").
+for the app serving its own media. Behind nginx it can hand the sending to nginx
+(`MEDIA_ACCEL_REDIRECT`), still deciding who may have the file (README, "Media in
+production").
 """
 
 import mimetypes
 import posixpath
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
@@ -66,6 +68,16 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     return start, end
 
 
+def accel_redirect(path: str, *, taken_down: bool) -> HttpResponse:
+    """Let nginx send the file from its internal location (ranges, conditional requests,
+    sendfile): the app only decided that this request may have it."""
+    response = HttpResponse()
+    del response["Content-Type"]  # nginx sets it from the file
+    response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(path)
+    response["Cache-Control"] = "private, no-store" if taken_down else CACHE_CONTROL
+    return response
+
+
 @require_safe
 def serve(request, path: str):
     # Only the one spelling of a path: "videos//x/.." and the like could dodge the check below.
@@ -81,6 +93,8 @@ def serve(request, path: str):
         raise Http404 from None
     if not full.is_file():
         raise Http404
+    if settings.MEDIA_ACCEL_REDIRECT:
+        return accel_redirect(path, taken_down=taken_down)
     stat = full.stat()
     size = stat.st_size
     etag = f'"{stat.st_mtime_ns:x}-{size:x}"'

@@ -125,3 +125,23 @@ def test_staff_get_a_taken_down_video_uncached(client, users, media_file):
     users["alice"].save()
     client.force_login(users["alice"])
     assert client.get(media_file)["Cache-Control"] == "private, no-store"
+
+
+def test_behind_nginx_it_decides_and_nginx_sends(client, users, media_file, settings):
+    settings.MEDIA_ACCEL_REDIRECT = "/internal-media/"
+    response = client.get(media_file, HTTP_RANGE="bytes=0-99")
+    assert response.status_code == 200  # nginx answers the range from its internal location
+    assert response["X-Accel-Redirect"] == "/internal-media/videos/abc/video.mp4"
+    assert response.content == b""
+    assert "Content-Type" not in response
+    assert "max-age" in response["Cache-Control"]
+
+    video = make_video(users["erin"], status=Video.Status.HIDDEN)
+    Video.objects.filter(pk=video.pk).update(file="videos/abc/video.mp4")
+    assert client.get(media_file).status_code == 404  # withheld, whoever serves the bytes
+    users["alice"].is_staff = True
+    users["alice"].save()
+    client.force_login(users["alice"])
+    response = client.get(media_file)
+    assert response["X-Accel-Redirect"] == "/internal-media/videos/abc/video.mp4"
+    assert response["Cache-Control"] == "private, no-store"
