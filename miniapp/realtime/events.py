@@ -29,6 +29,7 @@ MESSAGE_TYPE = "hub.fanout"
 # catch up from the database.
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _numbers = itertools.count(1)
+PUBLISH_ATTEMPTS = 3
 
 
 def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
@@ -41,10 +42,18 @@ def publish(*, recipients: list[int] | None, event: dict) -> None:
     Failures are logged, never raised: the write already committed and clients will
     catch up from the database."""
     message = fanout_message(recipients=recipients, event=event)
-    try:
-        async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
-    except Exception:
-        log.exception("push failed for event %s", event.get("id"))
+    # Again on failure: after Redis restarts, each pooled connection fails once before the
+    # pool opens a new one. (A message sent twice is harmless: clients drop an entry whose
+    # `seq` they already have.)
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
+            return
+        except Exception:
+            if attempt + 1 == PUBLISH_ATTEMPTS:
+                log.exception("push failed for event %s", event.get("id"))
+            else:
+                log.warning("push failed for event %s, trying again", event.get("id"))
 
 
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
