@@ -1,4 +1,4 @@
-"""What both benchmarks share: a throwaway copy of the app, Daphne on 127.0.0.1, tables and JSON.
+"""What the benchmarks share: a throwaway copy of the app, Daphne on 127.0.0.1, tables and JSON.
 
 Nothing here reads or writes the developer's `var/`, database or media: every run gets a fresh
 temporary folder (removed at the end) and an environment that points the app at it.
@@ -7,6 +7,7 @@ temporary folder (removed at the end) and an environment that points the app at 
 import contextlib
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -134,3 +135,25 @@ def write_json(path: str | None, data: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         print(f"\nFigures written to {path}")
+
+
+def raise_fd_limit(want: int) -> None:
+    """One descriptor per socket on each side: raise the soft limit (children inherit it) up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+
+
+def log_problems(path: Path, limit: int = 60) -> list[str]:
+    """A server log's tracebacks (whole) and its ERROR/WARNING lines, at most `limit` lines."""
+    out, in_traceback = [], False
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback"):
+            in_traceback = True
+        if in_traceback or " ERROR " in line or " WARNING " in line:
+            out.append(line)
+        if in_traceback and line and not line[0].isspace() and not line.startswith("Traceback"):
+            in_traceback = False  # the exception's own line ends the traceback
+        if len(out) >= limit:
+            break
+    return out

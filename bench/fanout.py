@@ -1,0 +1,323 @@
+"""Measuring a fan-out: N client sockets, a system that pushes events to them, and when each one arrived.
+
+Any system under test is an object with `fire(k)` (send request or trigger k; returns an op dict with `t0`,
+`done`, `ok` and, when already known, the `seq` of the event it makes), `resolve(ops)` (fill in the
+`seq` of each op) and `close()`. `measure()` opens the sockets and reports, for that system:
+- memory: the servers' VmRSS before the sockets open and after they idled 3 s, in KB per socket;
+- latency: after two warm-up requests, 20 requests one at a time; a delivery's latency is its receive
+  time minus t0, taken just before the request is sent; one not received 5 s after its request is lost;
+- throughput: requests at rising rates (`rates`, 2 s each) until saturated; deliveries/s = events
+  received on all sockets / (last receive - first send), and the servers' CPU time per delivery;
+- with `profile`, a py-spy recording of the first server during a steady fan-out after all that
+  (1,000 deliveries/s for 8 s).
+
+The floor lives here too: the same N sockets on a minimal `websockets` server (`python -m bench.fanout
+PORT`), whose control socket broadcasts each trigger to all of them (websockets.broadcast).
+"""
+
+import asyncio
+import json
+import math
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common, pyspy  # noqa: E402
+
+LATENCY_REQUESTS = 20
+LOSS_TIMEOUT = 5.0  # seconds after a request before its missing deliveries count as lost
+RATES = [5, 10, 20, 40, 80, 160, 320, 640]  # requests (floor: triggers) per second
+STEP_SECONDS = 2.0
+MIN_STEP_REQUESTS = 6  # a slow step lasts longer rather than say little
+IDLE_SECONDS = 3.0
+PROFILE_OFFERED, PROFILE_SECONDS = 1000, 8.0  # the steady fan-out py-spy records: deliveries/s, for so long
+CLIENT = {"compression": None, "proxy": None, "ping_interval": None, "open_timeout": 60, "close_timeout": 2}
+TICKS = os.sysconf("SC_CLK_TCK")
+now = time.perf_counter  # CLOCK_MONOTONIC: one clock for every thread of this process
+
+
+def rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (all their threads)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICKS
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
+
+
+class Sockets:
+    """N client sockets in one event loop. Every frame after the hello is kept as (receive time, socket)
+    under its sequence number; a frame's text is parsed once, not once per socket."""
+
+    def __init__(self):
+        self.seqs: dict[str, int | None] = {}
+        self.events: dict[int | None, list] = defaultdict(list)
+        self.count = 0
+        self.conns, self.tasks = [], []
+
+    async def open(self, targets: list[tuple[str, str]], origin: str) -> None:
+        """One socket per (uri, cookie), each waiting for its hello."""
+        gate = asyncio.Semaphore(64)
+
+        async def one(index: int, uri: str, cookie: str) -> None:
+            async with gate:
+                headers = {"Cookie": cookie} if cookie else None
+                ws = await connect(uri, origin=origin, additional_headers=headers, **CLIENT)
+                self.conns.append(ws)
+                hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if hello.get("type") != "hello":
+                    raise RuntimeError(f"first frame is not a hello: {hello}")
+            self.tasks.append(asyncio.create_task(self.listen(index, ws)))
+
+        await asyncio.gather(*(one(i, uri, cookie) for i, (uri, cookie) in enumerate(targets)))
+
+    async def listen(self, index: int, ws) -> None:
+        try:
+            async for text in ws:
+                received = now()
+                seq = self.seqs.get(text, -1)
+                if seq == -1:
+                    seq = self.seqs[text] = json.loads(text).get("seq")
+                self.events[seq].append((received, index))
+                self.count += 1
+        except ConnectionClosed:
+            pass
+
+    async def wait(self, target: int, timeout: float) -> None:
+        """Until `target` frames came or nothing came for `timeout` seconds."""
+        seen, last_change = self.count, now()
+        while self.count < target and now() - last_change < timeout:
+            await asyncio.sleep(0.005)
+            if self.count != seen:
+                seen, last_change = self.count, now()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ws.close() for ws in self.conns), *self.tasks, return_exceptions=True)
+
+
+def stats(ops: list[dict], events: dict, n: int) -> dict:
+    """Latency of every delivery of these requests (one per socket), losses and the rates achieved."""
+    ok = [op for op in ops if op["ok"]]
+    latencies, spreads, last, repeats = [], [], 0.0, 0
+    for op in ok:
+        seq = op.get("seq")  # None: the request's event reached no socket at all
+        # A socket's first copy counts; one sent again (a catch-up replay) is a repeat.
+        arrivals = events.get(seq, []) if seq is not None else []
+        got = {index: t for t, index in reversed(arrivals)}
+        repeats += len(arrivals) - len(got)
+        latencies += [(t - op["t0"]) * 1000 for t in got.values()]
+        spreads += [(max(got.values()) - min(got.values())) * 1000] if got else []
+        last = max([last, *got.values()])
+    first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
+    return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
+            "lost": len(ok) * n - len(latencies), "p50_ms": percentile(latencies, 0.5),
+            "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies, default=float("nan")),
+            "deliveries_per_s": len(latencies) / (last - first) if last > first else 0.0,
+            "requests_per_s": len(ok) / (done - first) if done > first else 0.0,
+            "http_p50_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.5),
+            "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats}  # fmt: skip
+
+
+def summary(s: dict) -> str:
+    latency = f"p50 {s['p50_ms']:.1f} p99 {s['p99_ms']:.1f} max {s['max_ms']:.1f} ms"
+    rates = f"{s['deliveries_per_s']:.0f} deliveries/s, {s['requests_per_s']:.1f} req/s"
+    parts = f"request {s['http_p50_ms']:.1f} ms, first to last socket {s['spread_p50_ms']:.1f} ms (p50)"
+    cpu = f", {s['cpu_us_per_delivery']:.1f} CPU us/delivery" if "cpu_us_per_delivery" in s else ""
+    repeats = f", {s['repeats']} repeated" if s.get("repeats") else ""
+    return f"{latency}, lost {s['lost']}/{s['expected']}{repeats}, failed requests {s['failed']}, {rates}; {parts}{cpu}"
+
+
+async def warm_up(targets: list[tuple[str, str]], origin: str) -> None:
+    """One socket to each server, opened and closed, so that what a server sets up once (the first
+    consumer, a layer connection, a listener) is not counted as the sockets' memory."""
+    for uri, cookie in dict(reversed(targets)).items():
+        headers = {"Cookie": cookie} if cookie else None
+        async with connect(uri, origin=origin, additional_headers=headers, **CLIENT) as ws:
+            await asyncio.wait_for(ws.recv(), 30)
+    await asyncio.sleep(0.5)
+
+
+async def fire_at(system, rate: float, seconds: float) -> list[dict]:
+    """Request k at start + k/rate, whether or not k-1 is done; at least MIN_STEP_REQUESTS of them."""
+    start, tasks = now(), []
+    for k in range(max(MIN_STEP_REQUESTS, int(rate * seconds))):
+        await asyncio.sleep(max(0.0, start + k / rate - now()))
+        tasks.append(asyncio.ensure_future(system.fire(k)))
+    return list(await asyncio.gather(*tasks))
+
+
+async def measure(
+    system, label: str, pids: list[int], n: int, targets: list[tuple[str, str]], origin: str,
+    rates: list[float] = RATES, profile: Path | None = None, latency_requests: int = LATENCY_REQUESTS,
+) -> dict:  # fmt: skip
+    """Memory per idle socket; latency, one request at a time after two to warm up; then rising rates until
+    saturated; then, with `profile`, a py-spy recording of pids[0] during a steady fan-out."""
+    sockets = Sockets()
+    try:
+        await warm_up(targets, origin)
+        before = sum(map(rss_kb, pids))
+        await sockets.open(targets, origin)
+        await asyncio.sleep(IDLE_SECONDS)
+        result = {"rss_before_kb": before, "kb_per_socket": (sum(map(rss_kb, pids)) - before) / n, "steps": []}
+        print(f"  {n} sockets: {label} RSS {before} KB, +{result['kb_per_socket']:.1f} KB per idle socket", flush=True)
+        ops = []
+        for k in range(2 + latency_requests):
+            target = sockets.count + n
+            ops.append(await system.fire(k))
+            await sockets.wait(target, LOSS_TIMEOUT)
+        system.resolve(ops)
+        result["latency"] = stats(ops[2:], sockets.events, n)
+        print(f"  latency: {summary(result['latency'])}", flush=True)
+        for rate in rates:
+            target, cpu = sockets.count, cpu_seconds(pids)
+            ops = await fire_at(system, rate, STEP_SECONDS)
+            await sockets.wait(target + sum(op["ok"] for op in ops) * n, LOSS_TIMEOUT)
+            system.resolve(ops)
+            step = {"rate": rate, **stats(ops, sockets.events, n), "cpu_s": cpu_seconds(pids) - cpu}
+            step["cpu_us_per_delivery"] = step["cpu_s"] / step["received"] * 1e6 if step["received"] else float("nan")
+            result["steps"].append(step)
+            print(f"  {rate:>5g} req/s: {summary(step)}", flush=True)
+            if step["deliveries_per_s"] < 0.8 * rate * n:
+                break  # saturated: a faster step says nothing more
+        clean = [step for step in result["steps"] if not step["lost"] and not step["failed"]]
+        result["best"] = max(clean, key=lambda step: step["deliveries_per_s"], default={})
+        result["peak"] = max(result["steps"], key=lambda step: step["deliveries_per_s"])
+        result["event_bytes"] = max(len(text.encode()) for text in sockets.seqs)
+        if profile:
+            result["profile"] = await profile_fanout(system, sockets, pids[0], n, profile)
+        return result
+    finally:
+        await sockets.close()
+        await system.close()
+
+
+async def profile_fanout(system, sockets: Sockets, pid: int, n: int, path: Path) -> dict:
+    """py-spy records `pid` while likes fan out to the N sockets for PROFILE_SECONDS, PROFILE_OFFERED
+    deliveries a second: the same load at any N, one that every system keeps up with."""
+    rate = PROFILE_OFFERED / n
+    recorder = pyspy.record(pid, PROFILE_SECONDS + 1, path)
+    await asyncio.sleep(0.5)  # py-spy attaches
+    target = sockets.count
+    ops = await fire_at(system, rate, PROFILE_SECONDS)
+    await sockets.wait(target + sum(op["ok"] for op in ops) * n, LOSS_TIMEOUT)
+    await asyncio.to_thread(recorder.wait, 60)
+    system.resolve(ops)
+    step = stats(ops, sockets.events, n)
+    print(f"  profiled at {rate:g} req/s: {summary(step)}", flush=True)
+    return {"rate": rate, "seconds": PROFILE_SECONDS, "deliveries": step["received"], "file": str(path),
+            **pyspy.top(path)}  # fmt: skip
+
+
+class Floor:
+    """Triggers over a control socket, each as big as a like event and numbered like one (seq)."""
+
+    def __init__(self, uri: str, size: int):
+        self.uri, self.size, self.sent, self.control = uri, size, 0, None
+
+    async def fire(self, k: int) -> dict:
+        self.control = self.control or await connect(f"{self.uri}/control", **CLIENT)
+        self.sent += 1
+        op = {"seq": self.sent, "ok": True, "t0": now()}
+        text = json.dumps({"type": "floor", "seq": self.sent, "t0": op["t0"]})
+        await self.control.send(text + " " * max(0, self.size - len(text)))
+        op["done"] = now()
+        return op
+
+    def resolve(self, ops: list[dict]) -> None:
+        pass  # a trigger's seq is known when it is sent
+
+    async def close(self) -> None:
+        if self.control:
+            await self.control.close()
+
+
+def run_floor(n: int, size: int, rates: list[float] = RATES, **options) -> dict:
+    with common.temp_dir() as tmp:
+        port = common.free_port()
+        command = [common.PYTHON, "-m", "bench.fanout", str(port)]
+        with common.started(command, dict(os.environ), tmp / "floor.log", port) as proc:
+            uri = f"ws://127.0.0.1:{port}"
+            floor = Floor(uri, size)
+            targets = [(uri, "")] * n
+            return asyncio.run(measure(floor, "floor", [proc.pid], n, targets, "http://127.0.0.1", rates, **options))
+
+
+async def serve_floor(port: int) -> None:
+    """The floor server: a hello to every client; what the control socket sends goes to all of them."""
+    clients = set()
+
+    async def handler(ws) -> None:
+        if ws.request.path == "/control":
+            async for text in ws:
+                broadcast(clients, text)
+            return
+        await ws.send('{"type": "hello"}')
+        clients.add(ws)
+        try:
+            await ws.wait_closed()
+        finally:
+            clients.discard(ws)
+
+    async with serve(handler, "127.0.0.1", port, compression=None, ping_interval=None):
+        await asyncio.Future()
+
+
+class Trigger:
+    """Events POSTed to an HTTP endpoint (the stock Channels app's), each as big as a like event and numbered.
+    Like the app's liker: `requests` in a few threads, one session each."""
+
+    def __init__(self, url: str, size: int, threads: int = 6):
+        self.url, self.size, self.sent = url, size, 0
+        self.pool, self.local, self.sessions = ThreadPoolExecutor(threads), threading.local(), []
+
+    def send(self, op: dict, body: bytes) -> dict:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+            self.local.session.trust_env = False
+            self.sessions.append(self.local.session)
+        op["t0"] = now()
+        try:
+            op["ok"] = self.local.session.post(self.url, data=body, timeout=30).status_code == 200
+        except requests.RequestException:
+            op["ok"] = False
+        op["done"] = now()
+        return op
+
+    async def fire(self, k: int) -> dict:
+        self.sent += 1
+        event = {"type": "like", "seq": self.sent, "actor": "user0001", "pad": ""}
+        event["pad"] = "x" * max(0, self.size - len(json.dumps(event)))
+        body = json.dumps(event).encode()
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.send, {"seq": self.sent}, body)
+
+    def resolve(self, ops: list[dict]) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.pool.shutdown()
+        for session in self.sessions:
+            session.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_floor(int(sys.argv[1])))
