@@ -9,16 +9,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "miniapp.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: they load models.
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from miniapp.realtime.auth import SocketUserMiddleware  # noqa: E402
 from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The consumer checks the Origin itself, to refuse with close code 4403.
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        # The consumer checks the Origin itself, to refuse with close code 4403. Not
+        # Channels' AuthMiddlewareStack: see realtime.auth.
+        "websocket": SocketUserMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
 

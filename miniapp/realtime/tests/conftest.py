@@ -45,11 +45,12 @@ async def open_socket():
     so that nothing of this test is left running when the loop ends."""
     sockets = []
 
-    async def connect(user=None, *, after=None, origin=ORIGIN, expect_hello=True):
+    async def connect(user=None, *, after=None, origin=ORIGIN, expect_hello=True, cookie=None):
         path = "/ws/activity/" + (f"?after={after}" if after is not None else "")
         headers = [(b"origin", origin)] if origin else []
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
+        if cookie is not None:
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)
         connected, _ = await communicator.connect()
