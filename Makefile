@@ -27,6 +27,9 @@ messages: $(VENV)/.run-deps
 	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext)"; exit 1; }
 	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
 
+# Sign-in comes back to SITE_URL, so by default it is where `make run` serves.
+run setup: export SITE_URL ?= http://127.0.0.1:$(PORT)
+
 setup: messages
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
