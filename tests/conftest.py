@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -61,7 +61,7 @@ class Server:
 
 
 def start_server(*, media_root: Path, log: Path, extra_env: dict | None = None) -> Server:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -161,20 +161,29 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def with_csrf(session: requests.Session) -> requests.Session:
+    """Send the CSRF header the app's own scripts send, with the session's CSRF cookie
+    (made here if the session has none yet)."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    token = next((cookie.value for cookie in session.cookies if cookie.name == "csrftoken"), None)
+    if token is None:
+        token = _get_new_csrf_string()
+        session.cookies.set("csrftoken", token)
+    session.headers["X-CSRFToken"] = token
+    return session
+
+
 def api_session(user) -> requests.Session:
     """A browser-like session for `user` on any of the test servers: its session cookie,
-    and a CSRF cookie with the matching header, as the app's own scripts send."""
-    from django.middleware.csrf import _get_new_csrf_string
+    and a CSRF cookie with the matching header."""
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    token = _get_new_csrf_string()
     session = requests.Session()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
-    session.cookies.set("csrftoken", token)
-    session.headers["X-CSRFToken"] = token
-    return session
+    return with_csrf(session)
 
 
 def signed_in_page(context, base_url: str, nickname: str, next_url: str = "/"):

@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 BUFFER = 65536
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_binary() -> str:

@@ -13,13 +13,12 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.middleware.csrf import _get_new_csrf_string
 
 from conftest import signin
 from miniapp.engagement.models import Activity, Like, View
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
-from tests.conftest import api_session, screenshot, signed_in_page, start_server, stop_server
+from tests.conftest import api_session, screenshot, signed_in_page, start_server, stop_server, with_csrf
 from tests.faults import Proxy, RedisServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,12 +60,7 @@ def signed_in_session(site: str, nickname: str) -> requests.Session:
     """A requests session signed in through the provider, with the CSRF header the pages send."""
     session = requests.Session()
     assert signin(session, site, nickname).ok
-    token = next((cookie.value for cookie in session.cookies if cookie.name == "csrftoken"), None)
-    if token is None:
-        token = _get_new_csrf_string()
-        session.cookies.set("csrftoken", token)
-    session.headers["X-CSRFToken"] = token
-    return session
+    return with_csrf(session)
 
 
 def like(session, base_url: str, video: Video):
