@@ -4,6 +4,7 @@ Consumers only read: every write goes over HTTP.
 """
 
 import json
+from collections.abc import Awaitable
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from miniapp.engagement.selectors import activity_position, activity_replay
+from miniapp.realtime import frames
 from miniapp.realtime.hub import hub
 
 UNAUTHENTICATED = 4401
@@ -56,6 +58,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
     # on it; on Redis, a thousand of those contend for one receive lock.
     channel_layer_alias = None
     user_id: int | None = None
+    write_frame = None  # under Daphne: writes the hub's events straight to the connection (realtime.frames)
     synced = 0  # the log position up to which this socket is known to have everything
 
     async def connect(self):
@@ -69,6 +72,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         self.user_id = user.pk
+        self.write_frame = frames.writer(self.base_send)
         # Live events that arrive during the replay wait here, then go out in order.
         self.buffer: list[tuple[dict, str]] | None = []
         hub.register(self.user_id, self)
@@ -100,16 +104,21 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         if self.user_id is not None:
             hub.unregister(self.user_id, self)
 
-    async def push(self, event: dict, text: str) -> None:
-        """Called by the hub for every live event addressed to this user.
+    def push(self, event: dict, message: frames.Message) -> Awaitable[None] | None:
+        """Called by the hub for every live event addressed to this user. Returns what the
+        hub must await, if anything: a send through ASGI where the frame cannot be written
+        straight to the connection.
 
         Live events may arrive out of log order (each request publishes after its own
         commit), so nothing is dropped here for having a lower id than the last one.
         """
         if self.buffer is not None:
-            self.buffer.append((event, text))
+            self.buffer.append((event, message.text))
+        elif self.write_frame is not None:
+            self.write_frame(message)
         else:
-            await self.send(text_data=text)
+            return self.send(text_data=message.text)
+        return None
 
     async def catch_up(self) -> None:
         """Called by the hub when it missed a message: send again everything since the

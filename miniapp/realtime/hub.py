@@ -20,6 +20,7 @@ from collections import defaultdict
 from channels.layers import get_channel_layer
 
 from miniapp.realtime.events import BROADCAST_GROUP, MESSAGE_TYPE
+from miniapp.realtime.frames import Message
 from miniapp.realtime.gaps import Gaps
 
 log = logging.getLogger(__name__)
@@ -189,15 +190,19 @@ class Hub:
                 log.warning("the hub could not join the broadcast group again", exc_info=True)
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:
-        """Write `event` to the local sockets of `recipients` (None: every local socket)."""
-        text = None
+        """Write `event` to the local sockets of `recipients` (None: every local socket).
+
+        Its text and WebSocket frame are made once, for all of them (realtime.frames)."""
+        message = None
         sent = 0
         for user_id in tuple(self.sockets) if recipients is None else recipients:
             for socket in tuple(self.sockets.get(user_id, ())):
-                if text is None:
-                    text = json.dumps(event, ensure_ascii=False)
+                if message is None:
+                    message = Message(json.dumps(event, ensure_ascii=False))
                 try:
-                    await socket.push(event, text)
+                    pending = socket.push(event, message)
+                    if pending is not None:
+                        await pending
                 except Exception:  # a socket closing under us must not stop the others
                     log.debug("push to a closing socket failed", exc_info=True)
                 sent += 1

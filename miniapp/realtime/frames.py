@@ -1,0 +1,90 @@
+"""One event to many sockets: frame it once, write the same bytes to each.
+
+Through ASGI, every pushed event costs each socket a walk down Channels' `send`, Daphne's
+`handle_reply` (a coroutine), and autobahn's `sendMessage`, `sendFrame` and `sendData`, which
+format their debug-log arguments on every call even with that log off. With 1,000 sockets
+py-spy (`bench/realtime.py --profile`) put that walk at most of the server's time per
+delivery. A like's event is the same bytes for every friend, so the hub frames it once
+(autobahn's `PreparedMessage`, made for broadcasts) and each socket pays only for the write
+to its connection, the one step that cannot be shared.
+
+That write goes under the ASGI interface, so it is taken only where it is known to be
+right: Daphne hands an application `send = functools.partial(Server.handle_reply,
+protocol)`, and `writer(send)` recognises exactly that. Its writer makes the checks Daphne
+and autobahn make before a send (the connection known to the server and open, nothing
+queued ahead, no compression negotiated; otherwise autobahn's own `sendPreparedMessage`).
+Under any other server (uvicorn, the tests' `ApplicationCommunicator`) `writer` returns
+None and the consumer sends through ASGI as before.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+try:
+    from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
+    from daphne.server import Server
+    from daphne.ws_protocol import WebSocketProtocol as DaphneSocket
+    from twisted.internet.tcp import Server as TCPConnection
+except ImportError:  # Daphne is not installed: every socket sends through ASGI
+    Server = None
+
+
+class Message:
+    """One event's text, and its WebSocket frame, built the first time a socket needs it."""
+
+    __slots__ = ("text", "_frame")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._frame = None
+
+    @property
+    def frame(self) -> "PreparedMessage":
+        if self._frame is None:
+            # A server's frames are not masked; doNotCompress=False keeps the payload for a
+            # socket that negotiated compression (Daphne does not offer it).
+            self._frame = PreparedMessage(self.text.encode(), False, False, False)
+        return self._frame
+
+
+def writer(send) -> Callable[[Message], None] | None:
+    """A function that writes a `Message` straight to the connection behind this ASGI
+    `send`, or None when `send` is not Daphne's."""
+    if Server is None or not isinstance(send, partial) or send.keywords or len(send.args) != 1:
+        return None
+    server = getattr(send.func, "__self__", None)
+    protocol = send.args[0]
+    if getattr(send.func, "__func__", None) is not Server.handle_reply or not isinstance(protocol, DaphneSocket):
+        return None
+
+    def write(message: Message) -> None:
+        details = server.connections.get(protocol)
+        if details is None or details.get("disconnected") or protocol.state != WebSocketProtocol.STATE_OPEN:
+            return  # closing or gone: Daphne drops a send then too
+        if protocol._perMessageCompress is None and not protocol.send_queue:
+            send_now(protocol.transport, message.frame.payloadHybi)
+        else:
+            protocol.sendPreparedMessage(message.frame)
+
+    return write
+
+
+def send_now(transport, data: bytes) -> None:
+    """`transport.write(data)`, but sent at once when Twisted has nothing waiting to go out.
+
+    Twisted's `write` only buffers: the reactor watches the socket for writability and sends
+    on its next turn, which costs two `epoll_ctl` calls and a callback per socket and write.
+    With nothing buffered ahead, sending now is what that turn would do (asyncio's own
+    transports do the same). Anything left over, or any other transport (TLS), takes the
+    ordinary path."""
+    if (
+        type(transport) is TCPConnection
+        and transport.connected
+        and not (transport.disconnecting or transport._writeDisconnected or transport._tempDataBuffer)
+        and transport.offset == len(transport.dataBuffer)
+    ):
+        sent = transport.writeSomeData(data)
+        if isinstance(sent, int):  # else the connection is lost: Twisted's own write notices
+            data = data[sent:]
+    if data:
+        transport.write(data)
