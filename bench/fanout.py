@@ -4,10 +4,12 @@ Any system under test is an object with `fire(k)` (send request or trigger k; re
 `done`, `ok` and, when already known, the `seq` of the event it makes), `resolve(ops)` (fill in the
 `seq` of each op) and `close()`. `measure()` opens the sockets and reports, for that system:
 - memory: the servers' VmRSS before the sockets open and after they idled 3 s, in KB per socket;
-- latency: after two warm-up requests, 20 requests one at a time; a delivery's latency is its receive
-  time minus t0, taken just before the request is sent; one not received 5 s after its request is lost;
+- latency: after two warm-up requests, 20 requests one at a time (realtime.py: 100); a delivery's latency
+  is its receive time minus t0, taken just before the request is sent; one not received 5 s after its
+  request is lost;
 - throughput: requests at rising rates (`rates`, 2 s each) until saturated; deliveries/s = events
-  received on all sockets / (last receive - first send), and the servers' CPU time per delivery;
+  received on all sockets / (last receive - first send), the servers' CPU time per delivery, and how many
+  cores the whole machine and the client kept busy (on a small machine, the client's share caps the rest);
 - with `profile`, a py-spy recording of the first server during a steady fan-out after all that
   (1,000 deliveries/s for 8 s).
 
@@ -16,6 +18,7 @@ PORT`), whose control socket broadcasts each trigger to all of them (websockets.
 """
 
 import asyncio
+import gc
 import json
 import math
 import os
@@ -27,9 +30,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import broadcast, serve
-from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common, pyspy  # noqa: E402
@@ -60,9 +63,44 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all cores of the machine spent busy so far (/proc/stat: all but idle and iowait)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
+
+
+class Listener(WSListener):
+    """One client socket: its hello resolves `hello`; every later text frame goes to `sockets.arrived`.
+
+    picows (Cython) parses frames and calls back with no task, queue or copy per frame. With the pure-Python
+    `websockets` client, the client itself was the slowest part of the floor: its 1,000 sockets took ~30 ms
+    to read one broadcast (floor p99 37-90 ms at N=1,000; 11 ms first to last socket with picows)."""
+
+    def __init__(self, sockets: "Sockets", index: int):
+        self.sockets, self.index = sockets, index
+        self.hello = asyncio.get_running_loop().create_future()
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type != WSMsgType.TEXT:
+            return  # pings are answered by picows; the servers send nothing else
+        received = now()
+        if not frame.fin:
+            self.sockets.errors.append(f"socket {self.index}: a fragmented frame")
+            return
+        text = frame.get_payload_as_utf8_text()
+        if not self.hello.done():
+            self.hello.set_result(text)
+        else:
+            self.sockets.arrived(text, received, self.index)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError("closed before its hello"))
 
 
 class Sockets:
@@ -73,7 +111,8 @@ class Sockets:
         self.seqs: dict[str, int | None] = {}
         self.events: dict[int | None, list] = defaultdict(list)
         self.count = 0
-        self.conns, self.tasks = [], []
+        self.transports: list[WSTransport] = []
+        self.errors: list[str] = []
 
     async def open(self, targets: list[tuple[str, str]], origin: str) -> None:
         """One socket per (uri, cookie), each waiting for its hello."""
@@ -81,27 +120,23 @@ class Sockets:
 
         async def one(index: int, uri: str, cookie: str) -> None:
             async with gate:
-                headers = {"Cookie": cookie} if cookie else None
-                ws = await connect(uri, origin=origin, additional_headers=headers, **CLIENT)
-                self.conns.append(ws)
-                hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                headers = {"Origin": origin, **({"Cookie": cookie} if cookie else {})}
+                transport, listener = await ws_connect(
+                    lambda: Listener(self, index), uri, extra_headers=headers, websocket_handshake_timeout=60
+                )
+                self.transports.append(transport)
+                hello = json.loads(await asyncio.wait_for(listener.hello, 30))
                 if hello.get("type") != "hello":
                     raise RuntimeError(f"first frame is not a hello: {hello}")
-            self.tasks.append(asyncio.create_task(self.listen(index, ws)))
 
         await asyncio.gather(*(one(i, uri, cookie) for i, (uri, cookie) in enumerate(targets)))
 
-    async def listen(self, index: int, ws) -> None:
-        try:
-            async for text in ws:
-                received = now()
-                seq = self.seqs.get(text, -1)
-                if seq == -1:
-                    seq = self.seqs[text] = json.loads(text).get("seq")
-                self.events[seq].append((received, index))
-                self.count += 1
-        except ConnectionClosed:
-            pass
+    def arrived(self, text: str, received: float, index: int) -> None:
+        seq = self.seqs.get(text, -1)
+        if seq == -1:
+            seq = self.seqs[text] = json.loads(text).get("seq")
+        self.events[seq].append((received, index))
+        self.count += 1
 
     async def wait(self, target: int, timeout: float) -> None:
         """Until `target` frames came or nothing came for `timeout` seconds."""
@@ -112,13 +147,19 @@ class Sockets:
                 seen, last_change = self.count, now()
 
     async def close(self) -> None:
-        await asyncio.gather(*(ws.close() for ws in self.conns), *self.tasks, return_exceptions=True)
+        for transport in self.transports:
+            transport.send_close(WSCloseCode.OK)
+            transport.disconnect()
+        await asyncio.gather(*(t.wait_disconnected() for t in self.transports), return_exceptions=True)
+        if self.errors:
+            raise RuntimeError(f"{len(self.errors)} client errors, e.g. {self.errors[0]}")
 
 
 def stats(ops: list[dict], events: dict, n: int) -> dict:
-    """Latency of every delivery of these requests (one per socket), losses and the rates achieved."""
+    """Latency of every delivery of these requests (one per socket), losses and the rates achieved;
+    first_last_ms: each request's first and last delivery (one slow request is 1,000 slow deliveries)."""
     ok = [op for op in ops if op["ok"]]
-    latencies, spreads, last, repeats = [], [], 0.0, 0
+    latencies, spreads, last, repeats, each = [], [], 0.0, 0, []
     for op in ok:
         seq = op.get("seq")  # None: the request's event reached no socket at all
         # A socket's first copy counts; one sent again (a catch-up replay) is a repeat.
@@ -127,6 +168,7 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
         repeats += len(arrivals) - len(got)
         latencies += [(t - op["t0"]) * 1000 for t in got.values()]
         spreads += [(max(got.values()) - min(got.values())) * 1000] if got else []
+        each.append([round((t - op["t0"]) * 1000, 1) for t in (min(got.values()), max(got.values()))] if got else None)
         last = max([last, *got.values()])
     first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
     return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
@@ -135,7 +177,8 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
             "deliveries_per_s": len(latencies) / (last - first) if last > first else 0.0,
             "requests_per_s": len(ok) / (done - first) if done > first else 0.0,
             "http_p50_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.5),
-            "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats}  # fmt: skip
+            "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats,
+            "first_last_ms": each}  # fmt: skip
 
 
 def summary(s: dict) -> str:
@@ -143,6 +186,8 @@ def summary(s: dict) -> str:
     rates = f"{s['deliveries_per_s']:.0f} deliveries/s, {s['requests_per_s']:.1f} req/s"
     parts = f"request {s['http_p50_ms']:.1f} ms, first to last socket {s['spread_p50_ms']:.1f} ms (p50)"
     cpu = f", {s['cpu_us_per_delivery']:.1f} CPU us/delivery" if "cpu_us_per_delivery" in s else ""
+    if "machine_cores" in s:
+        cpu += f"; cores busy {s['machine_cores']:.2f} of {os.cpu_count()} (client {s['client_cores']:.2f})"
     repeats = f", {s['repeats']} repeated" if s.get("repeats") else ""
     return f"{latency}, lost {s['lost']}/{s['expected']}{repeats}, failed requests {s['failed']}, {rates}; {parts}{cpu}"
 
@@ -177,6 +222,10 @@ async def measure(
         await warm_up(targets, origin)
         before = sum(map(rss_kb, pids))
         await sockets.open(targets, origin)
+        # The client keeps every arrival: its collector's full passes over them paused it for up to ~100 ms,
+        # and each pause showed as a slow like. It collects nothing until the measurements are done.
+        gc.collect()
+        gc.disable()
         await asyncio.sleep(IDLE_SECONDS)
         result = {"rss_before_kb": before, "kb_per_socket": (sum(map(rss_kb, pids)) - before) / n, "steps": []}
         print(f"  {n} sockets: {label} RSS {before} KB, +{result['kb_per_socket']:.1f} KB per idle socket", flush=True)
@@ -189,11 +238,15 @@ async def measure(
         result["latency"] = stats(ops[2:], sockets.events, n)
         print(f"  latency: {summary(result['latency'])}", flush=True)
         for rate in rates:
-            target, cpu = sockets.count, cpu_seconds(pids)
+            target, cpu, began = sockets.count, cpu_seconds(pids), now()
+            client, busy = sum(os.times()[:2]), machine_busy_seconds()  # this process: the client
             ops = await fire_at(system, rate, STEP_SECONDS)
             await sockets.wait(target + sum(op["ok"] for op in ops) * n, LOSS_TIMEOUT)
             system.resolve(ops)
-            step = {"rate": rate, **stats(ops, sockets.events, n), "cpu_s": cpu_seconds(pids) - cpu}
+            took = now() - began
+            step = {"rate": rate, **stats(ops, sockets.events, n), "cpu_s": cpu_seconds(pids) - cpu,
+                    "client_cores": (sum(os.times()[:2]) - client) / took,
+                    "machine_cores": (machine_busy_seconds() - busy) / took}  # fmt: skip
             step["cpu_us_per_delivery"] = step["cpu_s"] / step["received"] * 1e6 if step["received"] else float("nan")
             result["steps"].append(step)
             print(f"  {rate:>5g} req/s: {summary(step)}", flush=True)
@@ -207,6 +260,7 @@ async def measure(
             result["profile"] = await profile_fanout(system, sockets, pids[0], n, profile)
         return result
     finally:
+        gc.enable()
         await sockets.close()
         await system.close()
 

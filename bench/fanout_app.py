@@ -1,13 +1,14 @@
 """miniapp as a fan-out system under test: a seeded copy with every user signed in, served by 1 or 2 Daphnes.
 
-For N friends, in a fresh temporary VAR_DIR the app runs as `make run` runs it (DEBUG on, SQLite and the
-in-memory channel layer unless a database or Redis URL is given), except LIKE_RATE=100000/minute so the
-rate limit never interferes: `migrate`, `seed_demo --users N+1 --friends 2` (user0001 is everyone's
-friend); then one Daphne serves the sign-ins of user0001 (the liker) and user0002..user(N+1) through
+For N friends, in a fresh temporary VAR_DIR the app runs as in production (bench/common.app_env: DEBUG
+off, static files collected; with debug=True as `make run` runs it, DEBUG on), on SQLite and the in-memory
+channel layer unless a database or Redis URL is given, and with LIKE_RATE=100000/minute so the rate limit
+never interferes: `migrate`, `seed_demo --users N+1 --friends 2` (user0001 is everyone's friend); then
+one Daphne serves the sign-ins of user0001 (the liker) and user0002..user(N+1) through
 /login/?login_hint=... (requests, a thread pool) and stops. Sessions live in the database, so any number of
 fresh Daphnes then serve the measurement: each friend opens one /ws/activity/ socket, split evenly over the
-workers, and user0001 likes, unlikes, likes... the demo videos on the first worker. The Activity table
-says which event a request made.
+workers, and user0001 likes, unlikes, likes... the demo videos, the requests taking turns over the workers
+as a proxy in front of them would spread them. The Activity table says which event a request made.
 """
 
 import asyncio
@@ -51,11 +52,12 @@ def query(database_url: str, sql: str, params: list) -> list[tuple]:
 
 class Liker:
     """user0001's likes and unlikes over HTTP: request k goes to video (k // 2) mod M, so each video gets a like,
-    an unlike, a like... Requests to one video wait for each other (a lock, a session and a thread each), so each
-    one flips the like and makes exactly one Activity row (a like or a retract), whose id is the event's seq."""
+    an unlike, a like..., and to worker k mod W (the workers take turns, as behind a proxy). Requests to one video
+    wait for each other (a lock, a session and a thread each), so each one flips the like and makes exactly one
+    Activity row (a like or a retract), whose id is the event's seq."""
 
-    def __init__(self, url: str, session: requests.Session, videos: list[int], database_url: str):
-        self.url, self.user_id, self.videos, self.database_url = url, session.user_id, videos, database_url
+    def __init__(self, urls: list[str], session: requests.Session, videos: list[int], database_url: str):
+        self.urls, self.user_id, self.videos, self.database_url = urls, session.user_id, videos, database_url
         # Where an earlier run on the same data left things: which videos are liked, the last Activity row.
         liked = {row[0] for row in query(database_url, "SELECT video_id FROM engagement_like WHERE user_id = %s",
                                          [self.user_id])}  # fmt: skip
@@ -69,13 +71,13 @@ class Liker:
             copy.cookies.update(session.cookies)
         self.pool = ThreadPoolExecutor(len(videos))
 
-    def send(self, video: int) -> dict:
+    def send(self, video: int, url: str) -> dict:
         session, op = self.sessions[video], {"video": video, "kind": "unlike" if self.liked[video] else "like"}
-        headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{self.url}/"}
+        headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{url}/"}
         call = session.delete if self.liked[video] else session.post
         op["t0"] = fanout.now()
         try:
-            op["ok"] = call(f"{self.url}/api/videos/{video}/like/", headers=headers, timeout=30).status_code == 200
+            op["ok"] = call(f"{url}/api/videos/{video}/like/", headers=headers, timeout=30).status_code == 200
         except requests.RequestException:
             op["ok"] = False
         op["done"] = fanout.now()
@@ -85,9 +87,9 @@ class Liker:
         return op
 
     async def fire(self, k: int) -> dict:
-        video = self.videos[(k // 2) % len(self.videos)]
+        video, url = self.videos[(k // 2) % len(self.videos)], self.urls[k % len(self.urls)]
         async with self.locks[video]:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, self.send, video)
+            return await asyncio.get_running_loop().run_in_executor(self.pool, self.send, video, url)
 
     def resolve(self, ops: list[dict]) -> None:
         """A video's k-th successful request (since this Liker began) made its k-th Activity row."""
@@ -121,20 +123,27 @@ def daphne_command(port: int, application: str = "miniapp.asgi:application") -> 
 
 @contextmanager
 def prepared(n: int, *, database_url: str | None = None, redis_url: str | None = None, redis_layer: str = "",
-             workers: int = 8):  # fmt: skip
+             workers: int = 8, debug: bool = False):  # fmt: skip
     """A seeded copy of the app for N friends with everyone signed in (see the module's docstring)."""
     with common.temp_dir() as tmp:
         port = common.free_port()
         url = f"http://127.0.0.1:{port}"
         database_url = database_url or f"sqlite:///{tmp / 'db.sqlite3'}"
-        env = {key: value for key, value in os.environ.items() if key not in common.APP_VARIABLES}
-        env.update(VAR_DIR=str(tmp), SITE_URL=url, LIKE_RATE=LIKE_RATE, DATABASE_URL=database_url)
+        if debug:  # as `make run`
+            env = {key: value for key, value in os.environ.items() if key not in common.APP_VARIABLES}
+            env.update(VAR_DIR=str(tmp), SITE_URL=url, DATABASE_URL=database_url)
+        else:
+            env = common.app_env(tmp, site_url=url, database_url=database_url)
+        env.update(LIKE_RATE=LIKE_RATE)
         if redis_url:  # the scale-out channel layer and cache
             env.update(REDIS_URL=redis_url, **({"REDIS_LAYER": redis_layer} if redis_layer else {}))
         started = time.monotonic()
         common.manage(env, "migrate", "--no-input", timeout=300)
         common.manage(env, "seed_demo", "--users", str(n + 1), "--friends", "2", timeout=600)
-        print(f"  migrate + seed_demo --users {n + 1}: {time.monotonic() - started:.1f} s", flush=True)
+        if not debug:
+            common.manage(env, "collectstatic", "--no-input", timeout=300)  # the pages need the manifest
+        steps = "migrate + seed_demo" + ("" if debug else " + collectstatic")
+        print(f"  {steps}, {n + 1} users: {time.monotonic() - started:.1f} s", flush=True)
         with common.started(daphne_command(port), env, tmp / "signin.log", port):
             started = time.monotonic()
             liker = sign_in(url, "user0001")
@@ -155,7 +164,7 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
 
 
 def run(app: App, n: int, *, workers: int = 1, label: str = "", **options):
-    """Measure `app` served by `workers` fresh Daphnes: sockets split evenly, likes sent to the first.
+    """Measure `app` served by `workers` fresh Daphnes: sockets split evenly, likes taking turns over them.
     `options` go to fanout.measure (rates, profile, latency_requests)."""
     with ExitStack() as stack:
         ports = [common.free_port() for _ in range(workers)]
@@ -163,13 +172,13 @@ def run(app: App, n: int, *, workers: int = 1, label: str = "", **options):
             stack.enter_context(common.started(daphne_command(port), app.env, app.tmp / f"daphne-{i}.log", port))
             for i, port in enumerate(ports)
         ]
-        url = f"http://127.0.0.1:{ports[0]}"
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
         targets = [
             (f"ws://127.0.0.1:{ports[i % workers]}/ws/activity/", cookie) for i, cookie in enumerate(app.cookies)
         ]
-        system = Liker(url, app.liker, app.videos, app.database_url)
+        system = Liker(urls, app.liker, app.videos, app.database_url)
         pids = [proc.pid for proc in procs]
-        result = asyncio.run(fanout.measure(system, label or "Daphne", pids, n, targets, url, **options))
+        result = asyncio.run(fanout.measure(system, label or "Daphne", pids, n, targets, urls[0], **options))
         # Before the servers stop: what they log while shutting down is not the benchmark's business.
         problems = [line for i in range(workers) for line in common.log_problems(app.tmp / f"daphne-{i}.log")]
     result["daphne_log_problems"] = problems

@@ -1,8 +1,9 @@
 """How fast a like reaches every online friend: miniapp on Daphne, next to a bare `websockets` floor.
 
 The short version of bench/realtime.py (which also measures PostgreSQL + Redis, two workers and stock
-Channels): for each N in --sizes, the app as `make run` runs it (bench/fanout_app.py: SQLite, the
-in-memory channel layer, DEBUG on, LIKE_RATE out of the way, N friends signed in, one fresh Daphne), then
+Channels): for each N in --sizes, the app as in production (bench/fanout_app.py: DEBUG off, or on with
+--debug as `make run` runs it; SQLite, the in-memory channel layer, LIKE_RATE out of the way, N friends
+signed in, one fresh Daphne), then
 the floor (bench/fanout.py: a minimal `websockets` server broadcasting a trigger as big as a like event
 to the same N sockets), both measured as bench/fanout.py says. Goals: p99 under 50 ms at N=100 and
 250 ms at N=1000, nothing lost.
@@ -11,6 +12,7 @@ With --redis-url the app runs on the Redis channel layer (--layer core: RedisCha
 RedisPubSubChannelLayer), still on SQLite: the difference between runs is the layer.
 
     .venv/bin/python bench/like_fanout.py [--sizes 100,1000] [--json PATH] [--redis-url redis://… --layer core|pubsub]
+        [--debug]
 """
 
 import argparse
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--redis-url", help="run the app on this Redis (an empty scratch database)")
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="with --redis-url")
+    parser.add_argument("--debug", action="store_true", help="DEBUG on, as `make run`")
     parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)  # now `python -m bench.fanout PORT`
     args = parser.parse_args()
     if args.serve_floor:
@@ -55,11 +58,15 @@ def main() -> None:
     common.raise_fd_limit(max(sizes) + 1024)  # one descriptor per socket on each side; Daphne inherits it
     common.time_limit(args.time_limit)
     layer = f"Redis ({args.layer})" if args.redis_url else "in-memory layer"
-    print(f"like_fanout: LIKE_RATE={fanout_app.LIKE_RATE} (rate limit out of the way), DEBUG on, SQLite, {layer}")
+    debug = "on" if args.debug else "off"
+    print(f"like_fanout: LIKE_RATE={fanout_app.LIKE_RATE} (rate limit out of the way), DEBUG {debug}, SQLite, {layer}")
     started, results, rows = time.monotonic(), {}, []
     for n in sizes:
         print(f"N={n}: miniapp", flush=True)
-        with fanout_app.prepared(n, redis_url=args.redis_url, redis_layer=args.layer, workers=args.workers) as app:
+        prepared = fanout_app.prepared(
+            n, redis_url=args.redis_url, redis_layer=args.layer, workers=args.workers, debug=args.debug
+        )
+        with prepared as app:
             result = fanout_app.run(app, n)
         print(f"N={n}: floor", flush=True)
         floor = fanout.run_floor(n, result["event_bytes"])

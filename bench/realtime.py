@@ -3,14 +3,15 @@
 For each N in --sizes (default 100 and 1,000), in one run, on the same N sockets (one client process):
 - miniapp_a: the embedded default, as `make run` runs it: SQLite, the in-memory channel layer, one Daphne;
 - miniapp_b: PostgreSQL + Redis (REDIS_URL, the app's default RedisChannelLayer "core"), one Daphne;
-- miniapp_c: the same data, two Daphnes, the sockets split evenly, the likes sent to the first (memory per
-  socket is summed over both);
+- miniapp_c: the same data, two Daphnes, the sockets split evenly, the likes taking turns over both as
+  behind a proxy (memory per socket is summed over both);
 - floor: a minimal `websockets` server broadcasting a trigger as big as a like event (bench/fanout.py);
 - stock_*: a minimal stock Channels app (bench/stock_channels.py), one group_send per like, served by Daphne,
   on the in-memory layer, channels_redis RedisPubSubChannelLayer and RedisChannelLayer.
-The miniapp set-ups are seeded and signed in as bench/fanout_app.py says; every system is measured as
+The miniapp set-ups run as in production (DEBUG off; --debug: on, as `make run`), seeded and signed in as
+bench/fanout_app.py says; every system is measured as
 bench/fanout.py says (latency of likes sent one at a time, deliveries lost, the best lossless rate step,
-the servers' CPU per delivery, memory per idle socket), here with 50 timed likes and rate steps that offer
+the servers' CPU per delivery, memory per idle socket), here with 100 timed likes and rate steps that offer
 500 to 64,000 deliveries/s, rising by √2.
 
 PostgreSQL and Redis: --database-url / --redis-url, else throwaway ones (bench/backing.py), else those
@@ -20,7 +21,7 @@ functions with the most own time and the fan-out's steps by inclusive time (benc
 machine's load average is printed with each N: other work on the same cores moves every figure.
 
     .venv/bin/python bench/realtime.py [--sizes 100,1000] [--json PATH] [--profile [DIR]]
-        [--database-url postgres://…] [--redis-url redis://…] [--systems miniapp_a,floor,…]
+        [--database-url postgres://…] [--redis-url redis://…] [--systems miniapp_a,floor,…] [--debug]
 """
 
 import argparse
@@ -38,7 +39,9 @@ from bench import backing, common, fanout, fanout_app, pyspy  # noqa: E402
 # The rate steps offer 500, 707, 1,000 ... 64,000 deliveries/s (likes/s = that / N), from well below what
 # stock Channels sustains at N=1,000 to above the floor's.
 OFFERED = [round(500 * 2 ** (k / 2)) for k in range(15)]
-LATENCY_REQUESTS = 50  # timed likes: p99 is then not just the slowest one or two
+# Timed likes. A like's deliveries are slow or fast together, so the p99 of deliveries is about the
+# slowest 1% of likes: with 50, one slow like set it (a collector pause in the client, say).
+LATENCY_REQUESTS = 100
 SYSTEMS = {
     "miniapp_a": "miniapp (a) SQLite + memory, 1 Daphne",
     "floor": "floor (websockets broadcast)",
@@ -78,7 +81,7 @@ def run_stock(n: int, layer: str, redis_url: str | None, size: int, **options) -
         return result
 
 
-def run_size(n: int, systems: list[str], database_url, redis_url, profile_dir: Path | None) -> dict:
+def run_size(n: int, systems: list[str], database_url, redis_url, profile_dir: Path | None, debug: bool) -> dict:
     """Every chosen system at N; a system that fails is noted and the others go on."""
     results: dict[str, dict] = {}
 
@@ -104,7 +107,7 @@ def run_size(n: int, systems: list[str], database_url, redis_url, profile_dir: P
         with contextlib.ExitStack() as stack:
             if services:
                 services["database_url"] = stack.enter_context(backing.fresh_database(services["database_url"]))
-            app = stack.enter_context(fanout_app.prepared(n, **services))
+            app = stack.enter_context(fanout_app.prepared(n, debug=debug, **services))
             for key in keys:
                 print(f"N={n}: {SYSTEMS[key]}", flush=True)
                 if services:
@@ -245,6 +248,7 @@ def main() -> None:
     parser.add_argument("--redis-url", help="a scratch Redis database (it and the next are flushed)")
     parser.add_argument("--profile", nargs="?", const="", help="py-spy the servers at the largest N (files: DIR)")
     parser.add_argument("--workers", type=int, default=8, help="parallel sign-ins")
+    parser.add_argument("--debug", action="store_true", help="run miniapp with DEBUG on, as `make run` does")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
@@ -262,11 +266,14 @@ def main() -> None:
     common.time_limit(args.time_limit)
     started, results, table, loads = time.monotonic(), {}, [], {}
     with backing.services(args.database_url, args.redis_url) as (database_url, redis_url, where):
-        print(f"realtime: sizes {sizes}; {where}; LIKE_RATE={fanout_app.LIKE_RATE}, DEBUG on (as make run)")
+        mode = "DEBUG on (as make run)" if args.debug else "DEBUG off (as in production)"
+        print(f"realtime: sizes {sizes}; {where}; LIKE_RATE={fanout_app.LIKE_RATE}, {mode}")
         for n in sizes:
             loads[n] = [load()]
             print(f"N={n}: {loads[n][0]}", flush=True)
-            results[n] = run_size(n, systems, database_url, redis_url, profile_dir if n == max(sizes) else None)
+            results[n] = run_size(
+                n, systems, database_url, redis_url, profile_dir if n == max(sizes) else None, args.debug
+            )
             loads[n].append(load())
             table += rows(n, results[n])
     found = {n: ratios(results[n]) for n in sizes}
@@ -287,8 +294,9 @@ def main() -> None:
     if profile_dir:
         print_profiles(max(sizes), results[max(sizes)])
     print(f"\nWhole run {time.monotonic() - started:.0f} s.")
-    common.write_json(args.json, {"sizes": sizes, "services": where, "load": loads, "results": results,
-                                  "ratios": found, "goals": {"n": goal_n, "table": goal_table}})  # fmt: skip
+    common.write_json(args.json, {"sizes": sizes, "services": where, "debug": args.debug, "load": loads,
+                                  "results": results, "ratios": found,
+                                  "goals": {"n": goal_n, "table": goal_table}})  # fmt: skip
 
 
 if __name__ == "__main__":
