@@ -28,7 +28,7 @@ def like_on_phone(page, site, video) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_a_like_reaches_a_friend_live_and_after_a_reconnect(site, videos, phone):
+def test_a_like_reaches_a_friend_live_and_after_a_reconnect(site, videos, phone, daphne_server):
     bob = signed_in_page(phone(), site, "bob", "/friends/")
     sockets = []
 
@@ -61,6 +61,8 @@ def test_a_like_reaches_a_friend_live_and_after_a_reconnect(site, videos, phone)
     for video in videos:
         assert bob.locator(".activity", has_text=video.title).count() == 1
     assert len(sockets) == 2  # one reconnect, resumed from the last id
+    # The pushes went straight to Daphne's connections (realtime.frames), not through ASGI send.
+    assert "written straight to Daphne's connections" in daphne_server.log.read_text()
 
 
 def test_an_unlike_disappears_from_the_friends_feed(site, videos, phone):
