@@ -106,6 +106,47 @@ def daphne(env: dict[str, str], port: int, log: Path):
         yield f"http://127.0.0.1:{port}"
 
 
+CPU_PERIOD_US = 10_000  # a capped process runs at most `cores` x 10 ms in every 10 ms: short stalls, not 100 ms ones
+
+
+def cpu_cgroup_root() -> tuple[Path, int] | None:
+    """Where a CPU cgroup can be made, and the cgroup version: v2 (one tree) or v1 (a `cpu` tree)."""
+    v2 = Path("/sys/fs/cgroup/cgroup.subtree_control")  # lists the controllers child groups get
+    if v2.exists() and "cpu" in v2.read_text().split():
+        return v2.parent, 2
+    v1 = Path("/sys/fs/cgroup/cpu")
+    return (v1, 1) if (v1 / "cpu.cfs_quota_us").exists() else None
+
+
+@contextmanager
+def cpu_capped(pid: int, cores: float):
+    """Process `pid` and all its threads get at most `cores` CPUs (a cgroup with a CPU quota, as a container
+    limit would give them): a worker capped like this stands for a worker on a machine of its own, so the
+    client and the services on the same machine do not take from its share, nor it from theirs. Needs root."""
+    found = cpu_cgroup_root()
+    if found is None or not os.access(found[0], os.W_OK):
+        raise RuntimeError("capping a worker's CPU needs a writable cgroup cpu controller (run as root)")
+    root, version = found
+    group = root / f"miniapp-bench-{pid}"
+    group.mkdir()
+    try:
+        quota = round(cores * CPU_PERIOD_US)
+        if version == 2:
+            (group / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
+        else:
+            (group / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        (group / "cgroup.procs").write_text(str(pid))  # the process with every thread it has or will have
+        yield
+    finally:
+        # Back to the root group (the process may still run), then the empty group can go.
+        for task in (group / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                (root / "cgroup.procs").write_text(task)
+        with contextlib.suppress(OSError):
+            group.rmdir()
+
+
 def time_limit(seconds: int) -> None:
     """Give up after `seconds` (and on SIGTERM) with an exception, so every `finally` still cleans up."""
 

@@ -9,7 +9,12 @@ Any system under test is an object with `fire(k)` (send request or trigger k; re
   request is lost;
 - throughput: requests at rising rates (`rates`, 2 s each) until saturated; deliveries/s = events
   received on all sockets / (last receive - first send), the servers' CPU time per delivery, and how many
-  cores the whole machine and the client kept busy (on a small machine, the client's share caps the rest);
+  cores the whole machine and the client kept busy (on a small machine, the client's share caps the rest).
+  A step was kept up with when nothing was lost and its deliveries arrived, first to last, at 95% or more
+  of the rate offered (a backlog growing by 0.1 s within the 2 s fails it; a constant delay does not);
+  three more steps then narrow the gap between the fastest step kept up with and the next one (bisection),
+  and the sustained rate (`best`) is the fastest step kept up with. A system pushed past it delivers a
+  while longer from its queues, but a backlog that grows is not a rate it sustains;
 - with `profile`, a py-spy recording of the first server during a steady fan-out after all that
   (1,000 deliveries/s for 8 s).
 
@@ -30,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import uvloop
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import broadcast, serve
@@ -41,12 +47,22 @@ LATENCY_REQUESTS = 20
 LOSS_TIMEOUT = 5.0  # seconds after a request before its missing deliveries count as lost
 RATES = [5, 10, 20, 40, 80, 160, 320, 640]  # requests (floor: triggers) per second
 STEP_SECONDS = 2.0
+SATURATED = 0.8  # a step delivering less than this share of what it offered ends the rising rates
+KEPT_UP = 0.95  # ... and one delivering at least this share (nothing lost) was kept up with
+REFINE_STEPS = 3  # then steps between the fastest kept up with and the next: √2 apart becomes 4.4%
 MIN_STEP_REQUESTS = 6  # a slow step lasts longer rather than say little
 IDLE_SECONDS = 3.0
 PROFILE_OFFERED, PROFILE_SECONDS = 1000, 8.0  # the steady fan-out py-spy records: deliveries/s, for so long
 CLIENT = {"compression": None, "proxy": None, "ping_interval": None, "open_timeout": 60, "close_timeout": 2}
 TICKS = os.sysconf("SC_CLK_TCK")
 now = time.perf_counter  # CLOCK_MONOTONIC: one clock for every thread of this process
+
+
+def run_client(coroutine):
+    """Run the measuring client on uvloop: picows parses frames in C, and on asyncio's pure-Python loop the
+    readiness bookkeeping per socket was most of the client's CPU (the client shares the machine's cores
+    with the servers it measures)."""
+    return uvloop.run(coroutine)
 
 
 def rss_kb(pid: int) -> int:
@@ -159,7 +175,7 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
     """Latency of every delivery of these requests (one per socket), losses and the rates achieved;
     first_last_ms: each request's first and last delivery (one slow request is 1,000 slow deliveries)."""
     ok = [op for op in ops if op["ok"]]
-    latencies, spreads, last, repeats, each = [], [], 0.0, 0, []
+    latencies, spreads, first_arrival, last, repeats, each = [], [], math.inf, 0.0, 0, []
     for op in ok:
         seq = op.get("seq")  # None: the request's event reached no socket at all
         # A socket's first copy counts; one sent again (a catch-up replay) is a repeat.
@@ -170,11 +186,13 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
         spreads += [(max(got.values()) - min(got.values())) * 1000] if got else []
         each.append([round((t - op["t0"]) * 1000, 1) for t in (min(got.values()), max(got.values()))] if got else None)
         last = max([last, *got.values()])
+        first_arrival = min([first_arrival, *got.values()])
     first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
     return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
             "lost": len(ok) * n - len(latencies), "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies, default=float("nan")),
             "deliveries_per_s": len(latencies) / (last - first) if last > first else 0.0,
+            "arrival_rate": len(latencies) / (last - first_arrival) if last > first_arrival else 0.0,
             "requests_per_s": len(ok) / (done - first) if done > first else 0.0,
             "http_p50_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.5),
             "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats,
@@ -189,7 +207,9 @@ def summary(s: dict) -> str:
     if "machine_cores" in s:
         cpu += f"; cores busy {s['machine_cores']:.2f} of {os.cpu_count()} (client {s['client_cores']:.2f})"
     repeats = f", {s['repeats']} repeated" if s.get("repeats") else ""
-    return f"{latency}, lost {s['lost']}/{s['expected']}{repeats}, failed requests {s['failed']}, {rates}; {parts}{cpu}"
+    kept = {True: "; kept up", False: "; fell behind"}.get(s.get("kept_up"), "")
+    lost = f"lost {s['lost']}/{s['expected']}{repeats}, failed requests {s['failed']}"
+    return f"{latency}, {lost}, {rates}; {parts}{cpu}{kept}"
 
 
 async def warm_up(targets: list[tuple[str, str]], origin: str) -> None:
@@ -237,7 +257,8 @@ async def measure(
         system.resolve(ops)
         result["latency"] = stats(ops[2:], sockets.events, n)
         print(f"  latency: {summary(result['latency'])}", flush=True)
-        for rate in rates:
+
+        async def step_at(rate: float) -> dict:
             target, cpu, began = sockets.count, cpu_seconds(pids), now()
             client, busy = sum(os.times()[:2]), machine_busy_seconds()  # this process: the client
             ops = await fire_at(system, rate, STEP_SECONDS)
@@ -248,12 +269,23 @@ async def measure(
                     "client_cores": (sum(os.times()[:2]) - client) / took,
                     "machine_cores": (machine_busy_seconds() - busy) / took}  # fmt: skip
             step["cpu_us_per_delivery"] = step["cpu_s"] / step["received"] * 1e6 if step["received"] else float("nan")
+            step["kept_up"] = kept_up(step, n)
             result["steps"].append(step)
             print(f"  {rate:>5g} req/s: {summary(step)}", flush=True)
-            if step["deliveries_per_s"] < 0.8 * rate * n:
+            return step
+
+        for rate in rates:
+            step = await step_at(rate)
+            if step["deliveries_per_s"] < SATURATED * rate * n:
                 break  # saturated: a faster step says nothing more
-        clean = [step for step in result["steps"] if not step["lost"] and not step["failed"]]
-        result["best"] = max(clean, key=lambda step: step["deliveries_per_s"], default={})
+        for _ in range(REFINE_STEPS):
+            between = refine(result["steps"])
+            if between is None:
+                break
+            await step_at(between)
+        result["best"] = max(
+            (step for step in result["steps"] if step["kept_up"]), key=lambda step: step["deliveries_per_s"], default={}
+        )
         result["peak"] = max(result["steps"], key=lambda step: step["deliveries_per_s"])
         result["event_bytes"] = max(len(text.encode()) for text in sockets.seqs)
         if profile:
@@ -263,6 +295,23 @@ async def measure(
         gc.enable()
         await sockets.close()
         await system.close()
+
+
+def kept_up(step: dict, n: int) -> bool:
+    """A step the system kept up with: nothing lost or failed, and the deliveries arrived, first to last, as
+    fast as they were offered (KEPT_UP of it). Counted from the first arrival, a constant delay does not
+    count against a system; a backlog that grows does, and a longer step would have fallen further behind."""
+    return not step["lost"] and not step["failed"] and step["arrival_rate"] >= KEPT_UP * step["rate"] * n
+
+
+def refine(steps: list[dict]) -> float | None:
+    """The rate halfway (geometric) between the fastest step kept up with and the slowest faster one that was
+    not, or None when there is no such pair or they are within 5% of each other."""
+    up = max((step["rate"] for step in steps if step["kept_up"]), default=None)
+    down = min((step["rate"] for step in steps if not step["kept_up"] and up and step["rate"] > up), default=None)
+    if up is None or down is None or down <= 1.05 * up:
+        return None
+    return round(math.sqrt(up * down), 2)
 
 
 async def profile_fanout(system, sockets: Sockets, pid: int, n: int, path: Path) -> dict:
@@ -313,7 +362,7 @@ def run_floor(n: int, size: int, rates: list[float] = RATES, **options) -> dict:
             uri = f"ws://127.0.0.1:{port}"
             floor = Floor(uri, size)
             targets = [(uri, "")] * n
-            return asyncio.run(measure(floor, "floor", [proc.pid], n, targets, "http://127.0.0.1", rates, **options))
+            return run_client(measure(floor, "floor", [proc.pid], n, targets, "http://127.0.0.1", rates, **options))
 
 
 async def serve_floor(port: int) -> None:

@@ -122,6 +122,16 @@ def daphne_command(port: int, application: str = "miniapp.asgi:application") -> 
 
 
 @contextmanager
+def log_on_error(log: Path):
+    """A failure also prints the errors the server logged (its log is gone with the temporary directory)."""
+    try:
+        yield
+    except Exception:
+        print("  the server logged:", *common.log_problems(log, limit=10_000)[-20:], sep="\n    ", flush=True)
+        raise
+
+
+@contextmanager
 def prepared(n: int, *, database_url: str | None = None, redis_url: str | None = None, redis_layer: str = "",
              workers: int = 8, debug: bool = False):  # fmt: skip
     """A seeded copy of the app for N friends with everyone signed in (see the module's docstring)."""
@@ -144,7 +154,7 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
             common.manage(env, "collectstatic", "--no-input", timeout=300)  # the pages need the manifest
         steps = "migrate + seed_demo" + ("" if debug else " + collectstatic")
         print(f"  {steps}, {n + 1} users: {time.monotonic() - started:.1f} s", flush=True)
-        with common.started(daphne_command(port), env, tmp / "signin.log", port):
+        with common.started(daphne_command(port), env, tmp / "signin.log", port), log_on_error(tmp / "signin.log"):
             started = time.monotonic()
             liker = sign_in(url, "user0001")
             pool = ThreadPoolExecutor(workers)
@@ -163,8 +173,9 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
         yield App(tmp, env, database_url, liker, videos, cookies)
 
 
-def run(app: App, n: int, *, workers: int = 1, label: str = "", **options):
-    """Measure `app` served by `workers` fresh Daphnes: sockets split evenly, likes taking turns over them.
+def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | None = None, **options):
+    """Measure `app` served by `workers` fresh Daphnes: sockets split evenly, likes taking turns over them;
+    with `cores`, each Daphne may use at most that many CPUs (common.cpu_capped).
     `options` go to fanout.measure (rates, profile, latency_requests)."""
     with ExitStack() as stack:
         ports = [common.free_port() for _ in range(workers)]
@@ -172,13 +183,15 @@ def run(app: App, n: int, *, workers: int = 1, label: str = "", **options):
             stack.enter_context(common.started(daphne_command(port), app.env, app.tmp / f"daphne-{i}.log", port))
             for i, port in enumerate(ports)
         ]
+        for proc in procs if cores else []:
+            stack.enter_context(common.cpu_capped(proc.pid, cores))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         targets = [
             (f"ws://127.0.0.1:{ports[i % workers]}/ws/activity/", cookie) for i, cookie in enumerate(app.cookies)
         ]
         system = Liker(urls, app.liker, app.videos, app.database_url)
         pids = [proc.pid for proc in procs]
-        result = asyncio.run(fanout.measure(system, label or "Daphne", pids, n, targets, urls[0], **options))
+        result = fanout.run_client(fanout.measure(system, label or "Daphne", pids, n, targets, urls[0], **options))
         # Before the servers stop: what they log while shutting down is not the benchmark's business.
         problems = [line for i in range(workers) for line in common.log_problems(app.tmp / f"daphne-{i}.log")]
     result["daphne_log_problems"] = problems
