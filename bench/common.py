@@ -118,15 +118,22 @@ def cpu_cgroup_root() -> tuple[Path, int] | None:
     return (v1, 1) if (v1 / "cpu.cfs_quota_us").exists() else None
 
 
+def cpu_cap_problem() -> str | None:
+    """Why cpu_capped cannot work here, or None."""
+    found = cpu_cgroup_root()
+    if found is None or not os.access(found[0], os.W_OK):
+        return "capping a worker's CPU needs a writable cgroup cpu controller (run as root)"
+    return None
+
+
 @contextmanager
 def cpu_capped(pid: int, cores: float):
     """Process `pid` and all its threads get at most `cores` CPUs (a cgroup with a CPU quota, as a container
     limit would give them): a worker capped like this stands for a worker on a machine of its own, so the
     client and the services on the same machine do not take from its share, nor it from theirs. Needs root."""
-    found = cpu_cgroup_root()
-    if found is None or not os.access(found[0], os.W_OK):
-        raise RuntimeError("capping a worker's CPU needs a writable cgroup cpu controller (run as root)")
-    root, version = found
+    if problem := cpu_cap_problem():
+        raise RuntimeError(problem)
+    root, version = cpu_cgroup_root()
     group = root / f"miniapp-bench-{pid}"
     group.mkdir()
     try:

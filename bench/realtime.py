@@ -280,6 +280,9 @@ def main() -> None:
     systems = [key for key in args.systems.split(",") if key]
     if unknown := set(systems) - set(SYSTEMS):
         parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    if set(CAPPED) & set(systems) and (problem := common.cpu_cap_problem()):
+        print(f"realtime: skipping {', '.join(CAPPED)}: {problem}")
+        systems = [key for key in systems if key not in CAPPED]
     if args.profile is not None and not pyspy.executable():
         parser.error("--profile needs py-spy: .venv/bin/pip install -r requirements-dev.txt")
     profile_dir = None
