@@ -122,7 +122,7 @@ def cpu_cap_problem() -> str | None:
     """Why cpu_capped cannot work here, or None."""
     found = cpu_cgroup_root()
     if found is None or not os.access(found[0], os.W_OK):
-        return "capping a worker's CPU needs a writable cgroup cpu controller (run as root)"
+        return "capping a worker's CPU needs the cgroup cpu controller, writable (as root)"
     return None
 
 
@@ -135,7 +135,7 @@ def cpu_capped(pid: int, cores: float):
         raise RuntimeError(problem)
     root, version = cpu_cgroup_root()
     group = root / f"miniapp-bench-{pid}"
-    group.mkdir()
+    group.mkdir(exist_ok=True)  # one left by an earlier run for a process of the same pid is empty
     try:
         quota = round(cores * CPU_PERIOD_US)
         if version == 2:
@@ -147,10 +147,9 @@ def cpu_capped(pid: int, cores: float):
         yield
     finally:
         # Back to the root group (the process may still run), then the empty group can go.
-        for task in (group / "cgroup.procs").read_text().split():
-            with contextlib.suppress(OSError):
-                (root / "cgroup.procs").write_text(task)
         with contextlib.suppress(OSError):
+            for task in (group / "cgroup.procs").read_text().split():
+                (root / "cgroup.procs").write_text(task)
             group.rmdir()
 
 

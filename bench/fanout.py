@@ -10,8 +10,9 @@ Any system under test is an object with `fire(k)` (send request or trigger k; re
 - throughput: requests at rising rates (`rates`, 2 s each) until saturated; deliveries/s = events
   received on all sockets / (last receive - first send), the servers' CPU time per delivery, and how many
   cores the whole machine and the client kept busy (on a small machine, the client's share caps the rest).
-  A step was kept up with when nothing was lost and its deliveries arrived, first to last, at 95% or more
-  of the rate offered (a backlog growing by 0.1 s within the 2 s fails it; a constant delay does not);
+  A step was kept up with when nothing was lost and a request's lag (to its last socket) grew by at most
+  0.05 s a second from the step's first quarter of requests to its last (medians): a system serving 95% or
+  more of the offered rate; a constant delay does not count against it;
   three more steps then narrow the gap between the fastest step kept up with and the next one (bisection),
   and the sustained rate (`best`) is the fastest step kept up with. A system pushed past it delivers a
   while longer from its queues, but a backlog that grows is not a rate it sustains;
@@ -47,8 +48,8 @@ LATENCY_REQUESTS = 20
 LOSS_TIMEOUT = 5.0  # seconds after a request before its missing deliveries count as lost
 RATES = [5, 10, 20, 40, 80, 160, 320, 640]  # requests (floor: triggers) per second
 STEP_SECONDS = 2.0
-SATURATED = 0.8  # a step delivering less than this share of what it offered ends the rising rates
-KEPT_UP = 0.95  # ... and one delivering at least this share (nothing lost) was kept up with
+SATURATED = 0.8  # a step not kept up with, delivering under this share of what it offered, ends the rising rates
+BACKLOG_GROWTH = 0.05  # kept up with: nothing lost, and the lag grew by at most 0.05 s a second (capacity >= 95%)
 REFINE_STEPS = 3  # then steps between the fastest kept up with and the next: √2 apart becomes 4.4%
 MIN_STEP_REQUESTS = 6  # a slow step lasts longer rather than say little
 IDLE_SECONDS = 3.0
@@ -171,11 +172,23 @@ class Sockets:
             raise RuntimeError(f"{len(self.errors)} client errors, e.g. {self.errors[0]}")
 
 
+def lag_growth(lags: list[tuple[float, float]]) -> float:
+    """How fast a backlog grew over a step: the lag of a request (sent at t0, its event on the last socket
+    lag seconds later), median of the last quarter of the requests minus median of the first quarter, per
+    second between them. A system serving at capacity c below the offered rate r grows it at r/c - 1."""
+    lags = sorted(lags)
+    q = max(1, len(lags) // 4)
+    early, late = lags[:q], lags[-q:]
+    elapsed = percentile([t for t, _ in late], 0.5) - percentile([t for t, _ in early], 0.5)
+    grown = percentile([lag for _, lag in late], 0.5) - percentile([lag for _, lag in early], 0.5)
+    return grown / elapsed if elapsed > 0 else 0.0
+
+
 def stats(ops: list[dict], events: dict, n: int) -> dict:
     """Latency of every delivery of these requests (one per socket), losses and the rates achieved;
     first_last_ms: each request's first and last delivery (one slow request is 1,000 slow deliveries)."""
     ok = [op for op in ops if op["ok"]]
-    latencies, spreads, first_arrival, last, repeats, each = [], [], math.inf, 0.0, 0, []
+    latencies, spreads, last, repeats, each, lags = [], [], 0.0, 0, [], []
     for op in ok:
         seq = op.get("seq")  # None: the request's event reached no socket at all
         # A socket's first copy counts; one sent again (a catch-up replay) is a repeat.
@@ -186,13 +199,13 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
         spreads += [(max(got.values()) - min(got.values())) * 1000] if got else []
         each.append([round((t - op["t0"]) * 1000, 1) for t in (min(got.values()), max(got.values()))] if got else None)
         last = max([last, *got.values()])
-        first_arrival = min([first_arrival, *got.values()])
+        lags += [(op["t0"], max(got.values()) - op["t0"])] if got else []
     first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
     return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
             "lost": len(ok) * n - len(latencies), "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99), "max_ms": max(latencies, default=float("nan")),
             "deliveries_per_s": len(latencies) / (last - first) if last > first else 0.0,
-            "arrival_rate": len(latencies) / (last - first_arrival) if last > first_arrival else 0.0,
+            "lag_growth": lag_growth(lags),
             "requests_per_s": len(ok) / (done - first) if done > first else 0.0,
             "http_p50_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.5),
             "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats,
@@ -208,6 +221,7 @@ def summary(s: dict) -> str:
         cpu += f"; cores busy {s['machine_cores']:.2f} of {os.cpu_count()} (client {s['client_cores']:.2f})"
     repeats = f", {s['repeats']} repeated" if s.get("repeats") else ""
     kept = {True: "; kept up", False: "; fell behind"}.get(s.get("kept_up"), "")
+    kept += f" (lag grew {s['lag_growth'] * 1000:.0f} ms a second)" if kept else ""
     lost = f"lost {s['lost']}/{s['expected']}{repeats}, failed requests {s['failed']}"
     return f"{latency}, {lost}, {rates}; {parts}{cpu}{kept}"
 
@@ -269,14 +283,14 @@ async def measure(
                     "client_cores": (sum(os.times()[:2]) - client) / took,
                     "machine_cores": (machine_busy_seconds() - busy) / took}  # fmt: skip
             step["cpu_us_per_delivery"] = step["cpu_s"] / step["received"] * 1e6 if step["received"] else float("nan")
-            step["kept_up"] = kept_up(step, n)
+            step["kept_up"] = kept_up(step)
             result["steps"].append(step)
             print(f"  {rate:>5g} req/s: {summary(step)}", flush=True)
             return step
 
         for rate in rates:
             step = await step_at(rate)
-            if step["deliveries_per_s"] < SATURATED * rate * n:
+            if not step["kept_up"] and step["deliveries_per_s"] < SATURATED * rate * n:
                 break  # saturated: a faster step says nothing more
         for _ in range(REFINE_STEPS):
             between = refine(result["steps"])
@@ -284,7 +298,7 @@ async def measure(
                 break
             await step_at(between)
         result["best"] = max(
-            (step for step in result["steps"] if step["kept_up"]), key=lambda step: step["deliveries_per_s"], default={}
+            (step for step in result["steps"] if step["kept_up"]), key=lambda step: step["rate"], default={}
         )
         result["peak"] = max(result["steps"], key=lambda step: step["deliveries_per_s"])
         result["event_bytes"] = max(len(text.encode()) for text in sockets.seqs)
@@ -297,11 +311,10 @@ async def measure(
         await system.close()
 
 
-def kept_up(step: dict, n: int) -> bool:
-    """A step the system kept up with: nothing lost or failed, and the deliveries arrived, first to last, as
-    fast as they were offered (KEPT_UP of it). Counted from the first arrival, a constant delay does not
-    count against a system; a backlog that grows does, and a longer step would have fallen further behind."""
-    return not step["lost"] and not step["failed"] and step["arrival_rate"] >= KEPT_UP * step["rate"] * n
+def kept_up(step: dict) -> bool:
+    """A step the system kept up with: nothing lost or failed, and no backlog growing faster than
+    BACKLOG_GROWTH (a constant delay does not count against a system; a growing one would only grow on)."""
+    return not step["lost"] and not step["failed"] and step["lag_growth"] <= BACKLOG_GROWTH
 
 
 def refine(steps: list[dict]) -> float | None:
