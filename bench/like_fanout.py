@@ -4,7 +4,7 @@ The short version of bench/realtime.py (which also measures PostgreSQL + Redis, 
 Channels): for each N in --sizes, the app as in production (bench/fanout_app.py: DEBUG off, or on with
 --debug as `make run` runs it; SQLite, the in-memory channel layer, LIKE_RATE out of the way, N friends
 signed in, one fresh Daphne), then
-the floor (bench/fanout.py: a minimal `websockets` server broadcasting a trigger as big as a like event
+the floor (bench/baselines.py: a minimal `websockets` server broadcasting a trigger as big as a like event
 to the same N sockets), both measured as bench/fanout.py says. Goals: p99 under 50 ms at N=100 and
 250 ms at N=1000, nothing lost.
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common, fanout, fanout_app  # noqa: E402
+from bench import baselines, common, fanout_app  # noqa: E402
 
 GOAL_P99_MS = {100: 50, 1000: 250}
 
@@ -50,10 +50,10 @@ def main() -> None:
     parser.add_argument("--redis-url", help="run the app on this Redis (an empty scratch database)")
     parser.add_argument("--layer", choices=["core", "pubsub"], default="core", help="with --redis-url")
     parser.add_argument("--debug", action="store_true", help="DEBUG on, as `make run`")
-    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)  # now `python -m bench.fanout PORT`
+    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)  # now `python -m bench.baselines PORT`
     args = parser.parse_args()
     if args.serve_floor:
-        return asyncio.run(fanout.serve_floor(args.serve_floor))
+        return asyncio.run(baselines.serve_floor(args.serve_floor))
     sizes = [int(size) for size in args.sizes.split(",")]
     common.raise_fd_limit(max(sizes) + 1024)  # one descriptor per socket on each side; Daphne inherits it
     common.time_limit(args.time_limit)
@@ -69,12 +69,13 @@ def main() -> None:
         with prepared as app:
             result = fanout_app.run(app, n)
         print(f"N={n}: floor", flush=True)
-        floor = fanout.run_floor(n, result["event_bytes"])
+        floor = baselines.run_floor(n, result["event_bytes"])
         results[n] = {"miniapp": result, "floor": floor}
         rows += [row(n, "miniapp", result, floor), row(n, "floor", floor, None)]
     print("\n" + common.table(HEADERS, rows))
-    print("\nlost: deliveries lost in the 20 timed requests / in the rate steps. deliveries/s, req/s: the best rate")
-    print(f"step with nothing lost; peak: the fastest step. Whole run {time.monotonic() - started:.0f} s.")
+    print("\nlost: deliveries lost in the 20 timed requests / in the rate steps. deliveries/s, req/s: the fastest")
+    print("rate step kept up with (nothing lost, no backlog growing 0.05 s a second or more); peak: the fastest step.")
+    print(f"Whole run {time.monotonic() - started:.0f} s.")
     common.write_json(args.json, {"like_rate": fanout_app.LIKE_RATE, "results": results})
 
 

@@ -10,7 +10,7 @@ For each N in --sizes (default 100 and 1,000), in one run, on the same N sockets
   cores, and two uncapped workers can only have what is left, while one worker has a whole core to itself.
   Capped, each worker stands for a worker on a machine of its own, and two against one measures how the
   app scales, not how much of the machine the client leaves;
-- floor: a minimal `websockets` server broadcasting a trigger as big as a like event (bench/fanout.py);
+- floor: a minimal `websockets` server broadcasting a trigger as big as a like event (bench/baselines.py);
 - stock_*: a minimal stock Channels app (bench/stock_channels.py), one group_send per like, served by Daphne,
   on the in-memory layer, channels_redis RedisPubSubChannelLayer and RedisChannelLayer.
 The miniapp set-ups run as in production (DEBUG off; --debug: on, as `make run`), seeded and signed in as
@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import backing, common, fanout, fanout_app, pyspy  # noqa: E402
+from bench import backing, baselines, common, fanout, fanout_app, pyspy  # noqa: E402
 
 # The rate steps offer 500, 707, 1,000 ... 64,000 deliveries/s (likes/s = that / N), from well below what
 # stock Channels sustains at N=1,000 to above the floor's.
@@ -82,7 +82,7 @@ def run_stock(n: int, layer: str, redis_url: str | None, size: int, **options) -
             backing.flush_redis(redis_url)
         command = fanout_app.daphne_command(port, "bench.stock_channels:application")
         with common.started(command, env, tmp / "daphne.log", port) as proc:
-            trigger = fanout.Trigger(f"http://127.0.0.1:{port}/like", size)
+            trigger = baselines.Trigger(f"http://127.0.0.1:{port}/like", size)
             targets = [(f"ws://127.0.0.1:{port}/ws/", "")] * n
             result = fanout.run_client(
                 fanout.measure(trigger, f"stock {layer}", [proc.pid], n, targets, "http://127.0.0.1", **options)
@@ -141,7 +141,7 @@ def run_size(
 
     def floor(keys: list[str]) -> None:
         print(f"N={n}: {SYSTEMS['floor']}", flush=True)
-        results["floor"] = fanout.run_floor(n, size(), **options("floor"))
+        results["floor"] = baselines.run_floor(n, size(), **options("floor"))
 
     attempt(["miniapp_a"], miniapp)
     attempt(["floor"], floor)
