@@ -38,9 +38,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def inherited_env() -> dict[str, str]:
+    """This process's environment without the app's settings (APP_VARIABLES)."""
+    return {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+
+
 def app_env(tmp: Path, *, site_url: str, database_url: str | None = None) -> dict[str, str]:
     """The environment of a production-like app (DEBUG off) living entirely in `tmp`."""
-    env = {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
+    env = inherited_env()
     env.update(
         DJANGO_SETTINGS_MODULE="miniapp.settings",
         VAR_DIR=str(tmp),

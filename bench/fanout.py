@@ -191,10 +191,14 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
         got = {index: t for t, index in reversed(arrivals)}
         repeats += len(arrivals) - len(got)
         latencies += [(t - op["t0"]) * 1000 for t in got.values()]
-        spreads += [(max(got.values()) - min(got.values())) * 1000] if got else []
-        each.append([round((t - op["t0"]) * 1000, 1) for t in (min(got.values()), max(got.values()))] if got else None)
-        last = max([last, *got.values()])
-        lags += [(op["t0"], max(got.values()) - op["t0"])] if got else []
+        if not got:
+            each.append(None)
+            continue
+        first_at, last_at = min(got.values()), max(got.values())
+        spreads.append((last_at - first_at) * 1000)
+        each.append([round((t - op["t0"]) * 1000, 1) for t in (first_at, last_at)])
+        last = max(last, last_at)
+        lags.append((op["t0"], last_at - op["t0"]))
     first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
     return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
             "lost": len(ok) * n - len(latencies), "p50_ms": percentile(latencies, 0.5),

@@ -12,7 +12,6 @@ as a proxy in front of them would spread them. The Activity table says which eve
 """
 
 import asyncio
-import os
 import sqlite3
 import time
 from collections import defaultdict
@@ -140,7 +139,7 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
         url = f"http://127.0.0.1:{port}"
         database_url = database_url or f"sqlite:///{tmp / 'db.sqlite3'}"
         if debug:  # as `make run`
-            env = {key: value for key, value in os.environ.items() if key not in common.APP_VARIABLES}
+            env = common.inherited_env()
             env.update(VAR_DIR=str(tmp), SITE_URL=url, DATABASE_URL=database_url)
         else:
             env = common.app_env(tmp, site_url=url, database_url=database_url)

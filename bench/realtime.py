@@ -76,7 +76,7 @@ def load() -> str:
 def run_stock(n: int, layer: str, redis_url: str | None, size: int, **options) -> dict:
     with common.temp_dir() as tmp:
         port = common.free_port()
-        env = {key: value for key, value in os.environ.items() if key not in common.APP_VARIABLES}
+        env = common.inherited_env()
         env.update(STOCK_LAYER=layer, STOCK_REDIS_URL=redis_url or "")
         if redis_url:
             backing.flush_redis(redis_url)
