@@ -6,6 +6,7 @@ they share the suite's test database.
 """
 
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -23,6 +24,8 @@ from tests.faults import Proxy, RedisServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# How long the database stays out of reach in the PostgreSQL outage test.
+OUTAGE_SECONDS = 6
 FRIENDS_PAGE_OPEN = "document.documentElement.dataset.socket === 'open'"
 
 
@@ -168,7 +171,11 @@ def test_postgresql_out_of_reach_gives_503_and_nothing_half_written(site, worker
         page = alice.get(f"{worker.url}/friends/", timeout=30)
         assert page.status_code == 503 and page.headers["Retry-After"] == "5"
 
-        # Back: the same request does the whole thing, once.
+        # Out long enough that psycopg's reconnection backoff (1, 2, 4, 8 s...) would
+        # leave the worker without a connection well after the database is back.
+        time.sleep(OUTAGE_SECONDS)
+
+        # Back: the same request does the whole thing, once, within DB_POOL_TIMEOUT.
         proxy.restore()
         assert like(alice, worker.url, second).status_code == 200
         assert Like.objects.filter(video=second).count() == 1
