@@ -30,6 +30,7 @@ from bench.common import app_env, table, temp_dir, time_limit, write_json  # noq
 
 VIDEOS = 200
 WARM_UP = 20
+SORT = os.environ.get("PROFILE_SORT", "cumulative")
 
 
 def seed(friends: int) -> dict:
@@ -172,7 +173,7 @@ def main() -> None:
         print("\n".join(f"  {i}. {statement[:160]}" for i, statement in enumerate(statements, 1)))
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profiler, stream=out).sort_stats(SORT).print_stats(60)
         print("\nWhere the time went (likes and unlikes together), by cumulative time:")
         print(out.getvalue())
     print(f"Total run time {time.monotonic() - started:.1f} s")

@@ -2,8 +2,7 @@ import hashlib
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
+from django.db.models import F
 from django.utils import timezone
 
 from miniapp.accounts.models import User
@@ -31,7 +30,6 @@ def notify_activity(activity: Activity, *, friend_ids: list[int] | None = None) 
     send_event_on_commit(recipients=recipients, event=activity_event(activity))
 
 
-@transaction.atomic
 def like_create(*, user: User, video: Video, share: ShareLink | None = None) -> tuple[bool, int]:
     """Like `video` (published: the caller checked). A repeat changes nothing.
 
@@ -39,16 +37,24 @@ def like_create(*, user: User, video: Video, share: ShareLink | None = None) -> 
     the counter and hot score, the activity entry; friends hear of it after the
     commit. Returns (liked, like_count).
     """
+    inserted = False
     try:
-        with transaction.atomic():  # a savepoint: a concurrent twin may win the unique constraint
+        with transaction.atomic():
+            # First in the transaction, so that when a concurrent twin has won the unique
+            # constraint there is nothing else to undo: no savepoint (two statements) needed.
             like = Like.objects.create(user=user, video=video, share=share)
+            inserted = True
+            Video.objects.filter(pk=video.pk).update(
+                like_count=F("like_count") + 1, hot=hotness.plus_like(like.created)
+            )
+            if user.share_likes:
+                activity = Activity.objects.create(actor=user, verb=Activity.Verb.LIKE, video=video)
+                activity.actor, activity.video = user, video
+                notify_activity(activity)
+            return True, _like_count(video.pk)
     except IntegrityError:
-        return True, _like_count(video.pk)
-    Video.objects.filter(pk=video.pk).update(like_count=F("like_count") + 1, hot=hotness.plus_like(like.created))
-    if user.share_likes:
-        activity = Activity.objects.create(actor=user, verb=Activity.Verb.LIKE, video=video)
-        activity.actor, activity.video = user, video
-        notify_activity(activity)
+        if inserted:  # not the twin: something else is wrong
+            raise
     return True, _like_count(video.pk)
 
 
@@ -56,15 +62,18 @@ def like_create(*, user: User, video: Video, share: ShareLink | None = None) -> 
 def like_delete(*, user: User, video: Video) -> tuple[bool, int]:
     """Take a like back; its activity entry is withdrawn from friends' feeds. A repeat changes nothing."""
     like = Like.objects.filter(user=user, video=video).select_for_update().first()
-    if like is not None:
-        like.delete()
-        hot = Video.objects.select_for_update().values_list("hot", flat=True).get(pk=video.pk)
-        hot = hotness.without_like(hot, liked=like.created, created=video.created)
-        if hot is None:  # that like outweighed the rest: count what is left again
-            hot = hotness.score(video.created, list(Like.objects.filter(video=video).values_list("created", flat=True)))
-        Video.objects.filter(pk=video.pk).update(like_count=Greatest(F("like_count") - 1, Value(0)), hot=hot)
-        activities_retract(Activity.objects.filter(actor=user, video=video, verb=Activity.Verb.LIKE, retracted=False))
-    return False, _like_count(video.pk)
+    if like is None:
+        return False, _like_count(video.pk)
+    like.delete()
+    # The row stays locked until the commit, so the count read here is the count.
+    hot, count = Video.objects.select_for_update().values_list("hot", "like_count").get(pk=video.pk)
+    hot = hotness.without_like(hot, liked=like.created, created=video.created)
+    if hot is None:  # that like outweighed the rest: count what is left again
+        hot = hotness.score(video.created, list(Like.objects.filter(video=video).values_list("created", flat=True)))
+    count = max(count - 1, 0)
+    Video.objects.filter(pk=video.pk).update(like_count=count, hot=hot)
+    activities_retract(Activity.objects.filter(actor=user, video=video, verb=Activity.Verb.LIKE, retracted=False))
+    return False, count
 
 
 def activities_retract(activities) -> int:

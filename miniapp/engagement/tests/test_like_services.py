@@ -1,7 +1,8 @@
+import threading
 from datetime import UTC
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from miniapp.engagement.models import Activity, Like
 from miniapp.engagement.services import like_create, like_delete, user_set_share_likes
@@ -43,6 +44,45 @@ def test_a_repeat_like_changes_nothing_and_pushes_nothing(users, video, pushed, 
         assert like_create(user=users["alice"], video=video) == (True, 1)
     assert pushed == []
     assert Activity.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twin_likes_at_once_make_one_like(users, video, pushed):
+    """Two requests liking the same video at the same moment, each in its own transaction
+    (as two workers would): one wins the unique constraint, the other changes nothing."""
+    start = threading.Barrier(2)
+    results = []
+
+    def like():
+        try:
+            start.wait(timeout=10)
+            results.append(like_create(user=users["alice"], video=video))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=like) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [(True, 1), (True, 1)]
+    assert Like.objects.filter(user=users["alice"], video=video).count() == 1
+    assert Activity.objects.filter(actor=users["alice"], video=video).count() == 1
+    video.refresh_from_db()
+    assert video.like_count == 1
+    assert len(pushed) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_like_outside_any_transaction_undoes_its_own(users, video, pushed):
+    """At the top level the like's transaction is the whole of it: the repeat's failed
+    insert rolls it back, and the connection is fit for the next request."""
+    like_create(user=users["alice"], video=video)
+    assert like_create(user=users["alice"], video=video) == (True, 1)
+    assert not connection.in_atomic_block
+    assert Like.objects.count() == 1 and Activity.objects.count() == 1
+    assert like_delete(user=users["alice"], video=video) == (False, 0)
+    assert len(pushed) == 2  # the like, then its retraction
 
 
 def test_a_rolled_back_like_pushes_nothing(users, video, pushed, django_capture_on_commit_callbacks):
