@@ -2,7 +2,7 @@
 
 For each N in --sizes (default 100 and 1,000), in one run, on the same N sockets (one client process):
 - miniapp_a: the embedded default, as `make run` runs it: SQLite, the in-memory channel layer, one Daphne;
-- miniapp_b: PostgreSQL + Redis (REDIS_URL, the app's default RedisChannelLayer "core"), one Daphne;
+- miniapp_b: PostgreSQL + Redis (REDIS_URL; the app's default RedisChannelLayer "core", or --layer), one Daphne;
 - miniapp_c: the same data, two Daphnes, the sockets split evenly, the likes taking turns over both as
   behind a proxy (memory per socket is summed over both);
 - miniapp_b_cap, miniapp_c_cap: (b) and (c) again with each Daphne capped at --worker-cores CPUs (0.5 by
@@ -93,7 +93,8 @@ def run_stock(n: int, layer: str, redis_url: str | None, size: int, **options) -
 
 
 def run_size(
-    n: int, systems: list[str], database_url, redis_url, profile_dir: Path | None, debug: bool, worker_cores: float
+    n: int, systems: list[str], database_url, redis_url, profile_dir: Path | None, debug: bool, worker_cores: float,
+    layer: str = "",
 ) -> dict:  # fmt: skip
     """Every chosen system at N; a system that fails is noted and the others go on."""
     results: dict[str, dict] = {}
@@ -150,7 +151,7 @@ def run_size(
         return results
     attempt(
         ["miniapp_b", "miniapp_c", *CAPPED],
-        lambda keys: miniapp(keys, database_url=database_url, redis_url=redis_url),
+        lambda keys: miniapp(keys, database_url=database_url, redis_url=redis_url, redis_layer=layer),
     )
     attempt(["stock_pubsub"], stock)
     attempt(["stock_core"], stock)
@@ -272,6 +273,7 @@ def main() -> None:
     parser.add_argument("--profile", nargs="?", const="", help="py-spy the servers at the largest N (files: DIR)")
     parser.add_argument("--workers", type=int, default=8, help="parallel sign-ins")
     parser.add_argument("--debug", action="store_true", help="run miniapp with DEBUG on, as `make run` does")
+    parser.add_argument("--layer", choices=["core", "pubsub"], help="REDIS_LAYER of (b) and (c) (default: the app's)")
     parser.add_argument("--worker-cores", type=float, default=WORKER_CORES, help="CPUs of each capped Daphne")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
     parser.add_argument("--json", help="also write the figures here")
@@ -296,12 +298,15 @@ def main() -> None:
     started, results, table, loads = time.monotonic(), {}, [], {}
     with backing.services(args.database_url, args.redis_url) as (database_url, redis_url, where):
         mode = "DEBUG on (as make run)" if args.debug else "DEBUG off (as in production)"
-        print(f"realtime: sizes {sizes}; {where}; LIKE_RATE={fanout_app.LIKE_RATE}, {mode}")
+        layer = f", REDIS_LAYER={args.layer}" if args.layer else ""
+        print(f"realtime: sizes {sizes}; {where}; LIKE_RATE={fanout_app.LIKE_RATE}, {mode}{layer}")
         for n in sizes:
             loads[n] = [load()]
             print(f"N={n}: {loads[n][0]}", flush=True)
             profile = profile_dir if n == max(sizes) else None
-            results[n] = run_size(n, systems, database_url, redis_url, profile, args.debug, args.worker_cores)
+            results[n] = run_size(
+                n, systems, database_url, redis_url, profile, args.debug, args.worker_cores, args.layer or ""
+            )
             loads[n].append(load())
             table += rows(n, results[n])
     found = {n: ratios(results[n]) for n in sizes}
@@ -323,8 +328,8 @@ def main() -> None:
     if profile_dir:
         print_profiles(max(sizes), results[max(sizes)])
     print(f"\nWhole run {time.monotonic() - started:.0f} s.")
-    common.write_json(args.json, {"sizes": sizes, "services": where, "debug": args.debug, "load": loads,
-                                  "worker_cores": args.worker_cores, "results": results, "ratios": found,
+    common.write_json(args.json, {"sizes": sizes, "services": where, "debug": args.debug, "layer": args.layer,
+                                  "load": loads, "worker_cores": args.worker_cores, "results": results, "ratios": found,
                                   "goals": {"n": goal_n, "table": goal_table}})  # fmt: skip
 
 
