@@ -1,11 +1,14 @@
 """django-allauth hooks: how a provider sign-in becomes a miniapp user."""
 
+import requests
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthError
 from django.contrib import messages
+from django.db import connection
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,23 @@ def _profile_from(sociallogin: SocialLogin) -> tuple[str, str]:
     data = data.get("userinfo") or data.get("id_token") or data
     name = data.get("nickname") or data.get("name") or data.get("preferred_username") or ""
     return str(name), str(data.get("picture") or "")
+
+
+class ProviderSession(requests.Session):
+    """HTTP to the provider (token, profile, friends), which may take a while.
+
+    Each call first hands the request's pooled database connection back (outside a
+    transaction), and the next query borrows one again. Otherwise each sign-in holds a
+    connection for as long as the provider takes to answer, and a burst of sign-ins can
+    take the whole pool (DB_POOL_MAX) from every other request. With the demo provider,
+    which answers from the same server, a sign-in's own calls needed a second connection.
+    """
+
+    def request(self, *args, **kwargs):
+        if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+            connection.close()
+        kwargs.setdefault("timeout", socialaccount_settings.REQUESTS_TIMEOUT)
+        return super().request(*args, **kwargs)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -48,6 +68,9 @@ class AccountAdapter(DefaultAccountAdapter):
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin):
         return True
+
+    def get_requests_session(self):
+        return ProviderSession()
 
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
