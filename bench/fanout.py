@@ -168,7 +168,7 @@ class Sockets:
 
 
 def lag_growth(lags: list[tuple[float, float]]) -> float:
-    """How fast a backlog grew over a step: the lag of a request (sent at t0, its event on the last socket
+    """How fast a backlog grew over a step: the lag of a request (due at t0, its event on the last socket
     lag seconds later), median of the last quarter of the requests minus median of the first quarter, per
     second between them. A system serving at capacity c below the offered rate r grows it at r/c - 1."""
     lags = sorted(lags)
@@ -198,7 +198,8 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
         spreads.append((last_at - first_at) * 1000)
         each.append([round((t - op["t0"]) * 1000, 1) for t in (first_at, last_at)])
         last = max(last, last_at)
-        lags.append((op["t0"], last_at - op["t0"]))
+        due = op.get("due", op["t0"])  # a rate step's schedule; the timed likes go one at a time
+        lags.append((due, last_at - due))
     first, done = min(op["t0"] for op in ops), max(op["done"] for op in ops)
     return {"requests": len(ops), "failed": len(ops) - len(ok), "expected": len(ok) * n, "received": len(latencies),
             "lost": len(ok) * n - len(latencies), "p50_ms": percentile(latencies, 0.5),
@@ -236,12 +237,18 @@ async def warm_up(targets: list[tuple[str, str]], origin: str) -> None:
 
 
 async def fire_at(system, rate: float, seconds: float) -> list[dict]:
-    """Request k at start + k/rate, whether or not k-1 is done; at least MIN_STEP_REQUESTS of them."""
+    """Request k at start + k/rate, whether or not k-1 is done; at least MIN_STEP_REQUESTS of them.
+    Each op keeps the time it was due: a request that waited in the client (the Liker sends a video's
+    requests one after another) counts that wait against the system, or a client slowed by a slow server
+    would hide the backlog (coordinated omission)."""
     start, tasks = now(), []
     for k in range(max(MIN_STEP_REQUESTS, int(rate * seconds))):
         await asyncio.sleep(max(0.0, start + k / rate - now()))
         tasks.append(asyncio.ensure_future(system.fire(k)))
-    return list(await asyncio.gather(*tasks))
+    ops = list(await asyncio.gather(*tasks))
+    for k, op in enumerate(ops):
+        op["due"] = start + k / rate
+    return ops
 
 
 async def measure(
