@@ -25,11 +25,11 @@ def user_update_profile(*, user: User, display_name: str, avatar_url: str) -> No
 
 
 def _befriend(user_id: int, friend_ids: set[int]) -> None:
-    rows = []
-    for friend_id in friend_ids:
-        rows.append(Friendship(user_id=user_id, friend_id=friend_id))
-        rows.append(Friendship(user_id=friend_id, friend_id=user_id))
-    Friendship.objects.bulk_create(rows, ignore_conflicts=True)
+    """Both directions, in one statement, in (user, friend) order: two sign-ins befriending the
+    same pair at once then take the unique index's locks in the same order and cannot deadlock
+    (in set order, one wrote A→B then B→A while the other wrote B→A then A→B)."""
+    pairs = sorted({pair for friend_id in friend_ids for pair in ((user_id, friend_id), (friend_id, user_id))})
+    Friendship.objects.bulk_create([Friendship(user_id=a, friend_id=b) for a, b in pairs], ignore_conflicts=True)
 
 
 def _unfriend(user_id: int, friend_ids: set[int]) -> None:
@@ -54,7 +54,6 @@ def friends_sync(*, user: User, provider: str, uid: str, friends: list[dict]) ->
     wanted = set(known.values()) - {user.pk}
     current = set(Friendship.objects.filter(user=user).values_list("friend_id", flat=True))
     _unfriend(user.pk, current - wanted)
-    _befriend(user.pk, wanted - current)
 
     PendingFriend.objects.filter(user=user, provider=provider).exclude(uid__in=nicknames).delete()
     PendingFriend.objects.bulk_create(
@@ -66,10 +65,10 @@ def friends_sync(*, user: User, provider: str, uid: str, friends: list[dict]) ->
         ignore_conflicts=True,
     )
 
-    # Whoever listed this user before they had an account is their friend now.
+    # Whoever listed this user before they had an account is their friend now: all the new
+    # friendships in one statement (see _befriend).
     waiting = PendingFriend.objects.filter(provider=provider, uid=uid)
-    for owner_id in waiting.values_list("user_id", flat=True):
-        _befriend(owner_id, {user.pk})
+    _befriend(user.pk, (wanted - current) | set(waiting.values_list("user_id", flat=True)))
     waiting.delete()
 
 

@@ -1,11 +1,16 @@
+import threading
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.db import connection
 
 from miniapp.accounts.models import Friendship, PendingFriend, User
 from miniapp.accounts.selectors import friends_of
 from miniapp.accounts.services import friends_sync
 
 pytestmark = pytest.mark.django_db
+
+ROUNDS, CIRCLE = 10, 8  # circles of friends who all sign in at the same moment
 
 
 def make_user(name: str) -> User:
@@ -65,3 +70,35 @@ def test_it_is_idempotent():
     for _ in range(3):
         friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob")])
     assert Friendship.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_friends_signing_in_at_once_do_not_deadlock():
+    """Each sign-in writes both rows of each new friendship. In set order one wrote A→B then
+    B→A and another B→A then A→B: PostgreSQL found a deadlock and a sign-in answered 503."""
+    errors = []
+
+    def sync(user, friends, start):
+        try:
+            start.wait(timeout=10)
+            friends_sync(user=user, provider="wx", uid=f"o-{user.username}", friends=friends)
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    for round_ in range(ROUNDS):
+        # A circle of friends who all sign in at the same moment.
+        circle = [make_user(f"r{round_}u{i}") for i in range(CIRCLE)]
+        start = threading.Barrier(CIRCLE)
+        threads = [
+            threading.Thread(target=sync, args=(user, [entry(o.username) for o in circle if o != user], start))
+            for user in circle
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        for user in circle:
+            assert set(friends_of(user)) == set(circle) - {user}
