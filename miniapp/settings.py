@@ -125,7 +125,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
         "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
         # Seconds the pool keeps retrying a lost connection, waiting 1, 2, 4... s between
         # tries, before it gives up and lets the next request try at once. psycopg's
-        # default, 5 minutes, left a worker answering 503 for up to half as long again
+        # default, 5 minutes, left a worker answering 503 for up to as long again
         # as the database had been away.
         "reconnect_timeout": env_int("DB_POOL_RECONNECT", 5, minimum=1),
     }
