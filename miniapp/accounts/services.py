@@ -32,6 +32,35 @@ def _befriend(user_id: int, friend_ids: set[int]) -> None:
     Friendship.objects.bulk_create([Friendship(user_id=a, friend_id=b) for a, b in pairs], ignore_conflicts=True)
 
 
+def _befriend_waiting(user_id: int, provider: str, uid: str, friend_ids: set[int]) -> None:
+    """Befriend `friend_ids` and whoever listed `uid` before it had an account, in one
+    statement (see _befriend); the pending rows for `uid` go."""
+    waiting = PendingFriend.objects.filter(provider=provider, uid=uid)
+    _befriend(user_id, friend_ids | set(waiting.values_list("user_id", flat=True)))
+    waiting.delete()
+
+
+@transaction.atomic
+def _pending_resolve(*, user_id: int, provider: str, uid: str) -> None:
+    """Resolve what `friends_sync` could not see, once its transaction has committed.
+
+    Two friends signing up at once: A's transaction kept B as pending before B's account
+    committed, and B's missed A's pending row because A had not committed yet. This pass
+    befriends A's pending friends who have an account now and whoever waits for A's `uid`.
+    It is enough: each user's `SocialAccount` commits before their `friends_sync` starts,
+    so of two racing sign-ins the pass that runs last sees both commits. Where writers
+    serialise (SQLite) nothing is left to resolve.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    mine = PendingFriend.objects.filter(user_id=user_id, provider=provider)
+    known = dict(
+        SocialAccount.objects.filter(provider=provider, uid__in=mine.values("uid")).values_list("uid", "user_id")
+    )
+    _befriend_waiting(user_id, provider, uid, set(known.values()))
+    mine.filter(uid__in=known).delete()
+
+
 def _unfriend(user_id: int, friend_ids: set[int]) -> None:
     Friendship.objects.filter(
         Q(user_id=user_id, friend_id__in=friend_ids) | Q(user_id__in=friend_ids, friend_id=user_id)
@@ -65,11 +94,12 @@ def friends_sync(*, user: User, provider: str, uid: str, friends: list[dict]) ->
         ignore_conflicts=True,
     )
 
-    # Whoever listed this user before they had an account is their friend now: all the new
-    # friendships in one statement (see _befriend).
-    waiting = PendingFriend.objects.filter(provider=provider, uid=uid)
-    _befriend(user.pk, (wanted - current) | set(waiting.values_list("user_id", flat=True)))
-    waiting.delete()
+    # Whoever listed this user before they had an account is their friend now.
+    _befriend_waiting(user.pk, provider, uid, wanted - current)
+    # A friend signing up at this moment and this transaction cannot see each other's rows:
+    # look again once committed. Robust: the sign-in has committed by then, so a failing
+    # pass is logged and does not fail it.
+    transaction.on_commit(lambda: _pending_resolve(user_id=user.pk, provider=provider, uid=uid), robust=True)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.db import connection
+from django.db import connection, transaction
 
 from miniapp.accounts.models import Friendship, PendingFriend, User
 from miniapp.accounts.selectors import friends_of
@@ -102,3 +102,41 @@ def test_friends_signing_in_at_once_do_not_deadlock():
         assert errors == []
         for user in circle:
             assert set(friends_of(user)) == set(circle) - {user}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only: SQLite writers serialise")
+@pytest.mark.parametrize("bob_lists", [["alice"], []], ids=["bob-lists-alice", "bob-list-lags"])
+def test_friends_signing_up_at_once_see_each_other_after_commit(bob_lists):
+    """alice's transaction keeps bob as pending before bob's account exists, and bob's misses
+    alice's uncommitted pending row. With bob's list lagging they were not friends until one
+    signed in again; with bob listing alice, alice's stale pending row stayed (and befriended
+    them again after bob dropped alice)."""
+    alice = make_user("alice")
+    synced, release = threading.Event(), threading.Event()
+    errors = []
+
+    def alice_signs_in():
+        try:
+            with transaction.atomic():  # the commit comes after bob's
+                friends_sync(user=alice, provider="wx", uid="o-alice", friends=[entry("bob")])
+                synced.set()
+                release.wait(timeout=10)
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            errors.append(error)
+        finally:
+            synced.set()
+            connection.close()
+
+    thread = threading.Thread(target=alice_signs_in)
+    thread.start()
+    synced.wait(timeout=10)
+    bob = make_user("bob")
+    friends_sync(user=bob, provider="wx", uid="o-bob", friends=[entry(name) for name in bob_lists])
+    release.set()
+    thread.join(timeout=10)
+
+    assert errors == []
+    assert list(friends_of(alice)) == [bob]
+    assert list(friends_of(bob)) == [alice]
+    assert not PendingFriend.objects.exists()
