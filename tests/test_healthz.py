@@ -1,17 +1,28 @@
 """/healthz answers 200 when the database and the channel layer work, 503 naming what failed."""
 
+import asyncio
 import socket
 import threading
 
 import pytest
 from channels.layers import channel_layers
+from django.db import connections
+
+from miniapp import health
 
 
 def get(client, url):
     """The test client calls this async view through async_to_sync, which refuses to run in a
     thread with a running event loop (the browser tests leave Playwright's in this one)."""
     answer = {}
-    worker = threading.Thread(target=lambda: answer.update(response=client.get(url)))
+
+    def call():
+        try:
+            answer["response"] = client.get(url)
+        finally:
+            connections.close_all()  # the view's query ran in this thread
+
+    worker = threading.Thread(target=call)
     worker.start()
     worker.join()
     return answer["response"]
@@ -52,3 +63,26 @@ def test_it_is_503_when_the_database_cannot_be_used(client):
     response = get(client, "/healthz")
     assert response.status_code == 503
     assert response.json()["database"].startswith("error")
+
+
+def test_checks_reuse_one_channel(monkeypatch):
+    """Each new channel is a subscription the pub/sub layer keeps: a check every few seconds
+    must not add one each time."""
+    layer = channel_layers["default"]
+    opened = []
+    real = layer.new_channel
+
+    async def new_channel(*args, **kwargs):
+        opened.append(await real(*args, **kwargs))
+        return opened[-1]
+
+    async def checks():
+        return [await health._check("channel_layer", health._round_trip) for _ in range(5)]
+
+    monkeypatch.setattr(layer, "new_channel", new_channel)
+    results = []
+    runner = threading.Thread(target=lambda: results.append(asyncio.run(checks())))  # see get()
+    runner.start()
+    runner.join()
+    assert results == [["ok"] * 5]
+    assert len(opened) == 1
