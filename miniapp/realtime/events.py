@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 
 BROADCAST_GROUP = "miniapp.broadcast"
 MESSAGE_TYPE = "hub.fanout"
+BEAT_TYPE = "hub.beat"
 
 # Every message names its publisher (this process) and numbers it, so that a hub which
-# misses one (a full channel, a Redis restart) notices at the next and has its sockets
-# catch up from the database.
+# misses one (a full channel, a Redis restart, a publish that failed) notices at the next,
+# an event or this process's heartbeat, and has its sockets catch up from the database.
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _numbers = itertools.count(1)
 PUBLISH_ATTEMPTS = 3
@@ -35,6 +36,12 @@ PUBLISH_ATTEMPTS = 3
 def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
     """The layer message for one event, numbered: the next of this process's messages."""
     return {"type": MESSAGE_TYPE, "recipients": recipients, "event": event, "origin": ORIGIN, "n": next(_numbers)}
+
+
+def beat_message() -> dict:
+    """A heartbeat (`realtime.hub`): no event, only this process's next number, so that a
+    hub hears of a lost message within a beat, not at this process's next event."""
+    return {"type": BEAT_TYPE, "origin": ORIGIN, "n": next(_numbers)}
 
 
 def publish(*, recipients: list[int] | None, event: dict) -> None:

@@ -9,6 +9,12 @@ its recipients.
 The push is a hint, the database the record: when the hub learns that it missed a
 message (a gap in a publisher's numbers, or the layer failing under it), every local
 socket catches up from the database (`ActivityConsumer.catch_up`).
+
+Each hub also sends a numbered heartbeat through the group every BEAT_SECONDS. A
+message lost while the layer was away (a publish that failed, or one sent while this
+worker's subscription was being restored) then shows as a gap within a beat, even when
+no event follows, and whichever layer is in use: the pub/sub layer reconnects on its own
+and never lets a failure reach `receive`.
 """
 
 import asyncio
@@ -19,7 +25,7 @@ from collections import defaultdict
 
 from channels.layers import get_channel_layer
 
-from miniapp.realtime.events import BROADCAST_GROUP, MESSAGE_TYPE
+from miniapp.realtime.events import BEAT_TYPE, BROADCAST_GROUP, MESSAGE_TYPE, beat_message
 from miniapp.realtime.frames import Message
 from miniapp.realtime.gaps import Gaps
 
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Join the broadcast group again this often (a restarted Redis may have lost it).
 REJOIN_SECONDS = 30
+BEAT_SECONDS = 1.0  # a heartbeat through the group: a lost message shows within this (and Gaps' grace)
 YIELD_EVERY = 50
 JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
 
@@ -111,7 +118,7 @@ class Hub:
         channel = await layer.new_channel()
         await layer.group_add(BROADCAST_GROUP, channel)
         self.joined.set()
-        keeper = asyncio.create_task(self.keep_joined(layer, channel))
+        helpers = [asyncio.create_task(self.keep_joined(layer, channel)), asyncio.create_task(self.beat(layer))]
         try:
             while True:
                 try:
@@ -125,12 +132,15 @@ class Hub:
                     # What was published meanwhile never reached this worker.
                     self.start_catch_up()
                     continue
-                if message.get("type") == MESSAGE_TYPE:
+                kind = message.get("type")
+                if kind in (MESSAGE_TYPE, BEAT_TYPE):
                     self.gaps.saw(message.get("origin"), message.get("n"), asyncio.get_running_loop().time())
-                    await self.deliver(message["recipients"], message["event"])
+                    if kind == MESSAGE_TYPE:
+                        await self.deliver(message["recipients"], message["event"])
                     self.check_gaps()
         finally:
-            keeper.cancel()
+            for helper in helpers:
+                helper.cancel()
 
     async def rejoin(self, layer, channel: str) -> None:
         """Join the group again once the layer answers (a restarted Redis has forgotten it)."""
@@ -188,6 +198,17 @@ class Hub:
             except Exception:
                 stop_if_cancelled()
                 log.warning("the hub could not join the broadcast group again", exc_info=True)
+
+    async def beat(self, layer) -> None:
+        """A numbered heartbeat from this process to every hub, this one included. A beat
+        that fails uses up its number too, and the first to get through shows the gap."""
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
+            try:
+                await layer.group_send(BROADCAST_GROUP, beat_message())
+            except Exception:
+                stop_if_cancelled()
+                log.debug("the hub's heartbeat did not go out", exc_info=True)
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:
         """Write `event` to the local sockets of `recipients` (None: every local socket).
