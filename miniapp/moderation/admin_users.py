@@ -4,7 +4,8 @@ hitting rate limits, and links to their moderation history."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -20,6 +21,7 @@ from miniapp.moderation.decide import decide
 from miniapp.moderation.forms import BanForm, ReasonForm
 from miniapp.moderation.models import Ban
 from miniapp.moderation.selectors import bans_in_force
+from miniapp.videos.models import Video
 
 
 def _recent_hits() -> Q:
@@ -144,6 +146,29 @@ class ModeratedUserAdmin(UserAdmin):
     @admin.action(description=gettext_lazy("Lift the bans of the selected users"), permissions=["ban"])
     def unban(self, request, queryset):
         return self._decide(request, queryset, "unban", action="unban")
+
+    def has_delete_permission(self, request, obj=None):
+        # The service's own rules, so that the button is not offered where it would be refused.
+        if obj is not None and (obj.pk == request.user.pk or (obj.is_staff and not request.user.is_superuser)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Their videos cannot be deleted in admin on their own (removing is the decision);
+        # here the service removes each one first, so they may go with the account.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Video._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj, moderator=request.user, reason=_("Account deleted in admin."))
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            try:
+                services.user_delete(user=user, moderator=request.user, reason=_("Account deleted in admin."))
+            except PermissionDenied as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
 
     def get_urls(self):
         decide_one = self.admin_site.admin_view(self.decide_one)

@@ -112,6 +112,7 @@ class ModerationAction(models.Model):
         UNBAN = "unban", _("Lift ban")
         DISMISS = "dismiss", _("Dismiss reports")
         FLAG = "flag", _("Flag user")
+        DELETE = "delete", _("Delete user")
 
     kind = models.CharField(_("action"), max_length=10, choices=Kind.choices)
     # Null when the automatic rules decided.

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
-from miniapp.engagement.models import Activity
-from miniapp.engagement.services import activities_retract
+from miniapp.engagement.models import Activity, Like, ShareLink
+from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_reporters
@@ -142,6 +144,35 @@ def user_unban(*, user: User, moderator: User, reason: str) -> bool:
         return False
     _record(Kind.UNBAN, moderator=moderator, reason=reason, user=user)
     return True
+
+
+@transaction.atomic
+def user_delete(*, user: User, moderator: User, reason: str) -> None:
+    """Delete `user` and what is theirs, undone as the services undo each part.
+
+    A plain delete cascades past the services: the videos they liked would keep their
+    likes in the count and the hot score, the videos they shared would keep the shares
+    in theirs, and friends' open feeds would show their entries (and others' likes of
+    their videos) until reloaded. Here each like is taken back (`like_delete`), each of
+    their videos not yet removed is removed (`video_moderate`: retracts, `video_gone` to
+    every open page, an audit row), their shares come off the counts, the rest of their
+    entries is retracted, and one audit row, which keeps their name, records the deletion.
+    A statement or so per like, in one transaction: a staff action, not a hot path.
+    """
+    if moderator.pk == user.pk:
+        raise PermissionDenied(_("You cannot delete your own account here."))
+    if user.is_staff and not moderator.is_superuser:
+        raise PermissionDenied(_("Only a superuser can delete staff (%(name)s).") % {"name": user.name})
+    for like in Like.objects.filter(user=user).select_related("video"):
+        like_delete(user=user, video=like.video)
+    for video in Video.objects.filter(author=user).exclude(status=Video.Status.REMOVED):
+        video_moderate(video=video, kind=Kind.REMOVE, moderator=moderator, reason=reason)
+    shares = ShareLink.objects.filter(sharer=user).values("video").annotate(count=Count("id"))
+    for row in shares:
+        Video.objects.filter(pk=row["video"]).update(share_count=Greatest(F("share_count") - row["count"], 0))
+    activities_retract(Activity.objects.filter(actor=user))
+    _record(Kind.DELETE, moderator=moderator, reason=reason, user=user)
+    user.delete()
 
 
 def limit_hit_record(*, user: User, scope: str) -> None:
