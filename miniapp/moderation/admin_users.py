@@ -21,7 +21,6 @@ from miniapp.moderation.decide import decide
 from miniapp.moderation.forms import BanForm, ReasonForm
 from miniapp.moderation.models import Ban
 from miniapp.moderation.selectors import bans_in_force
-from miniapp.videos.models import Video
 
 
 def _recent_hits() -> Q:
@@ -154,11 +153,12 @@ class ModeratedUserAdmin(UserAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_deleted_objects(self, objs, request):
-        # Their videos cannot be deleted in admin on their own (removing is the decision);
-        # here the service removes each one first, so they may go with the account.
+        # What goes with an account (videos, bans, reports, limit hits) cannot be deleted in
+        # admin on its own: removing or lifting is the decision there. The service deals with
+        # each, so only the right to delete these users themselves counts.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(Video._meta.verbose_name)
-        return deleted, counts, perms_needed, protected
+        users = str(User._meta.verbose_name)
+        return deleted, counts, {name for name in perms_needed if str(name) == users}, protected
 
     def delete_model(self, request, obj):
         services.user_delete(user=obj, moderator=request.user, reason=_("Account deleted in admin."))
