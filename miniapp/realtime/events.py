@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -30,6 +31,8 @@ BEAT_TYPE = "hub.beat"
 # an event or this process's heartbeat, and has its sockets catch up from the database.
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _numbers = itertools.count(1)
+_done = 0  # the highest number this process has finished sending (or given up on)
+_done_lock = threading.Lock()
 PUBLISH_ATTEMPTS = 3
 
 
@@ -39,9 +42,16 @@ def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
 
 
 def beat_message() -> dict:
-    """A heartbeat (`realtime.hub`): no event, only this process's next number, so that a
-    hub hears of a lost message within a beat, not at this process's next event."""
-    return {"type": BEAT_TYPE, "origin": ORIGIN, "n": next(_numbers)}
+    """A heartbeat (`realtime.hub`): up to which number this process is done, so that a hub
+    hears of a lost message within a beat, not at this process's next event. It takes no
+    number itself: a beat that does not get through loses nothing."""
+    return {"type": BEAT_TYPE, "origin": ORIGIN, "done": _done}
+
+
+def _finished(number: int) -> None:
+    global _done
+    with _done_lock:
+        _done = max(_done, number)
 
 
 def publish(*, recipients: list[int] | None, event: dict) -> None:
@@ -52,15 +62,18 @@ def publish(*, recipients: list[int] | None, event: dict) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
     # pool opens a new one. (A message sent twice is harmless: clients drop an entry whose
     # `seq` they already have.)
-    for attempt in range(PUBLISH_ATTEMPTS):
-        try:
-            async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
-            return
-        except Exception:
-            if attempt + 1 == PUBLISH_ATTEMPTS:
-                log.exception("push failed for event %s", event.get("id"))
-            else:
-                log.warning("push failed for event %s, trying again", event.get("id"))
+    try:
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
+                return
+            except Exception:
+                if attempt + 1 == PUBLISH_ATTEMPTS:
+                    log.exception("push failed for event %s", event.get("id"))
+                else:
+                    log.warning("push failed for event %s, trying again", event.get("id"))
+    finally:
+        _finished(message["n"])  # sent or given up: the next heartbeat says so
 
 
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:

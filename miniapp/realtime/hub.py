@@ -10,11 +10,11 @@ The push is a hint, the database the record: when the hub learns that it missed 
 message (a gap in a publisher's numbers, or the layer failing under it), every local
 socket catches up from the database (`ActivityConsumer.catch_up`).
 
-Each hub also sends a numbered heartbeat through the group every BEAT_SECONDS. A
-message lost while the layer was away (a publish that failed, or one sent while this
-worker's subscription was being restored) then shows as a gap within a beat, even when
-no event follows, and whichever layer is in use: the pub/sub layer reconnects on its own
-and never lets a failure reach `receive`.
+Each hub also sends a heartbeat through the group every BEAT_SECONDS, saying up to
+which number its process is done. A message lost while the layer was away (a publish
+that failed, or one sent while this worker's subscription was being restored) then
+shows as a gap within a beat, even when no event follows, and whichever layer is in use:
+the pub/sub layer reconnects on its own and never lets a failure reach `receive`.
 """
 
 import asyncio
@@ -81,8 +81,9 @@ class Hub:
     async def stop(self) -> None:
         """Stop listening and forget the sockets (the tests, before their event loop ends).
 
-        The layer's connections are closed too: a read blocked in Redis then fails at once
-        instead of holding the listener until Redis answers."""
+        The core layer's connections are closed too: a read blocked in Redis then fails at
+        once instead of holding the listener until Redis answers. (The pub/sub layer closes
+        its own when the event loop closes.)"""
         tasks = [task for task in (self.listener, self.catching_up) if task is not None and not task.done()]
         if self.gap_timer is not None:
             self.gap_timer.cancel()
@@ -116,7 +117,14 @@ class Hub:
         # The default prefix: channels_redis reads all of a process's channels from one
         # Redis list, and a channel of another prefix would wait behind the consumers' reads.
         channel = await layer.new_channel()
-        await layer.group_add(BROADCAST_GROUP, channel)
+        while True:  # in place, on the same channel: a channel given up on might stay in the group
+            try:
+                await layer.group_add(BROADCAST_GROUP, channel)
+                break
+            except Exception:
+                stop_if_cancelled()
+                log.warning("the hub could not join the broadcast group, trying again", exc_info=True)
+                await asyncio.sleep(1)
         self.joined.set()
         helpers = [asyncio.create_task(self.keep_joined(layer, channel)), asyncio.create_task(self.beat(layer))]
         try:
@@ -132,15 +140,18 @@ class Hub:
                     # What was published meanwhile never reached this worker.
                     self.start_catch_up()
                     continue
-                kind = message.get("type")
-                if kind in (MESSAGE_TYPE, BEAT_TYPE):
-                    self.gaps.saw(message.get("origin"), message.get("n"), asyncio.get_running_loop().time())
-                    if kind == MESSAGE_TYPE:
-                        await self.deliver(message["recipients"], message["event"])
+                kind, now = message.get("type"), asyncio.get_running_loop().time()
+                if kind == MESSAGE_TYPE:
+                    self.gaps.saw(message.get("origin"), message.get("n"), now)
+                    await self.deliver(message["recipients"], message["event"])
+                    self.check_gaps()
+                elif kind == BEAT_TYPE:
+                    self.gaps.sent_up_to(message.get("origin"), message.get("done"), now)
                     self.check_gaps()
         finally:
             for helper in helpers:
                 helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
     async def rejoin(self, layer, channel: str) -> None:
         """Join the group again once the layer answers (a restarted Redis has forgotten it)."""
@@ -200,8 +211,9 @@ class Hub:
                 log.warning("the hub could not join the broadcast group again", exc_info=True)
 
     async def beat(self, layer) -> None:
-        """A numbered heartbeat from this process to every hub, this one included. A beat
-        that fails uses up its number too, and the first to get through shows the gap."""
+        """A heartbeat from this process to every hub, this one included: up to which number
+        it is done (`events.beat_message`). A publish that failed is done too, so the first
+        beat that gets through after it shows the gap, with no event after it."""
         while True:
             await asyncio.sleep(BEAT_SECONDS)
             try:

@@ -1,7 +1,11 @@
 """A fan-out message lost on its way (its publish failed: Redis away) is noticed at the
-publisher's next heartbeat, with no event after it, and the hub's sockets catch up."""
+publisher's next heartbeat, with no event after it, and the hub's sockets catch up; a
+heartbeat that fails loses nothing, and sets off no catch-up."""
+
+import asyncio
 
 import pytest
+from channels.layers import get_channel_layer
 
 from miniapp.engagement.services import like_create
 from miniapp.realtime import events
@@ -10,6 +14,11 @@ from miniapp.realtime.hub import hub
 from miniapp.videos.tests.conftest import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+class Unreachable:
+    async def group_send(self, group, message):
+        raise ConnectionError("Redis is away")
 
 
 async def test_a_lost_message_is_caught_up_at_the_next_heartbeat(users, open_socket, db_call, monkeypatch):
@@ -21,9 +30,9 @@ async def test_a_lost_message_is_caught_up_at_the_next_heartbeat(users, open_soc
     await db_call(like_create, user=users["alice"], video=videos[0])
     assert (await bob.receive())["video"]["id"] == videos[0].pk
 
-    # A like whose push never goes out: stored, its message numbered, nothing sent.
+    # A like whose push fails (Redis away): stored, its message numbered, never sent.
     with monkeypatch.context() as patch:
-        patch.setattr(events, "publish", lambda **kwargs: events.fanout_message(**kwargs))
+        patch.setattr(events, "get_channel_layer", lambda: Unreachable())
         await db_call(like_create, user=users["alice"], video=videos[1])
 
     # No other like follows; the next heartbeats show the gap, and bob catches up. (A
@@ -31,4 +40,29 @@ async def test_a_lost_message_is_caught_up_at_the_next_heartbeat(users, open_soc
     # drops an entry whose seq it has.)
     caught_up = [(await bob.receive(timeout=3))["video"]["id"] for _ in range(2)]
     assert sorted(caught_up) == [videos[0].pk, videos[1].pk]
+    await bob.close()
+
+
+async def test_heartbeats_that_fail_set_off_no_catch_up(users, open_socket, db_call, monkeypatch):
+    monkeypatch.setattr(hub_module, "BEAT_SECONDS", 0.1)
+    video = await db_call(make_video, users["erin"])
+    bob = await open_socket(users["bob"])
+    hub.gaps.grace = 0.2
+    await db_call(like_create, user=users["alice"], video=video)
+    await bob.receive()
+    catch_ups = []
+    monkeypatch.setattr(hub, "start_catch_up", lambda: catch_ups.append(1))
+    layer = get_channel_layer()
+    real_send = layer.group_send
+
+    async def beats_fail(group, message):
+        if message["type"] == events.BEAT_TYPE:
+            raise ConnectionError("Redis is away")
+        await real_send(group, message)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(layer, "group_send", beats_fail)
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(0.6)  # beats get through again
+    assert catch_ups == []
     await bob.close()
