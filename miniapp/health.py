@@ -6,6 +6,7 @@ orchestrator to stop routing to the worker. No details beyond the kind of error.
 """
 
 import asyncio
+import contextvars
 import logging
 import secrets
 import weakref
@@ -16,6 +17,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from miniapp.realtime.hub import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 TIMEOUT = 2  # seconds per check
@@ -28,13 +31,29 @@ def _query() -> None:
 
 
 class Probe:
-    """The channel one event loop's checks use, one check at a time. Reused: with the
-    pub/sub layer every new channel is a subscription kept for the life of the process,
-    and a load balancer checking every few seconds would pile them up."""
+    """One event loop's channel for the layer check, made once and read by one task for
+    good; each check waits for its own ping (by token), and a check that gives up cancels
+    only that wait. With the pub/sub layer every new channel is a subscription kept for the
+    life of the process, and a channel whose read is cancelled is dropped: a check every
+    few seconds must neither make channels nor cancel reads."""
 
     def __init__(self):
-        self.lock = asyncio.Lock()
+        self.opening = asyncio.Lock()
         self.channel: str | None = None
+        self.reader: asyncio.Task | None = None
+        self.waiting: dict[str, asyncio.Future] = {}
+
+    async def read(self, layer) -> None:
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except Exception:  # the layer failed (Redis away): the checks say so meanwhile
+                stop_if_cancelled()
+                await asyncio.sleep(1)
+                continue
+            waiter = self.waiting.get(message.get("token"))
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
 
 
 _probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Probe]" = weakref.WeakKeyDictionary()
@@ -42,22 +61,22 @@ _probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Probe]" = weakref
 
 async def _round_trip() -> None:
     layer = get_channel_layer()
-    probe = _probes.setdefault(asyncio.get_running_loop(), Probe())
-    async with probe.lock:
-        try:
-            if probe.channel is None:
-                probe.channel = await layer.new_channel()  # the default prefix: see realtime.hub
-            token = secrets.token_hex(8)
-            await layer.send(probe.channel, {"type": "healthz.ping", "token": token})
-            while (message := await layer.receive(probe.channel)).get("token") != token:
-                if message.get("type") != "healthz.ping":
-                    raise RuntimeError("the channel layer returned another message")
-                # else: the ping of an earlier check that gave up waiting
-        except BaseException:
-            # A fresh channel next time: the pub/sub layer drops a channel whose read was
-            # cancelled (the timeout), and a ping sent to it before it subscribes again is lost.
-            probe.channel = None
-            raise
+    loop = asyncio.get_running_loop()
+    probe = _probes.setdefault(loop, Probe())
+    async with probe.opening:
+        if probe.channel is None:
+            probe.channel = await layer.new_channel()  # the default prefix: see realtime.hub
+        if probe.reader is None or probe.reader.done():
+            probe.reader = loop.create_task(probe.read(layer), context=contextvars.Context())
+    token = secrets.token_hex(8)
+    arrived = probe.waiting[token] = loop.create_future()
+    try:
+        await layer.send(probe.channel, {"type": "healthz.ping", "token": token})
+        message = await arrived
+    finally:
+        del probe.waiting[token]
+    if message.get("type") != "healthz.ping":
+        raise RuntimeError("the channel layer returned another message")
 
 
 async def _check(name: str, work) -> str:

@@ -66,23 +66,31 @@ def test_it_is_503_when_the_database_cannot_be_used(client):
 
 
 def test_checks_reuse_one_channel(monkeypatch):
-    """Each new channel is a subscription the pub/sub layer keeps: a check every few seconds
-    must not add one each time."""
+    """Each new channel is a subscription the pub/sub layer keeps, and it drops a channel whose
+    read is cancelled: checks every few seconds, one of them timing out, keep one channel."""
     layer = channel_layers["default"]
-    opened = []
-    real = layer.new_channel
+    opened, real_new_channel, real_send = [], layer.new_channel, layer.send
 
     async def new_channel(*args, **kwargs):
-        opened.append(await real(*args, **kwargs))
+        opened.append(await real_new_channel(*args, **kwargs))
         return opened[-1]
 
+    async def send(channel, message):
+        if not message.get("lost"):
+            await real_send(channel, message)
+
     async def checks():
-        return [await health._check("channel_layer", health._round_trip) for _ in range(5)]
+        results = [await health._check("channel_layer", health._round_trip) for _ in range(2)]
+        monkeypatch.setattr(health, "TIMEOUT", 0.3)
+        monkeypatch.setattr(layer, "send", lambda channel, message: send(channel, {**message, "lost": True}))
+        results.append(await health._check("channel_layer", health._round_trip))  # its ping never comes
+        monkeypatch.setattr(layer, "send", send)
+        return results + [await health._check("channel_layer", health._round_trip) for _ in range(3)]
 
     monkeypatch.setattr(layer, "new_channel", new_channel)
     results = []
     runner = threading.Thread(target=lambda: results.append(asyncio.run(checks())))  # see get()
     runner.start()
     runner.join()
-    assert results == [["ok"] * 5]
+    assert results == [["ok", "ok", "error: TimeoutError", "ok", "ok", "ok"]]
     assert len(opened) == 1
