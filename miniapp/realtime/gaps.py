@@ -3,9 +3,9 @@
 Each publisher (a process) numbers its messages 1, 2, 3… (`events.publish`), and its
 hub's heartbeat says up to which number it is done (`events.beat_message`). A hub that
 sees 7 after 5, or hears "done up to 6" after 5, has lost 6, unless 6 is merely late:
-two threads of one process may publish in either order. So a missing number is only a gap once it is still
-missing `grace` seconds later, or when so many are missing at once that lateness
-cannot explain it.
+two threads of one process may publish in either order. So a missing number is only a
+gap once it is still missing `grace` seconds later, or when so many are missing at once
+that lateness cannot explain it.
 """
 
 GRACE_SECONDS = 1.0

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Join the broadcast group again this often (a restarted Redis may have lost it).
 REJOIN_SECONDS = 30
+RETRY_SECONDS = 1  # while the layer is away, try it again this often
 BEAT_SECONDS = 1.0  # a heartbeat through the group: a lost message shows within this (and Gaps' grace)
 YIELD_EVERY = 50
 JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
@@ -117,14 +118,12 @@ class Hub:
         # The default prefix: channels_redis reads all of a process's channels from one
         # Redis list, and a channel of another prefix would wait behind the consumers' reads.
         channel = await layer.new_channel()
-        while True:  # in place, on the same channel: a channel given up on might stay in the group
-            try:
-                await layer.group_add(BROADCAST_GROUP, channel)
-                break
-            except Exception:
-                stop_if_cancelled()
-                log.warning("the hub could not join the broadcast group, trying again", exc_info=True)
-                await asyncio.sleep(1)
+        try:
+            await layer.group_add(BROADCAST_GROUP, channel)
+        except Exception:  # the layer is away: join on this same channel once it answers
+            stop_if_cancelled()  # (a channel given up on may stay in the pub/sub layer's group)
+            log.warning("the hub could not join the broadcast group", exc_info=True)
+            await self.rejoin(layer, channel)
         self.joined.set()
         helpers = [asyncio.create_task(self.keep_joined(layer, channel)), asyncio.create_task(self.beat(layer))]
         try:
@@ -156,7 +155,7 @@ class Hub:
     async def rejoin(self, layer, channel: str) -> None:
         """Join the group again once the layer answers (a restarted Redis has forgotten it)."""
         while True:
-            await asyncio.sleep(1)
+            await asyncio.sleep(RETRY_SECONDS)
             try:
                 await layer.group_add(BROADCAST_GROUP, channel)
             except Exception:

@@ -31,3 +31,24 @@ async def test_the_hub_joins_again_after_the_layer_forgot_it(users, open_socket,
     event = await bob.receive(timeout=3)
     assert event["type"] == "activity" and event["video"]["id"] == video.pk
     await bob.close()
+
+
+async def test_a_hub_that_cannot_join_at_first_joins_once_the_layer_answers(users, open_socket, db_call, monkeypatch):
+    video = await db_call(make_video, users["erin"])
+    layer = get_channel_layer()
+    real_group_add, calls = layer.group_add, []
+
+    async def away_once(group, channel):
+        calls.append(channel)
+        if len(calls) == 1:
+            raise ConnectionError("Redis is away")
+        await real_group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", away_once)
+    monkeypatch.setattr(hub_module, "RETRY_SECONDS", 0.1)
+    bob = await open_socket(users["bob"])  # its hello waits until the hub is in
+    assert len(set(calls)) == 1  # on the same channel: none is left behind in the group
+    await db_call(like_create, user=users["alice"], video=video)
+    event = await bob.receive(timeout=3)
+    assert event["type"] == "activity" and event["video"]["id"] == video.pk
+    await bob.close()
