@@ -148,8 +148,11 @@ class ModeratedUserAdmin(UserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # The service's own rules, so that the button is not offered where it would be refused.
-        if obj is not None and (obj.pk == request.user.pk or (obj.is_staff and not request.user.is_superuser)):
-            return False
+        if obj is not None:
+            try:
+                services.user_delete_check(user=obj, moderator=request.user)
+            except PermissionDenied:
+                return False
         return super().has_delete_permission(request, obj)
 
     def get_deleted_objects(self, objs, request):

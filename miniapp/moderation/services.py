@@ -146,6 +146,15 @@ def user_unban(*, user: User, moderator: User, reason: str) -> bool:
     return True
 
 
+def user_delete_check(*, user: User, moderator: User) -> None:
+    """PermissionDenied, saying why, unless `moderator` may delete `user`: nobody deletes
+    themselves, and only superusers delete staff."""
+    if moderator.pk == user.pk:
+        raise PermissionDenied(_("You cannot delete your own account here."))
+    if (user.is_staff or user.is_superuser) and not moderator.is_superuser:
+        raise PermissionDenied(_("Only a superuser can delete staff (%(name)s).") % {"name": user.name})
+
+
 @transaction.atomic
 def user_delete(*, user: User, moderator: User, reason: str) -> None:
     """Delete `user` and what is theirs, undone as the services undo each part.
@@ -160,10 +169,7 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
     Their videos' files go once the deletion has committed.
     A statement or so per like, in one transaction: a staff action, not a hot path.
     """
-    if moderator.pk == user.pk:
-        raise PermissionDenied(_("You cannot delete your own account here."))
-    if (user.is_staff or user.is_superuser) and not moderator.is_superuser:
-        raise PermissionDenied(_("Only a superuser can delete staff (%(name)s).") % {"name": user.name})
+    user_delete_check(user=user, moderator=moderator)
     # Others' likes of their videos first, then the videos: the order an unlike takes its
     # locks in (`like_delete`), so that one running now waits instead of deadlocking.
     list(Like.objects.filter(video__author=user).select_for_update())
