@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, ranking, services
 from miniapp.videos.models import Video
@@ -106,8 +107,10 @@ class VideoListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        title = serializers.CharField(max_length=80)
-        description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        title = serializers.CharField(max_length=80, validators=[validate_one_line])
+        description = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, default="", validators=[validate_multiline]
+        )
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated(), NotBanned()]

@@ -17,9 +17,9 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def upload(client, path: Path, *, title="我的视频", name=None):
+def upload(client, path: Path, *, title="我的视频", description="说明", name=None):
     file = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
-    return client.post("/api/videos/", {"file": file, "title": title, "description": "说明"})
+    return client.post("/api/videos/", {"file": file, "title": title, "description": description})
 
 
 def stored_files(media) -> list[Path]:
@@ -104,3 +104,26 @@ def test_uploads_need_csrf(users, media, tmp_path):
     response = upload(strict, encode(tmp_path / "clip.mp4", seconds=2))
     assert response.status_code == 403
     assert not Video.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "title,char",
+    [("bell\x07", "U+0007"), ("two\nlines", "U+000A"), ("ali\u200bce", "U+200B"), ("\u202eecila", "U+202E")],
+)
+def test_it_refuses_control_and_invisible_characters_in_titles(client, users, media, tmp_path, title, char):
+    client.force_login(users["alice"])
+    response = upload(client, encode(tmp_path / "clip.mp4", seconds=2), title=title)
+    assert response.status_code == 400, response.content
+    assert char in response.json()["title"][0]
+    assert not Video.objects.exists()
+
+
+def test_it_refuses_control_characters_in_descriptions_but_keeps_line_breaks(client, users, media, tmp_path):
+    client.force_login(users["alice"])
+    clip = encode(tmp_path / "clip.mp4", seconds=2)
+    refused = upload(client, clip, description="red \x1b[31mtext")
+    assert refused.status_code == 400, refused.content
+    assert "description" in refused.json()
+    accepted = upload(client, clip, description="第一行\n第二行\twith a tab")
+    assert accepted.status_code == 201, accepted.content
+    assert accepted.json()["description"] == "第一行\n第二行\twith a tab"
