@@ -1,14 +1,14 @@
 """Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster and a share card.
 
 Everything here is blocking CPU and disk work: callers run it in a worker thread, never on the
-event loop. It knows nothing about models; the caller decides where `out_dir` is.
+event loop. It knows nothing about models; the caller decides where `out_dir` is. Every file is
+opened through `containers` (which demuxers, and nothing else).
 """
 
 import contextlib
 import logging
 import math
 import os
-import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
+from miniapp.videos import containers
+
 logger = logging.getLogger(__name__)
 # Fill in the numbers only when the message is shown, so it comes out in the viewer's language.
 _interpolate = lazy(lambda message, values: message % values, str)
@@ -26,11 +28,6 @@ _interpolate = lazy(lambda message, values: message % values, str)
 MAX_SIDE = 1280
 POSTER_AT = 1.0
 _FASTSTART = {"movflags": "+faststart"}
-# FFmpeg reads still images through "image2" or a "<codec>_pipe" demuxer (jpeg_pipe, png_pipe, webp_pipe...).
-_IMAGE_FORMATS = {"image2", "image2pipe"}
-# Containers whose header states the duration. Elsewhere (raw streams, MP3...) FFmpeg may only
-# estimate it from the bitrate, and comparing packets with a guess would refuse good files.
-_HEADER_DURATION_FORMATS = {"mov", "mp4", "matroska", "webm", "avi", "flv", "asf", "ogg"}
 # A phone that stops at exactly 60 s still writes an AAC track a few milliseconds longer.
 _LENGTH_GRACE = 0.5
 _AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
@@ -79,7 +76,7 @@ class PreparedVideo:
 
 
 _MESSAGES = {
-    "not_video": _("This file is not a video we can read."),
+    "not_video": _("This file is not a video we can read. Please upload an MP4, MOV, 3GP, WebM or MKV video."),
     "no_video": _("This file has no picture. Please upload a video."),
     "image": _("This is a photo. Please upload a video."),
     "too_long": _("Videos can be at most %(seconds)d seconds long."),
@@ -99,34 +96,18 @@ def _pick_streams(container) -> tuple:
     """The first real video stream (cover art doesn't count) and the first audio stream, or None."""
     still = Disposition.attached_pic | Disposition.still_image
     videos = [s for s in container.streams.video if not s.disposition & still]
-    audios = list(container.streams.audio)
+    audios = [s for s in container.streams.audio if s.codec_context is not None]  # a track FFmpeg can't decode: dropped
     return (videos[0] if videos else None), (audios[0] if audios else None)
 
 
-def _mp4_cut_short(path: Path) -> bool:
-    """True if `path` is an MP4/MOV file whose top-level boxes run past the end of the file.
-
-    Every box declares its size, so an interrupted upload always ends inside one. This is exact,
-    cheap (it reads a few headers) and works even when the cut removed the index (`moov`), where
-    FFmpeg can't open the file at all and only says "invalid data".
-    """
-    size = path.stat().st_size
-    with path.open("rb") as file:
-        if file.read(8)[4:8] != b"ftyp":
-            return False
-        position = 0
-        while position + 8 <= size:
-            file.seek(position)
-            header = file.read(16)
-            box_size, kind = struct.unpack(">I4s", header[:8])
-            if box_size == 1 and len(header) == 16:
-                box_size = struct.unpack(">Q", header[8:])[0]
-            elif box_size == 0:
-                return False  # "runs to the end of the file"
-            if box_size < 8 or not all(32 < byte < 127 for byte in kind):
-                return False  # not a box: trailing junk, which FFmpeg judges on its own
-            position += box_size
-        return position > size
+def _open(path: Path):
+    """Open `path` with the demuxer its bytes call for, or refuse it (see `containers`)."""
+    kind = containers.sniff(path)
+    if kind == containers.IMAGE:
+        raise _reject("image")
+    if kind is None:
+        raise _reject("not_video")
+    return containers.open_input(path, kind)
 
 
 def _scan(container, video, audio) -> tuple[float, int, av.VideoFrame | None]:
@@ -158,11 +139,8 @@ def _scan(container, video, audio) -> tuple[float, int, av.VideoFrame | None]:
 
 def _inspect(container, path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
     """probe()'s work on an open container; also returns the rotation, which transcoding must keep."""
-    if _mp4_cut_short(path):
+    if containers.mp4_cut_short(path):
         raise _reject("truncated")  # first: a cut can also drop streams or the duration
-    format_names = set(container.format.name.split(","))
-    if format_names & _IMAGE_FORMATS or any(name.endswith("_pipe") for name in format_names):
-        raise _reject("image")
     video, audio = _pick_streams(container)
     if video is None:
         raise _reject("no_video")
@@ -176,8 +154,8 @@ def _inspect(container, path: Path, *, max_seconds: float, min_seconds: float) -
     if frame is None:
         raise _reject("not_video")
     # Packets ending well before the duration the header promised means the rest of the file is
-    # missing; this catches cut-off MKV/WebM/AVI files, which have no box sizes to check.
-    if declared and format_names & _HEADER_DURATION_FORMATS and spanned < declared * 0.95 - 0.25:
+    # missing; this catches cut-off MKV/WebM files, which have no box sizes to check.
+    if declared and spanned < declared * 0.95 - 0.25:
         raise _reject("truncated")
     duration = declared or spanned
     if max(duration, spanned) > max_seconds + _LENGTH_GRACE:
@@ -203,22 +181,23 @@ def probe(path: Path, *, max_seconds: float = 60, min_seconds: float = 1) -> Pro
 
 
 def _probe(path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
-    # FFmpegError is also a ValueError; OSError covers missing files and directories.
+    # FFmpegError is also a ValueError; OSError covers missing files and directories, and the
+    # refusal to open another file (containers.open_input).
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with _open(path) as container:
             return _inspect(container, path, max_seconds=max_seconds, min_seconds=min_seconds)
     except VideoRejected:
         raise
     except (OSError, ValueError) as exc:
         cut_short = False
         with contextlib.suppress(OSError):
-            cut_short = _mp4_cut_short(path)
+            cut_short = containers.mp4_cut_short(path)
         raise _reject("truncated" if cut_short else "not_video") from exc
 
 
 def _remux(src: Path, dst: Path) -> bool:
     """Copy browser-ready H.264 (+ AAC) into a fast-start MP4 untouched; False if it needs transcoding."""
-    with av.open(str(src), metadata_errors="ignore") as source:
+    with _open(src) as source:
         video, audio = _pick_streams(source)
         pixels = video.codec_context.format.name if video.codec_context.format else None
         if video.codec_context.name != "h264" or pixels not in _BROWSER_PIXEL_FORMATS:
@@ -241,7 +220,7 @@ def _remux(src: Path, dst: Path) -> bool:
 def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
     """Re-encode to H.264 (libx264, yuv420p, at most MAX_SIDE) and AAC in a fast-start MP4."""
     with (
-        av.open(str(src), metadata_errors="ignore") as source,
+        _open(src) as source,
         av.open(str(dst), "w", format="mp4", options=_FASTSTART) as output,
     ):
         video, audio = _pick_streams(source)
@@ -262,7 +241,7 @@ def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
             audio_out = output.add_stream("aac", rate=audio.rate if audio.rate in _AAC_RATES else 48000)
             audio_out.layout = "mono" if audio.codec_context.layout.nb_channels == 1 else "stereo"
             audio_out.bit_rate = 128_000
-        # Start both streams at zero (MPEG-TS starts at 1.4 s, say) while keeping their offset.
+        # Start both streams at zero (an edit list or a WebM cut can start later) while keeping their offset.
         start = Fraction(source.start_time or 0, 1_000_000)
         last_pts = None
         for packet in source.demux(*[s for s in (video, audio) if s is not None]):
@@ -286,7 +265,7 @@ def _write_poster(video_path: Path, poster_path: Path, *, duration: float) -> No
     """Save the frame at POSTER_AT seconds (the first one for shorter clips) as a JPEG."""
     target = POSTER_AT if duration > POSTER_AT else 0.0
     chosen = None
-    with av.open(str(video_path)) as container:
+    with _open(video_path) as container:
         for frame in container.decode(video=0):
             chosen = frame
             if frame.time is None or frame.time >= target:
@@ -365,7 +344,7 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
         try:
             copied = _remux(src, video_part)
         except av.error.FFmpegError:
-            # e.g. an AVI's "H264" codec tag that MP4 refuses: encoding afresh still works.
+            # e.g. a codec tag or extra data that the MP4 muxer refuses: encoding afresh still works.
             logger.info("Stream copy of %s failed, transcoding instead", src, exc_info=True)
             video_part.unlink(missing_ok=True)
             copied = False

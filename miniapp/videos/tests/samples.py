@@ -4,6 +4,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
 
 
 def encode(
@@ -60,4 +61,15 @@ def audio_only(path: Path, seconds: float = 2) -> Path:
             chunk.sample_rate, chunk.pts = 44100, start
             container.mux(sound.encode(chunk))
         container.mux(sound.encode())
+    return path
+
+
+def animated_gif(path: Path, *, frames: int = 12) -> Path:
+    """A moving GIF, as messaging apps save them: 64×64, a bright square sliding across."""
+    images = []
+    for number in range(frames):
+        image = Image.new("RGB", (64, 64), (20, 20, 20))
+        image.paste((230, 230, 230), (number * 4, 16, number * 4 + 16, 32))
+        images.append(image)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return path

@@ -12,7 +12,7 @@ from PIL import Image
 from miniapp.videos import processing
 from miniapp.videos.demo_clips import make_demo_clip
 from miniapp.videos.processing import VideoRejected, prepare, probe
-from miniapp.videos.tests.samples import audio_only, encode, first_half
+from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -205,3 +205,56 @@ def test_it_falls_back_to_transcoding_when_copying_fails(h264_clip, tmp_path, mo
     monkeypatch.setattr(processing, "_remux", refuse)
     prepared = prepare(h264_clip, out_dir=tmp_path / "out")
     assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0)
+
+
+@pytest.mark.parametrize(
+    "name,codec",
+    [
+        ("clip.mp4", "libx264"),
+        ("clip.mov", "mpeg4"),
+        ("clip.3gp", "mpeg4"),
+        ("clip.webm", "libvpx"),
+        ("clip.mkv", "mpeg4"),
+    ],
+)
+def test_it_opens_the_containers_phones_record(tmp_path, name, codec):
+    assert probe(encode(tmp_path / name, codec=codec, audio=name != "clip.webm")).duration == pytest.approx(2, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["clip.avi", "clip.ts", "clip.flv", "clip.nut", "clip.y4m"])
+def test_it_refuses_other_containers(tmp_path, name):
+    """FFmpeg reads these too, but no phone records them: each is more code reading untrusted bytes."""
+    codec = {".y4m": "rawvideo", ".flv": "flv"}.get(Path(name).suffix, "mpeg4")
+    assert rejection(encode(tmp_path / name, codec=codec, audio=False)).code == "not_video"
+
+
+def hls_playlist(path: Path, segment: Path) -> Path:
+    path.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\nfile://{segment}\n#EXT-X-ENDLIST\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d, clip: hls_playlist(d / "list.m3u8", clip),
+        lambda d, clip: hls_playlist(d / "list.mp4", clip),  # named as a video
+        lambda d, clip: d.joinpath("list.txt").write_text(f"ffconcat version 1.0\nfile '{clip}'\n") and d / "list.txt",
+    ],
+    ids=["hls", "hls-named-mp4", "concat"],
+)
+def test_it_never_opens_a_file_another_file_names(h264_clip, tmp_path, make):
+    with pytest.raises(VideoRejected) as caught:
+        prepare(make(tmp_path, h264_clip), out_dir=tmp_path / "out")
+    assert caught.value.code == "not_video"
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_it_refuses_an_animated_gif(tmp_path):
+    assert rejection(animated_gif(tmp_path / "dance.gif")).code == "not_video"
+
+
+def test_it_knows_a_heic_photo(tmp_path):
+    # The first box of an iPhone photo: ISO-BMFF, which the mov demuxer would read, of brand "heic".
+    path = tmp_path / "IMG_0001.mov"
+    path.write_bytes(struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic") + bytes(64))
+    assert rejection(path).code == "image"

@@ -5,8 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from miniapp.moderation.services import video_moderate
 from miniapp.videos.models import Video
-from miniapp.videos.tests.samples import audio_only, encode, first_half
+from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +128,49 @@ def test_it_refuses_control_characters_in_descriptions_but_keeps_line_breaks(cli
     accepted = upload(client, clip, description="第一行\n第二行\twith a tab")
     assert accepted.status_code == 201, accepted.content
     assert accepted.json()["description"] == "第一行\n第二行\twith a tab"
+
+
+def hls_playlist(path: Path, *, segment: Path, padding: int) -> Path:
+    """An HLS playlist whose one segment is `segment`, padded with a comment to `padding` bytes."""
+    text = f"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\nfile://{segment}\n#EXT-X-ENDLIST\n"
+    path.write_text(text + "#" + "x" * max(0, padding - len(text)) + "\n")
+    return path
+
+
+@pytest.fixture
+def hidden_video_file(client, users, media, tmp_path) -> Path:
+    """The file of a video bob uploaded and a moderator then hid."""
+    client.force_login(users["bob"])
+    response = upload(client, encode(tmp_path / "bob.mp4", codec="libx264", seconds=3))
+    assert response.status_code == 201, response.content
+    video = Video.objects.get(pk=response.json()["id"])
+    video_moderate(video=video, kind="hide", moderator=None, reason="test")
+    return Path(media) / video.file.name
+
+
+@pytest.mark.parametrize("target", ["hidden", "outside"])
+@pytest.mark.parametrize(
+    "padding",
+    [3 * 1024 * 1024, 0],  # spooled to a temporary file (over FILE_UPLOAD_MAX_MEMORY_SIZE), and kept in memory
+    ids=["spooled", "in-memory"],
+)
+def test_it_refuses_a_playlist_that_points_at_another_file(
+    client, users, media, tmp_path, hidden_video_file, target, padding
+):
+    """Issue 14: FFmpeg read such an upload as HLS and republished the file it names."""
+    segment = hidden_video_file if target == "hidden" else encode(tmp_path / "elsewhere.mp4", codec="libx264")
+    before = sorted(stored_files(media))
+    client.force_login(users["alice"])
+    response = upload(client, hls_playlist(tmp_path / "list.m3u8", segment=segment, padding=padding))
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "not_video"
+    assert not Video.objects.filter(author=users["alice"]).exists()
+    assert sorted(stored_files(media)) == before
+
+
+def test_it_refuses_an_animated_gif(client, users, media, tmp_path):
+    client.force_login(users["alice"])
+    response = upload(client, animated_gif(tmp_path / "dance.gif"))
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "not_video"
+    assert not Video.objects.exists()
