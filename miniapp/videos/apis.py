@@ -147,7 +147,10 @@ class VideoListApi(APIView):
                     "detail": serializers.CharField(required=False),
                     "code": serializers.CharField(
                         required=False,
-                        help_text="not_video, no_video, image, too_long, too_short, truncated or failed",
+                        help_text=(
+                            "not_video, no_video, image, too_long, too_short, truncated, encoding, resolution, "
+                            "frame_rate, too_many_pixels or failed"
+                        ),
                     ),
                     **{
                         name: serializers.ListField(child=serializers.CharField(), required=False)

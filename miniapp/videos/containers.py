@@ -88,20 +88,26 @@ def _refuse_other_files(url: str, flags: int, options: dict):
 
 
 @contextlib.contextmanager
-def open_input(path: Path, demuxer: str) -> Iterator[av.container.InputContainer]:
-    """Open `path` with `demuxer` (MOV or MATROSKA) only.
+def open_input(path: Path, demuxer: str, *, max_pixels: int) -> Iterator[av.container.InputContainer]:
+    """Open `path` with `demuxer` (MOV or MATROSKA) only; its decoders refuse pictures over `max_pixels`.
 
     The file goes to FFmpeg as a Python file object, so no protocol is involved and its name is
     never looked at, and any further open a demuxer attempts (data references, segments) fails.
+    `max_pixels` also holds for the frames FFmpeg decodes while opening, to learn the streams.
     """
+    decoding = {"max_pixels": str(max_pixels)}
     with (
         path.open("rb") as file,
         av.open(
             file,
             format=demuxer,
+            options=decoding,
             container_options=_CONTAINER_OPTIONS,
             io_open=_refuse_other_files,
             metadata_errors="ignore",
         ) as container,
     ):
+        for stream in container.streams.video:
+            if stream.codec_context is not None:  # None: no decoder, refused by the probe
+                stream.codec_context.options = dict(decoding)
         yield container

@@ -174,3 +174,33 @@ def test_it_refuses_an_animated_gif(client, users, media, tmp_path):
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "not_video"
     assert not Video.objects.exists()
+
+
+def test_it_refuses_444_video_before_transcoding_it(client, users, media, tmp_path):
+    """Issue 14: 4:4:4 H.264 (no phone records it) had to be transcoded, at many times a phone clip's cost."""
+    client.force_login(users["alice"])
+    response = upload(client, encode(tmp_path / "clip.mp4", codec="libx264", pix_fmt="yuv444p", audio=False))
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "encoding"
+    assert "yuv444p" in body["detail"] and "4:2:0" in body["detail"]
+    assert not Video.objects.exists()
+    assert stored_files(media) == []
+
+
+def test_it_refuses_past_the_configured_limits(client, users, media, settings, tmp_path):
+    client.force_login(users["alice"])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    settings.VIDEO_MAX_FPS = 30
+    fast = upload(client, encode(tmp_path / "fast.mp4", width=32, height=32, fps=50, audio=False))
+    assert (fast.status_code, fast.json()["code"]) == (400, "frame_rate")
+    assert "30" in fast.json()["detail"]
+    settings.VIDEO_MAX_LONG_SIDE, settings.VIDEO_MAX_SHORT_SIDE = 128, 96
+    big = upload(client, encode(tmp_path / "big.mp4", width=96, height=160, audio=False))
+    assert (big.status_code, big.json()["code"]) == (400, "resolution")
+    assert "96×160" in big.json()["detail"]
+    settings.VIDEO_MAX_MEGAPIXELS = 1
+    heavy = upload(client, encode(tmp_path / "heavy.mp4", width=96, height=96, fps=30, seconds=4, audio=False))
+    assert (heavy.status_code, heavy.json()["code"]) == (400, "too_many_pixels")
+    assert "3 seconds" in heavy.json()["detail"]  # 1,000,000 / (96 × 96 × 30) = 3.6
+    assert not Video.objects.exists()
