@@ -207,6 +207,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Django's own handlers, except that a temporary file's name keeps nothing of the uploaded name.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "miniapp.lib.uploads.NeutralTemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -330,9 +335,18 @@ AUTHLIB_OAUTH2_PROVIDER = {
     "token_expires_in": {"authorization_code": MOCKWX_TOKEN_TTL, "refresh_token": MOCKWX_TOKEN_TTL},
 }
 
-# Uploads: probed with PyAV, remuxed or transcoded to H.264 MP4 with +faststart.
+# Uploads: probed with PyAV, remuxed or transcoded to H.264 MP4 with +faststart. Held to what a
+# phone records (videos/limits.py), so no upload costs more than a phone's would: frames up to 4K
+# (3840×2160, or 4096×2160 on some phones), portrait or landscape, since many phones record 4K;
+# up to 60 fps; and at most VIDEO_MAX_MEGAPIXELS million pixels × frames, a minute of 1080p60
+# (7,465) or half a minute of 4K30. A 4K phone clip (40+ Mbit/s) that fits in VIDEO_MAX_MB is
+# shorter than that anyway.
 VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 60, minimum=1)
 VIDEO_MAX_BYTES = env_int("VIDEO_MAX_MB", 50, minimum=1) * 1024 * 1024
+VIDEO_MAX_LONG_SIDE = env_int("VIDEO_MAX_LONG_SIDE", 4096, minimum=16)
+VIDEO_MAX_SHORT_SIDE = env_int("VIDEO_MAX_SHORT_SIDE", 2160, minimum=16)
+VIDEO_MAX_FPS = env_int("VIDEO_MAX_FPS", 60, minimum=1)
+VIDEO_MAX_MEGAPIXELS = env_int("VIDEO_MAX_MEGAPIXELS", 7500, minimum=1)
 # Serve MEDIA_ROOT from the app, with byte ranges. Off when nginx or object storage serves /media/.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 # Behind nginx: the app still decides who may fetch a file (a taken-down video's files are

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, ranking, services
 from miniapp.videos.models import Video
@@ -106,8 +107,10 @@ class VideoListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        title = serializers.CharField(max_length=80)
-        description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        title = serializers.CharField(max_length=80, validators=[validate_one_line])
+        description = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, default="", validators=[validate_multiline]
+        )
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated(), NotBanned()]
@@ -144,7 +147,10 @@ class VideoListApi(APIView):
                     "detail": serializers.CharField(required=False),
                     "code": serializers.CharField(
                         required=False,
-                        help_text="not_video, no_video, image, too_long, too_short, truncated or failed",
+                        help_text=(
+                            "not_video, no_video, image, too_long, too_short, truncated, encoding, resolution, "
+                            "frame_rate, too_many_pixels or failed"
+                        ),
                     ),
                     **{
                         name: serializers.ListField(child=serializers.CharField(), required=False)

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from miniapp.lib.text import validate_multiline, validate_one_line
+
 
 def media_folder() -> str:
     # One folder a video, never reused, so its files can be cached forever.
@@ -20,8 +22,8 @@ class Video(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos", verbose_name=_("author")
     )
-    title = models.CharField(_("title"), max_length=80)
-    description = models.TextField(_("description"), max_length=500, blank=True)
+    title = models.CharField(_("title"), max_length=80, validators=[validate_one_line])
+    description = models.TextField(_("description"), max_length=500, blank=True, validators=[validate_multiline])
     file = models.FileField(_("video file"), max_length=200)
     poster = models.FileField(_("poster"), max_length=200)
     # The link preview image (og:image), 1200×630; empty for videos made before it existed.

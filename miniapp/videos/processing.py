@@ -1,14 +1,15 @@
 """Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster and a share card.
 
 Everything here is blocking CPU and disk work: callers run it in a worker thread, never on the
-event loop. It knows nothing about models; the caller decides where `out_dir` is.
+event loop. It knows nothing about models; the caller decides where `out_dir` is. Every file is
+opened through `containers` (which demuxers, and nothing else) and held to `limits` (what an
+upload may cost).
 """
 
 import contextlib
 import logging
 import math
 import os
-import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,9 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
+from miniapp.videos import containers
+from miniapp.videos.limits import FrameBudget, Limits, OverLimit, check_header, check_work
+
 logger = logging.getLogger(__name__)
 # Fill in the numbers only when the message is shown, so it comes out in the viewer's language.
 _interpolate = lazy(lambda message, values: message % values, str)
@@ -26,11 +30,11 @@ _interpolate = lazy(lambda message, values: message % values, str)
 MAX_SIDE = 1280
 POSTER_AT = 1.0
 _FASTSTART = {"movflags": "+faststart"}
-# FFmpeg reads still images through "image2" or a "<codec>_pipe" demuxer (jpeg_pipe, png_pipe, webp_pipe...).
-_IMAGE_FORMATS = {"image2", "image2pipe"}
-# Containers whose header states the duration. Elsewhere (raw streams, MP3...) FFmpeg may only
-# estimate it from the bitrate, and comparing packets with a guess would refuse good files.
-_HEADER_DURATION_FORMATS = {"mov", "mp4", "matroska", "webm", "avi", "flv", "asf", "ogg"}
+DEFAULT_LIMITS = Limits()
+# FFmpeg's decoders refuse larger pictures before allocating them: 8K, the most a phone records
+# (so that one gets a message saying so), or four times the largest frame allowed if that is more.
+# The limit itself is checked on each decoded frame, with a message (FrameBudget).
+_DECODER_MAX_PIXELS = 8192 * 4320
 # A phone that stops at exactly 60 s still writes an AAC track a few milliseconds longer.
 _LENGTH_GRACE = 0.5
 _AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
@@ -79,13 +83,30 @@ class PreparedVideo:
 
 
 _MESSAGES = {
-    "not_video": _("This file is not a video we can read."),
+    "not_video": _("This file is not a video we can read. Please upload an MP4, MOV, 3GP, WebM or MKV video."),
     "no_video": _("This file has no picture. Please upload a video."),
     "image": _("This is a photo. Please upload a video."),
     "too_long": _("Videos can be at most %(seconds)d seconds long."),
     "too_short": _("This video is too short."),
     "truncated": _("This video is incomplete. The upload may have been cut off; please try again."),
     "too_big": _("Videos can be at most %(mb)d MB."),
+    "encoding": _(
+        "This video is encoded in a way phones don't record (%(what)s). Export it as an MP4 with H.264 or "
+        "HEVC video in 4:2:0 colour (the usual settings) and upload it again."
+    ),
+    "resolution": _(
+        "This video is %(width)d×%(height)d pixels; videos can be at most %(long)d×%(short)d, either way "
+        "round. Export it at a lower resolution (1080p is plenty) and upload it again."
+    ),
+    "frame_rate": _(
+        "This video has %(fps)d frames a second; videos can have at most %(max)d. Export it at %(max)d fps "
+        "or less (a slow-motion clip at normal speed) and upload it again."
+    ),
+    "too_many_pixels": _(
+        "This video has too many pixels to process: at %(width)d×%(height)d and %(fps)d frames a second, "
+        "videos can be at most %(seconds)d seconds long. Trim it, or export it at a lower resolution or "
+        "frame rate, and upload it again."
+    ),
     "failed": _("This video could not be processed."),
 }
 
@@ -99,41 +120,26 @@ def _pick_streams(container) -> tuple:
     """The first real video stream (cover art doesn't count) and the first audio stream, or None."""
     still = Disposition.attached_pic | Disposition.still_image
     videos = [s for s in container.streams.video if not s.disposition & still]
-    audios = list(container.streams.audio)
+    audios = [s for s in container.streams.audio if s.codec_context is not None]  # a track FFmpeg can't decode: dropped
     return (videos[0] if videos else None), (audios[0] if audios else None)
 
 
-def _mp4_cut_short(path: Path) -> bool:
-    """True if `path` is an MP4/MOV file whose top-level boxes run past the end of the file.
-
-    Every box declares its size, so an interrupted upload always ends inside one. This is exact,
-    cheap (it reads a few headers) and works even when the cut removed the index (`moov`), where
-    FFmpeg can't open the file at all and only says "invalid data".
-    """
-    size = path.stat().st_size
-    with path.open("rb") as file:
-        if file.read(8)[4:8] != b"ftyp":
-            return False
-        position = 0
-        while position + 8 <= size:
-            file.seek(position)
-            header = file.read(16)
-            box_size, kind = struct.unpack(">I4s", header[:8])
-            if box_size == 1 and len(header) == 16:
-                box_size = struct.unpack(">Q", header[8:])[0]
-            elif box_size == 0:
-                return False  # "runs to the end of the file"
-            if box_size < 8 or not all(32 < byte < 127 for byte in kind):
-                return False  # not a box: trailing junk, which FFmpeg judges on its own
-            position += box_size
-        return position > size
+def _open(path: Path, limits: Limits):
+    """Open `path` with the demuxer its bytes call for, or refuse it (see `containers`)."""
+    kind = containers.sniff(path)
+    if kind == containers.IMAGE:
+        raise _reject("image")
+    if kind is None:
+        raise _reject("not_video")
+    return containers.open_input(path, kind, max_pixels=max(_DECODER_MAX_PIXELS, 4 * limits.frame_pixels))
 
 
-def _scan(container, video, audio) -> tuple[float, int, av.VideoFrame | None]:
+def _scan(container, video, audio, *, budget: FrameBudget | None) -> tuple[float, int, av.VideoFrame | None]:
     """Demux every packet; return the seconds they span, the video packet count and the first video frame.
 
     Only the first frame is decoded: that proves the codec is readable and gives the rotation,
-    while decoding a whole minute of HD video would cost seconds per upload. Demuxing is cheap.
+    while decoding a whole minute of HD video would cost seconds per upload. Demuxing is cheap,
+    and stops once there are more video packets than `budget`'s limits allow frames.
     """
     first, last, video_packets, frame = math.inf, -math.inf, 0, None
     try:
@@ -144,46 +150,58 @@ def _scan(container, video, audio) -> tuple[float, int, av.VideoFrame | None]:
                     frame = next(iter(packet.decode()), None)
                 except av.error.FFmpegError as exc:
                     raise _reject("not_video") from exc
+                if frame is not None and budget is not None:
+                    budget.spend(frame)
             stamp = packet.pts if packet.pts is not None else packet.dts
             if stamp is None:
                 continue
             start = float(stamp * packet.time_base)
             first, last = min(first, start), max(last, start + float((packet.duration or 0) * packet.time_base))
             video_packets += is_video
+            if budget is not None and video_packets > budget.limits.frames:
+                limits = budget.limits
+                if last - first > limits.seconds + _LENGTH_GRACE:
+                    raise _reject("too_long", seconds=limits.seconds)
+                raise OverLimit("frame_rate", fps=round(video_packets / max(last - first, 1)), max=round(limits.fps))
     except av.error.FFmpegError as exc:
         # The container opened but its data ended or broke partway: a cut-off upload.
         raise _reject("truncated") from exc
     return (last - first if video_packets else 0.0), video_packets, frame
 
 
-def _inspect(container, path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
-    """probe()'s work on an open container; also returns the rotation, which transcoding must keep."""
-    if _mp4_cut_short(path):
+def _inspect(
+    container, path: Path, *, limits: Limits, min_seconds: float, ours: bool
+) -> tuple[ProbeResult, int, float]:
+    """probe()'s work on an open container; also returns the rotation, which transcoding must keep,
+    and the frame rate. `ours`: a file we wrote, whose source passed the limits already."""
+    if containers.mp4_cut_short(path):
         raise _reject("truncated")  # first: a cut can also drop streams or the duration
-    format_names = set(container.format.name.split(","))
-    if format_names & _IMAGE_FORMATS or any(name.endswith("_pipe") for name in format_names):
-        raise _reject("image")
     video, audio = _pick_streams(container)
     if video is None:
         raise _reject("no_video")
+    if not ours:
+        check_header(video, limits)
     declared = container.duration / 1_000_000 if container.duration else None
+    max_seconds = math.inf if ours else limits.seconds
     if declared is not None and declared > max_seconds + _LENGTH_GRACE:
         raise _reject("too_long", seconds=max_seconds)  # before reading every packet of a long film
 
-    spanned, video_packets, frame = _scan(container, video, audio)
+    spanned, video_packets, frame = _scan(container, video, audio, budget=None if ours else FrameBudget(limits, fps=0))
     if video_packets == 1:
         raise _reject("image")
     if frame is None:
         raise _reject("not_video")
     # Packets ending well before the duration the header promised means the rest of the file is
-    # missing; this catches cut-off MKV/WebM/AVI files, which have no box sizes to check.
-    if declared and format_names & _HEADER_DURATION_FORMATS and spanned < declared * 0.95 - 0.25:
+    # missing; this catches cut-off MKV/WebM files, which have no box sizes to check.
+    if declared and spanned < declared * 0.95 - 0.25:
         raise _reject("truncated")
     duration = declared or spanned
     if max(duration, spanned) > max_seconds + _LENGTH_GRACE:
         raise _reject("too_long", seconds=max_seconds)
     if duration <= 0 or duration < min_seconds:
         raise _reject("too_short")
+    if not ours:
+        check_work(frame.width, frame.height, frames=video_packets, seconds=max(duration, spanned), limits=limits)
 
     sides = (frame.height, frame.width) if abs(frame.rotation) == 90 else (frame.width, frame.height)
     audio_codec = audio.codec_context.name if audio is not None else None
@@ -194,31 +212,34 @@ def _inspect(container, path: Path, *, max_seconds: float, min_seconds: float) -
         video_codec=video.codec_context.name,
         audio_codec=audio_codec,
     )
-    return result, frame.rotation
+    return result, frame.rotation, video_packets / max(duration, spanned)
 
 
-def probe(path: Path, *, max_seconds: float = 60, min_seconds: float = 1) -> ProbeResult:
+def probe(path: Path, *, limits: Limits = DEFAULT_LIMITS, min_seconds: float = 1) -> ProbeResult:
     """Describe the video at `path`, or raise VideoRejected if it isn't one we accept."""
-    return _probe(path, max_seconds=max_seconds, min_seconds=min_seconds)[0]
+    return _probe(path, limits=limits, min_seconds=min_seconds)[0]
 
 
-def _probe(path: Path, *, max_seconds: float, min_seconds: float) -> tuple[ProbeResult, int]:
-    # FFmpegError is also a ValueError; OSError covers missing files and directories.
+def _probe(path: Path, *, limits: Limits, min_seconds: float, ours: bool = False) -> tuple[ProbeResult, int, float]:
+    # FFmpegError is also a ValueError; OSError covers missing files and directories, and the
+    # refusal to open another file (containers.open_input).
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            return _inspect(container, path, max_seconds=max_seconds, min_seconds=min_seconds)
+        with _open(path, limits) as container:
+            return _inspect(container, path, limits=limits, min_seconds=min_seconds, ours=ours)
     except VideoRejected:
         raise
+    except OverLimit as over:
+        raise _reject(over.code, **over.values) from over
     except (OSError, ValueError) as exc:
         cut_short = False
         with contextlib.suppress(OSError):
-            cut_short = _mp4_cut_short(path)
+            cut_short = containers.mp4_cut_short(path)
         raise _reject("truncated" if cut_short else "not_video") from exc
 
 
-def _remux(src: Path, dst: Path) -> bool:
+def _remux(src: Path, dst: Path, *, limits: Limits) -> bool:
     """Copy browser-ready H.264 (+ AAC) into a fast-start MP4 untouched; False if it needs transcoding."""
-    with av.open(str(src), metadata_errors="ignore") as source:
+    with _open(src, limits) as source:
         video, audio = _pick_streams(source)
         pixels = video.codec_context.format.name if video.codec_context.format else None
         if video.codec_context.name != "h264" or pixels not in _BROWSER_PIXEL_FORMATS:
@@ -238,10 +259,14 @@ def _remux(src: Path, dst: Path) -> bool:
     return True
 
 
-def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
-    """Re-encode to H.264 (libx264, yuv420p, at most MAX_SIDE) and AAC in a fast-start MP4."""
+def _transcode(src: Path, dst: Path, *, rotation: int, budget: FrameBudget) -> None:
+    """Re-encode to H.264 (libx264, yuv420p, at most MAX_SIDE) and AAC in a fast-start MP4.
+
+    Every decoded frame is counted against `budget`, which stops a file whose packets decode to
+    more (or larger) frames than the probe saw.
+    """
     with (
-        av.open(str(src), metadata_errors="ignore") as source,
+        _open(src, budget.limits) as source,
         av.open(str(dst), "w", format="mp4", options=_FASTSTART) as output,
     ):
         video, audio = _pick_streams(source)
@@ -262,7 +287,7 @@ def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
             audio_out = output.add_stream("aac", rate=audio.rate if audio.rate in _AAC_RATES else 48000)
             audio_out.layout = "mono" if audio.codec_context.layout.nb_channels == 1 else "stereo"
             audio_out.bit_rate = 128_000
-        # Start both streams at zero (MPEG-TS starts at 1.4 s, say) while keeping their offset.
+        # Start both streams at zero (an edit list or a WebM cut can start later) while keeping their offset.
         start = Fraction(source.start_time or 0, 1_000_000)
         last_pts = None
         for packet in source.demux(*[s for s in (video, audio) if s is not None]):
@@ -272,6 +297,7 @@ def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
                     frame.pts = frame.pts - shift if frame.pts is not None else None
                     output.mux(audio_out.encode(frame))
                     continue
+                budget.spend(frame)
                 pts = frame.pts - shift if frame.pts is not None else None
                 if pts is None or (last_pts is not None and pts <= last_pts):
                     pts = 0 if last_pts is None else last_pts + 1  # x264 refuses repeated timestamps
@@ -282,11 +308,11 @@ def _transcode(src: Path, dst: Path, *, rotation: int) -> None:
             output.mux(audio_out.encode())
 
 
-def _write_poster(video_path: Path, poster_path: Path, *, duration: float) -> None:
+def _write_poster(video_path: Path, poster_path: Path, *, duration: float, limits: Limits) -> None:
     """Save the frame at POSTER_AT seconds (the first one for shorter clips) as a JPEG."""
     target = POSTER_AT if duration > POSTER_AT else 0.0
     chosen = None
-    with av.open(str(video_path)) as container:
+    with _open(video_path, limits) as container:
         for frame in container.decode(video=0):
             chosen = frame
             if frame.time is None or frame.time >= target:
@@ -337,8 +363,8 @@ def write_card(poster_path: Path, card_path: Path) -> None:
     card.save(card_path, format="JPEG", quality=82, progressive=True, optimize=True)
 
 
-def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int = 50 * 1024 * 1024) -> PreparedVideo:
-    """Check `src` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg and card.jpg.
+def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> PreparedVideo:
+    """Check `src` against `limits` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg and card.jpg.
 
     Browser-ready H.264 with AAC (or no audio) is copied without re-encoding; anything else is
     transcoded. Raises VideoRejected and leaves nothing behind in `out_dir` if anything fails.
@@ -348,9 +374,9 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
     except OSError as exc:
         raise _reject("not_video") from exc
     # Checked before probing, which reads every packet, so an oversized file costs nothing.
-    if size > max_bytes:
-        raise _reject("too_big", mb=max_bytes // (1024 * 1024))
-    _, rotation = _probe(src, max_seconds=max_seconds, min_seconds=1)
+    if size > limits.bytes:
+        raise _reject("too_big", mb=limits.bytes // (1024 * 1024))
+    _, rotation, fps = _probe(src, limits=limits, min_seconds=1)
 
     video_path, poster_path, card_path = out_dir / "video.mp4", out_dir / "poster.jpg", out_dir / "card.jpg"
     # Work under temporary names and rename at the end, so video.mp4 is never a half-written file.
@@ -363,16 +389,16 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
-            copied = _remux(src, video_part)
+            copied = _remux(src, video_part, limits=limits)
         except av.error.FFmpegError:
-            # e.g. an AVI's "H264" codec tag that MP4 refuses: encoding afresh still works.
+            # e.g. a codec tag or extra data that the MP4 muxer refuses: encoding afresh still works.
             logger.info("Stream copy of %s failed, transcoding instead", src, exc_info=True)
             video_part.unlink(missing_ok=True)
             copied = False
         if not copied:
-            _transcode(src, video_part, rotation=rotation)
-        result = probe(video_part, max_seconds=math.inf, min_seconds=0)
-        _write_poster(video_part, poster_part, duration=result.duration)
+            _transcode(src, video_part, rotation=rotation, budget=FrameBudget(limits, fps=fps))
+        result = _probe(video_part, limits=limits, min_seconds=0, ours=True)[0]
+        _write_poster(video_part, poster_part, duration=result.duration, limits=limits)
         write_card(poster_part, card_part)
         os.replace(video_part, video_path)
         written.append(video_path)
@@ -386,6 +412,8 @@ def prepare(src: Path, *, out_dir: Path, max_seconds: float = 60, max_bytes: int
                 path.unlink(missing_ok=True)
         if isinstance(exc, VideoRejected):
             raise
+        if isinstance(exc, OverLimit):
+            raise _reject(exc.code, **exc.values) from exc
         if not isinstance(exc, av.error.FFmpegError | OSError):
             logger.exception("Unexpected error while preparing %s", src)
         raise _reject("failed") from exc

@@ -5,7 +5,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -13,6 +12,7 @@ from django.db import transaction
 
 from miniapp.accounts.models import User
 from miniapp.videos import hotness, processing
+from miniapp.videos.limits import Limits
 from miniapp.videos.models import Video, media_folder
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,7 @@ def video_create_from_upload(*, author: User, upload: UploadedFile, title: str, 
                     handle.write(chunk)
         out_dir = work / "out"
         out_dir.mkdir()
-        prepared = processing.prepare(
-            source, out_dir=out_dir, max_seconds=settings.VIDEO_MAX_SECONDS, max_bytes=settings.VIDEO_MAX_BYTES
-        )
+        prepared = processing.prepare(source, out_dir=out_dir, limits=Limits.from_settings())
         return video_create(author=author, title=title, description=description, prepared=prepared)
 
 

@@ -1,6 +1,7 @@
 import itertools
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from miniapp.engagement.models import Like
@@ -40,3 +41,9 @@ def make_video(author, *, title: str = "", status: str = Video.Status.PUBLISHED,
 @pytest.fixture
 def video_factory():
     return make_video
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count in the cache: every test starts with none spent (uploads: 20 an hour)."""
+    cache.clear()

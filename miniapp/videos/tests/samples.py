@@ -1,9 +1,11 @@
 """Small media files made at test time: no binary samples in the repository."""
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from PIL import Image
 
 
 def encode(
@@ -17,12 +19,13 @@ def encode(
     audio: bool = True,
     rotation: int = 0,
     faststart: bool = False,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """A small test video: a frame whose top half is bright, so rotation shows in the poster."""
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as container:
         video = container.add_stream(codec, rate=fps)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
         if rotation:
             video.set_display_rotation(rotation)
         sound = None
@@ -60,4 +63,41 @@ def audio_only(path: Path, seconds: float = 2) -> Path:
             chunk.sample_rate, chunk.pts = 44100, start
             container.mux(sound.encode(chunk))
         container.mux(sound.encode())
+    return path
+
+
+def animated_gif(path: Path, *, frames: int = 12) -> Path:
+    """A moving GIF, as messaging apps save them: 64×64, a bright square sliding across."""
+    images = []
+    for number in range(frames):
+        image = Image.new("RGB", (64, 64), (20, 20, 20))
+        image.paste((230, 230, 230), (number * 4, 16, number * 4 + 16, 32))
+        images.append(image)
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return path
+
+
+def grown(path: Path, *, small: int = 64, large: int = 256, fps: int = 12, each: int = 12) -> Path:
+    """MPEG-4 video whose frames grow from small×small to large×large halfway, with no audio.
+
+    The stream's header and its first frame say `small`: only decoding shows the rest.
+    """
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = small, small, "yuv420p"
+        later = av.CodecContext.create("mpeg4", "w")  # a second encoder, whose headers go in its packets
+        later.width, later.height, later.pix_fmt = large, large, "yuv420p"
+        later.time_base = Fraction(1, fps)
+        for number in range(2 * each):
+            side, encoder = (small, stream.codec_context) if number < each else (large, later)
+            frame = av.VideoFrame.from_ndarray(np.full((side, side, 3), 200, np.uint8), format="rgb24")
+            frame.pts = number
+            for packet in encoder.encode(frame):
+                packet.stream = stream
+                container.mux(packet)
+            if number == each - 1:
+                container.mux(stream.encode())  # flush the first encoder
+        for packet in later.encode(None):
+            packet.stream = stream
+            container.mux(packet)
     return path

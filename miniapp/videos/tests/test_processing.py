@@ -1,6 +1,7 @@
 """Every input is made here at test time with PyAV and Pillow, so no media files live in the repository."""
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -11,8 +12,9 @@ from PIL import Image
 
 from miniapp.videos import processing
 from miniapp.videos.demo_clips import make_demo_clip
+from miniapp.videos.limits import Limits
 from miniapp.videos.processing import VideoRejected, prepare, probe
-from miniapp.videos.tests.samples import audio_only, encode, first_half
+from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half, grown
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -148,7 +150,7 @@ def test_it_rejects_long_videos(tmp_path):
     assert rejected.code == "too_long"
     with translation.override("en"):
         assert str(rejected.message) == "Videos can be at most 60 seconds long."
-    assert probe(src, max_seconds=90).duration == pytest.approx(61, abs=0.1)
+    assert probe(src, limits=Limits(seconds=90)).duration == pytest.approx(61, abs=0.1)
 
 
 def test_it_rejects_short_videos(tmp_path):
@@ -172,7 +174,7 @@ def test_it_rejects_big_files_before_writing(h264_clip, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     with pytest.raises(VideoRejected) as caught:
-        prepare(h264_clip, out_dir=out_dir, max_bytes=1024)
+        prepare(h264_clip, out_dir=out_dir, limits=Limits(bytes=1024))
     assert caught.value.code == "too_big"
     assert list(out_dir.iterdir()) == []
 
@@ -198,10 +200,137 @@ def test_it_cleans_up_when_a_late_step_fails(h264_clip, tmp_path, monkeypatch):
 
 
 def test_it_falls_back_to_transcoding_when_copying_fails(h264_clip, tmp_path, monkeypatch):
-    def refuse(src, dst):
+    def refuse(src, dst, **kwargs):
         dst.write_bytes(b"half a file")
         raise av.error.InvalidDataError(1, "refused")
 
     monkeypatch.setattr(processing, "_remux", refuse)
     prepared = prepare(h264_clip, out_dir=tmp_path / "out")
     assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0)
+
+
+@pytest.mark.parametrize(
+    "name,codec",
+    [
+        ("clip.mp4", "libx264"),
+        ("clip.mov", "mpeg4"),
+        ("clip.3gp", "mpeg4"),
+        ("clip.webm", "libvpx"),
+        ("clip.mkv", "mpeg4"),
+    ],
+)
+def test_it_opens_the_containers_phones_record(tmp_path, name, codec):
+    assert probe(encode(tmp_path / name, codec=codec, audio=name != "clip.webm")).duration == pytest.approx(2, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["clip.avi", "clip.ts", "clip.flv", "clip.nut", "clip.y4m"])
+def test_it_refuses_other_containers(tmp_path, name):
+    """FFmpeg reads these too, but no phone records them: each is more code reading untrusted bytes."""
+    codec = {".y4m": "rawvideo", ".flv": "flv"}.get(Path(name).suffix, "mpeg4")
+    assert rejection(encode(tmp_path / name, codec=codec, audio=False)).code == "not_video"
+
+
+def hls_playlist(path: Path, segment: Path) -> Path:
+    path.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\nfile://{segment}\n#EXT-X-ENDLIST\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d, clip: hls_playlist(d / "list.m3u8", clip),
+        lambda d, clip: hls_playlist(d / "list.mp4", clip),  # named as a video
+        lambda d, clip: d.joinpath("list.txt").write_text(f"ffconcat version 1.0\nfile '{clip}'\n") and d / "list.txt",
+    ],
+    ids=["hls", "hls-named-mp4", "concat"],
+)
+def test_it_never_opens_a_file_another_file_names(h264_clip, tmp_path, make):
+    with pytest.raises(VideoRejected) as caught:
+        prepare(make(tmp_path, h264_clip), out_dir=tmp_path / "out")
+    assert caught.value.code == "not_video"
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_it_refuses_an_animated_gif(tmp_path):
+    assert rejection(animated_gif(tmp_path / "dance.gif")).code == "not_video"
+
+
+def test_it_knows_a_heic_photo(tmp_path):
+    # The first box of an iPhone photo: ISO-BMFF, which the mov demuxer would read, of brand "heic".
+    path = tmp_path / "IMG_0001.mov"
+    path.write_bytes(struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic") + bytes(64))
+    assert rejection(path).code == "image"
+
+
+@pytest.mark.parametrize(
+    "codec,pix_fmt",
+    [("libx264", "yuv444p"), ("libx264", "yuv422p"), ("ffv1", "yuv420p"), ("mjpeg", "yuvj420p")],
+)
+def test_it_refuses_encodings_phones_dont_record(tmp_path, codec, pix_fmt):
+    rejected = rejection(encode(tmp_path / "clip.mkv", codec=codec, pix_fmt=pix_fmt, audio=False))
+    assert rejected.code == "encoding"
+    with translation.override("en"):
+        assert codec.removeprefix("lib").removesuffix("264") in str(rejected.message)
+
+
+@pytest.mark.parametrize("width,height", [(96, 160), (160, 96)])
+def test_it_takes_frames_up_to_the_limit_either_way_round(tmp_path, width, height):
+    src = encode(tmp_path / "clip.mp4", width=width, height=height, audio=False)
+    assert probe(src, limits=Limits(long_side=160, short_side=96)).width == width
+    rejected = rejection(src, limits=Limits(long_side=158, short_side=96))
+    assert rejected.code == "resolution"
+    with translation.override("en"):
+        assert f"{width}×{height}" in str(rejected.message) and "158×96" in str(rejected.message)
+
+
+def test_it_refuses_high_frame_rates(tmp_path):
+    src = encode(tmp_path / "slowmo.mp4", width=32, height=32, fps=120, seconds=1.5, audio=False)
+    rejected = rejection(src)
+    assert rejected.code == "frame_rate"
+    with translation.override("en"):
+        assert "120 frames a second" in str(rejected.message) and "at most 60" in str(rejected.message)
+
+
+def test_it_takes_a_phones_59_94_fps(tmp_path):
+    src = tmp_path / "phone.mp4"
+    with av.open(str(src), "w") as container:
+        stream = container.add_stream("mpeg4", rate=Fraction(60000, 1001))
+        stream.width, stream.height = 32, 32
+        for number in range(120):
+            frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+            frame.pts = number
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    assert probe(src).duration == pytest.approx(2, abs=0.05)
+
+
+def test_it_stops_reading_packets_past_the_frame_limit(tmp_path):
+    # 1 s at 50 fps against 10 fps for at most 1 s: refused after some 21 of its 50 packets.
+    src = encode(tmp_path / "fast.mp4", width=32, height=32, fps=50, seconds=1, audio=False)
+    assert rejection(src, limits=Limits(seconds=1, fps=10)).code == "frame_rate"
+
+
+def test_it_bounds_pixels_times_frames(tmp_path):
+    src = encode(tmp_path / "clip.mp4", width=96, height=96, fps=30, seconds=4, audio=False)  # 1.1 million
+    assert probe(src, limits=Limits(megapixels=1.2)).duration == pytest.approx(4, abs=0.1)
+    rejected = rejection(src, limits=Limits(megapixels=1))
+    assert rejected.code == "too_many_pixels"
+    with translation.override("en"):
+        assert "96×96 and 30 frames a second" in str(rejected.message)
+        assert "at most 3 seconds" in str(rejected.message)
+
+
+@pytest.mark.parametrize(
+    "limits,code",
+    [(Limits(long_side=128, short_side=128), "resolution"), (Limits(megapixels=0.5), "too_many_pixels")],
+    ids=["frames-grow-past-the-size", "frames-grow-past-the-budget"],
+)
+def test_decoding_stops_when_frames_outgrow_what_the_probe_saw(tmp_path, limits, code):
+    """Headers can lie: this one says 64×64 (0.1 million pixels in all) and then decodes to 256×256."""
+    src = grown(tmp_path / "grows.mkv", small=64, large=256)
+    assert probe(src, limits=limits).width == 64
+    out_dir = tmp_path / "out"
+    with pytest.raises(VideoRejected) as caught:
+        prepare(src, out_dir=out_dir, limits=limits)
+    assert caught.value.code == code
+    assert list(out_dir.iterdir()) == []

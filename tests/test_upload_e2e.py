@@ -1,0 +1,63 @@
+"""Uploads over real HTTP to Daphne: a phone's clip uploaded on /upload/ plays in Chromium, and
+an HLS playlist naming another file on the server (issue 14) is refused."""
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import signin
+from miniapp.videos.tests.samples import encode
+from tests.conftest import signed_in_page, with_csrf
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in_session(site: str, nickname: str) -> requests.Session:
+    session = requests.Session()
+    assert signin(session, site, nickname).status_code == 200
+    return with_csrf(session)
+
+
+def post_video(session: requests.Session, site: str, path: Path, *, title: str) -> requests.Response:
+    with path.open("rb") as file:
+        return session.post(
+            f"{site}/api/videos/", files={"file": (path.name, file, "video/mp4")}, data={"title": title}, timeout=60
+        )
+
+
+@pytest.mark.parametrize(
+    "name,codec",
+    [("phone.mp4", "libx264"), ("phone.mov", "mpeg4")],
+    ids=["h264-copied", "mpeg4-transcoded"],
+)
+def test_a_phone_clip_uploaded_on_the_page_plays(site, phone, tmp_path, name, codec):
+    clip = encode(tmp_path / name, codec=codec, width=360, height=640, fps=30, seconds=3)
+    page = signed_in_page(phone(), site, "alice", "/upload/")
+    page.set_input_files("input[name=file]", str(clip))
+    page.fill("input[name=title]", "我的视频")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site}/v/*/", timeout=60_000)
+    page.wait_for_function("document.querySelector('video').currentTime > 0.3")
+
+
+def test_a_playlist_naming_a_file_on_the_server_is_refused(site, media_dir, tmp_path):
+    from miniapp.moderation.services import video_moderate
+    from miniapp.videos.models import Video
+
+    bob = signed_in_session(site, "bob")
+    uploaded = post_video(bob, site, encode(tmp_path / "bob.mp4", codec="libx264"), title="bob's")
+    assert uploaded.status_code == 201, uploaded.text
+    hidden = Video.objects.get(pk=uploaded.json()["id"])
+    video_moderate(video=hidden, kind="hide", moderator=None, reason="test")
+
+    alice = signed_in_session(site, "alice")
+    for target in (Path(media_dir) / hidden.file.name, encode(tmp_path / "elsewhere.mp4", codec="libx264")):
+        playlist = tmp_path / "list.m3u8"  # over 2.5 MB: Django spools it to a temporary file
+        playlist.write_text(
+            f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3.0,\nfile://{target}\n#EXT-X-ENDLIST\n#{'x' * 3_000_000}\n"
+        )
+        response = post_video(alice, site, playlist, title="not mine")
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "not_video"
+    assert list(Video.objects.values_list("pk", flat=True)) == [hidden.pk]
