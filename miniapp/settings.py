@@ -286,6 +286,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own three, with a JSON parser that refuses absurdly nested bodies (400, not 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "miniapp.lib.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "miniapp.lib.api.AutoSchema",
     "EXCEPTION_HANDLER": "miniapp.lib.api.exception_handler",
     # Proxies in front of the app that append to X-Forwarded-For. 0: rate limits per
