@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils import timezone
 from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from miniapp import health
+from miniapp.lib.api import api_not_found
 
 STARTED = timezone.now().replace(microsecond=0)
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last of the /api/ routes: what none of them matched is the API's JSON 404.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
 
 if settings.MOCK_OAUTH_ENABLED:
