@@ -19,15 +19,16 @@ from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
 from miniapp.lib.api import TextField
+from miniapp.lib.site import absolute_url
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_published
 
 
-def share_url(request, share: ShareLink) -> str:
-    """The link that opens the shared video for anyone: /v/<id>/?s=<token>."""
+def share_url(share: ShareLink) -> str:
+    """The link that opens the shared video for anyone: {SITE_URL}/v/<id>/?s=<token>."""
     path = reverse("video-detail", args=[share.video_id])
-    return request.build_absolute_uri(f"{path}?{urlencode({'s': share.token})}")
+    return absolute_url(f"{path}?{urlencode({'s': share.token})}")
 
 
 def _published_video(request, video_id: int) -> Video:
@@ -92,7 +93,7 @@ class ActivityApi(APIView):
             return Response({"results": events, "last_id": last_id, "next": None})
         events, complete = activity_replay(viewer_id=request.user.pk, after=after, limit=limit)
         last_id = events[-1]["seq"] if events else after
-        next_url = None if complete else request.build_absolute_uri(f"{request.path}?after={last_id}")
+        next_url = None if complete else absolute_url(f"{request.path}?after={last_id}")
         return Response({"results": events, "last_id": last_id, "next": next_url})
 
 
@@ -175,7 +176,7 @@ class ShareApi(APIView):
         )
         video.refresh_from_db(fields=["share_count"])
         body = {
-            "url": share_url(request, share),
+            "url": share_url(share),
             "token": share.token,
             "share_count": video.share_count,
             "recipients": len(recipients),
