@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 
 from miniapp.engagement import services as engagement
+from miniapp.engagement import visitors
 from miniapp.lib.parsers import JSON_MAX_DEPTH
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
@@ -33,7 +34,7 @@ CONFIG = schemathesis.Config.from_dict(
                 # Schema-valid input these refuse with a documented 400, for what a schema cannot
                 # say: an opaque feed cursor that does not decode, a file that is not a video, ids
                 # in `to` that are not the sharer's friends, a view shorter than VIEW_MIN_SECONDS
-                # or from a browser without the CSRF cookie. So schemathesis' statuses plus 400.
+                # or from a browser without the id a page gives it. So schemathesis' statuses plus 400.
                 "include-operation-id": ["videos_feed", "videos_create", "videos_shares_create", "videos_views_create"],
                 "checks": {
                     "positive_data_acceptance": {
@@ -120,11 +121,12 @@ def site(demo, live_site):
 
 @pytest.fixture
 def visitor(site):
-    """The cookies of a signed-out browser that has opened a page: the CSRF cookie, no session.
-    (Sent on fresh connections: the test server is slow to answer on a kept-alive one.)"""
+    """The cookies of a signed-out browser that has opened a page: the CSRF cookie and its
+    visitor id, no session. (Sent on fresh connections: the test server is slow to answer
+    on a kept-alive one.)"""
     page = requests.get(f"{site}/", timeout=10)
-    assert "csrftoken" in page.cookies and "sessionid" not in page.cookies
-    return {"csrftoken": page.cookies["csrftoken"]}
+    assert {"csrftoken", visitors.COOKIE} <= set(page.cookies.keys()) and "sessionid" not in page.cookies
+    return {name: page.cookies[name] for name in ("csrftoken", visitors.COOKIE)}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
+from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
@@ -187,7 +188,8 @@ class ShareApi(APIView):
 
 
 class ViewApi(APIView):
-    """The page reports a video watched for a couple of seconds; counted once per viewer and day."""
+    """The page reports a video watched for a couple of seconds; counted once per viewer and day.
+    Signed out, only from a browser the server gave an id (`visitors`), whatever cookies it sends."""
 
     permission_classes = [AllowAny]
     throttle_classes = [ViewRateThrottle]
@@ -212,14 +214,13 @@ class ViewApi(APIView):
                 }
             )
         viewer = request.user if request.user.is_authenticated else None
-        # A signed-out browser is told apart by the CSRF cookie every video page sets (no
-        # session is made for it: a view report must not grow the session table).
-        browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-        if viewer is None and not browser:
+        # A signed-out browser is told apart by the id a video page gave it (`visitors`).
+        browser = None if viewer else visitor_id(request)
+        if viewer is None and browser is None:
             raise ValidationError({"detail": _("Open the video's page first, then watch it there.")})
         counted = services.view_record(
             video=video,
-            visitor=services.visitor_key(user=viewer, browser=browser),
+            visitor=services.visitor_key(user=viewer, browser=browser or ""),
             viewer=viewer,
             share=arrival_share(request, video.pk),
         )

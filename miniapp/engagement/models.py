@@ -47,7 +47,7 @@ class View(models.Model):
     """A watch of at least a couple of seconds, counted once per viewer, video and day.
 
     `visitor` names the viewer: "u<id>" for a signed-in user, "b<hash>" for a signed-out
-    browser (from its CSRF cookie).
+    browser (from the id the server gave it in a signed cookie, `visitors`).
     """
 
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="views")

@@ -170,7 +170,7 @@ def _plain_link(*, sharer: User, video: Video) -> ShareLink | None:
 
 def visitor_key(*, user: User | None, browser: str = "") -> str:
     """Who is watching, for counting views once: the user, or a signed-out browser (a hash of
-    a cookie of its own)."""
+    the id the server gave it, `visitors.visitor_id`)."""
     if user is not None:
         return f"u{user.pk}"
     return "b" + hashlib.sha256(browser.encode()).hexdigest()[:40]

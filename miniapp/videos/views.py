@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.engagement.arrivals import arrival_remember
 from miniapp.engagement.selectors import share_for_link
+from miniapp.engagement.visitors import gives_visitor_id
 from miniapp.lib.site import absolute_url, on_this_site
 from miniapp.moderation.models import Report
 from miniapp.videos.apis import feed_page
@@ -45,12 +46,14 @@ def _feed_page(request, *, first: Video | None = None, extra: dict | None = None
 
 
 @ensure_csrf_cookie  # the like button sends it back in X-CSRFToken
+@gives_visitor_id  # a view reported signed out counts with it
 @require_GET
 def home(request):
     return _feed_page(request)
 
 
 @ensure_csrf_cookie
+@gives_visitor_id
 @require_GET
 def detail(request, video_id: int):
     """One video, straight from a shared link (signed out too), then the feed continues.
