@@ -1,13 +1,15 @@
 import io
 
 import pytest
+from django.utils import translation
 from rest_framework.exceptions import ParseError
 
 from miniapp.lib.parsers import JSON_MAX_DEPTH, JSONParser
 
 
 def parse(text: str):
-    return JSONParser().parse(io.BytesIO(text.encode()))
+    with translation.override("en"):
+        return JSONParser().parse(io.BytesIO(text.encode()))
 
 
 def nested(depth: int) -> str:
