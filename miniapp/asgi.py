@@ -11,8 +11,11 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.realtime.auth import SocketUserMiddleware  # noqa: E402
 from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
+
+leave_form_bodies_to_django()
 
 application = ProtocolTypeRouter(
     {

@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from miniapp.lib.env import env_bool, env_int, env_list, env_rate, env_str, env_url, redis_db_after
+from miniapp.lib.env import env_bool, env_float, env_int, env_list, env_rate, env_str, env_url, redis_db_after
 from miniapp.lib.oidc import socialaccount_providers
 from miniapp.lib.secrets import derived_secret, dev_secret_key
 
@@ -291,6 +291,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own three, with a JSON parser that refuses absurdly nested bodies (400, not 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "miniapp.lib.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "miniapp.lib.api.AutoSchema",
     "EXCEPTION_HANDLER": "miniapp.lib.api.exception_handler",
     # Proxies in front of the app that append to X-Forwarded-For. 0: rate limits per
@@ -376,8 +382,13 @@ VIEW_MIN_SECONDS = 2
 # Moderation. Abuse limits per user, like LIKE_RATE above.
 REPORT_RATE = env_rate("REPORT_RATE", "10/hour")
 UPLOAD_RATE = env_rate("UPLOAD_RATE", "20/hour")
-# This many different users reporting a video hides it until a moderator reviews it.
+# This many different users reporting a video hides it until a moderator reviews it. A
+# report weighs 1 from an account at least REPORT_TRUSTED_AFTER_DAYS old with a friend, and
+# REPORT_UNTRUSTED_WEIGHT from any other (new identities cost nothing in mock mode): five
+# such reports then weigh 1 of the 5.
 REPORT_HIDE_AT = env_int("REPORT_HIDE_AT", 5, minimum=1)
+REPORT_TRUSTED_AFTER_DAYS = env_int("REPORT_TRUSTED_AFTER_DAYS", 7, minimum=0)
+REPORT_UNTRUSTED_WEIGHT = env_float("REPORT_UNTRUSTED_WEIGHT", 0.2, minimum=0, maximum=1)
 # Users who run into rate limits this often within ABUSE_WINDOW_HOURS are flagged in admin,
 # and banned for ABUSE_BAN_HOURS at ABUSE_BAN_HITS (staff never are).
 ABUSE_WINDOW_HOURS = env_int("ABUSE_WINDOW_HOURS", 24, minimum=1)

@@ -1,6 +1,8 @@
 """The pages work under their own Content-Security-Policy, in Debian Chromium, with nothing
 blocked: the feed plays and likes, 好友动态 connects its socket, the share sheet opens."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,3 +34,45 @@ def test_the_pages_run_under_the_policy_with_nothing_blocked(site, chromium):
     finally:
         context.close()
     assert blocked == []
+
+
+def wait_until(page, script: str, seconds: float = 15) -> None:
+    """Poll `script` in the page (wait_for_function evaluates a string, which the policy forbids)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"never true: {script}"
+        page.wait_for_timeout(100)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_the_feed_plays_at_the_sites_name_and_its_localhost_twin(site, chromium, host):
+    """SITE_URL names 127.0.0.1; opened as localhost, the page still plays its media, those of
+    the cards it loads from the API too (absolute on SITE_URL there, another origin)."""
+    from django.core.management import call_command
+
+    from miniapp.videos.models import Video
+
+    call_command("seed_demo", verbosity=0)
+    clip = Video.objects.order_by("pk").first()
+    for n in range(4):  # more than a page of 8: the rest comes from the API
+        Video.objects.create(
+            **{f.name: getattr(clip, f.name) for f in Video._meta.concrete_fields if not f.primary_key}
+            | {"title": f"again {n}"}
+        )
+    base = site.replace("127.0.0.1", host)
+    context = chromium.new_context(**chromium.devices["iPhone 13"], locale="zh-CN")  # CSP enforced
+    blocked = []
+    context.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/")
+        wait_until(page, "document.querySelector('.slide video').currentTime > 0.1")
+        page.evaluate("document.querySelectorAll('.slide')[7].scrollIntoView()")
+        expect(page.locator(".slide")).to_have_count(Video.objects.count())
+        page.evaluate("document.querySelectorAll('.slide')[9].scrollIntoView()")
+        wait_until(page, "document.querySelectorAll('.slide video')[9].currentTime > 0.1")
+        assert page.evaluate("new URL(document.querySelectorAll('.slide video')[9].src).origin") == base
+    finally:
+        context.close()
+    # Not media: the provider's avatars, on its issuer's origin (SITE_URL), over plain HTTP here.
+    assert [message for message in blocked if "/mockwx/avatar/" not in message] == []

@@ -18,16 +18,18 @@ from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX, ShareLink
 from miniapp.engagement.selectors import activity_latest, activity_replay
+from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
+from miniapp.lib.site import absolute_url
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_published
 
 
-def share_url(request, share: ShareLink) -> str:
-    """The link that opens the shared video for anyone: /v/<id>/?s=<token>."""
+def share_url(share: ShareLink) -> str:
+    """The link that opens the shared video for anyone: {SITE_URL}/v/<id>/?s=<token>."""
     path = reverse("video-detail", args=[share.video_id])
-    return request.build_absolute_uri(f"{path}?{urlencode({'s': share.token})}")
+    return absolute_url(f"{path}?{urlencode({'s': share.token})}")
 
 
 def _published_video(request, video_id: int) -> Video:
@@ -92,7 +94,7 @@ class ActivityApi(APIView):
             return Response({"results": events, "last_id": last_id, "next": None})
         events, complete = activity_replay(viewer_id=request.user.pk, after=after, limit=limit)
         last_id = events[-1]["seq"] if events else after
-        next_url = None if complete else request.build_absolute_uri(f"{request.path}?after={last_id}")
+        next_url = None if complete else absolute_url(f"{request.path}?after={last_id}")
         return Response({"results": events, "last_id": last_id, "next": next_url})
 
 
@@ -175,7 +177,7 @@ class ShareApi(APIView):
         )
         video.refresh_from_db(fields=["share_count"])
         body = {
-            "url": share_url(request, share),
+            "url": share_url(share),
             "token": share.token,
             "share_count": video.share_count,
             "recipients": len(recipients),
@@ -186,7 +188,8 @@ class ShareApi(APIView):
 
 
 class ViewApi(APIView):
-    """The page reports a video watched for a couple of seconds; counted once per viewer and day."""
+    """The page reports a video watched for a couple of seconds; counted once per viewer and day.
+    Signed out, only from a browser the server gave an id (`visitors`), whatever cookies it sends."""
 
     permission_classes = [AllowAny]
     throttle_classes = [ViewRateThrottle]
@@ -211,14 +214,13 @@ class ViewApi(APIView):
                 }
             )
         viewer = request.user if request.user.is_authenticated else None
-        # A signed-out browser is told apart by the CSRF cookie every video page sets (no
-        # session is made for it: a view report must not grow the session table).
-        browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-        if viewer is None and not browser:
+        # A signed-out browser is told apart by the id a video page gave it (`visitors`).
+        browser = None if viewer else visitor_id(request)
+        if viewer is None and browser is None:
             raise ValidationError({"detail": _("Open the video's page first, then watch it there.")})
         counted = services.view_record(
             video=video,
-            visitor=services.visitor_key(user=viewer, browser=browser),
+            visitor=services.visitor_key(user=viewer, browser=browser or ""),
             viewer=viewer,
             share=arrival_share(request, video.pk),
         )

@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 NOTE_MAX = 140
@@ -16,6 +17,10 @@ class ShareLink(models.Model):
 
     A sharer who arrived through someone else's share chains to it (`parent`), so the
     cascade can be followed back and its depth measured: a first share has depth 1.
+
+    A plain link (no friends, no note: copy, QR, WeChat's menu) is `plain`, and there is
+    one per sharer and video, held by a unique constraint: two taps at once must not
+    count two shares, and only the database can see both at once.
     """
 
     token = models.CharField(max_length=32, unique=True, default=share_token)
@@ -25,9 +30,13 @@ class ShareLink(models.Model):
     depth = models.PositiveIntegerField(default=1)
     note = models.CharField(max_length=NOTE_MAX, blank=True)
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shares_received")
+    plain = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["video", "sharer"], condition=Q(plain=True), name="share_plain_once")
+        ]
         indexes = [models.Index(fields=["video", "sharer"], name="share_video")]
 
     def __str__(self) -> str:
@@ -38,7 +47,7 @@ class View(models.Model):
     """A watch of at least a couple of seconds, counted once per viewer, video and day.
 
     `visitor` names the viewer: "u<id>" for a signed-in user, "b<hash>" for a signed-out
-    browser (from its CSRF cookie).
+    browser (from the id the server gave it in a signed cookie, `visitors`).
     """
 
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="views")

@@ -123,7 +123,6 @@ def _share_parent(*, sharer: User, video: Video, arrived_via: ShareLink | None) 
     return ShareLink.objects.filter(video=video, recipients=sharer).exclude(sharer=sharer).order_by("-created").first()
 
 
-@transaction.atomic
 def share_create(
     *, sharer: User, video: Video, recipients: list[User], note: str = "", arrived_via: ShareLink | None = None
 ) -> tuple[ShareLink, bool]:
@@ -131,32 +130,47 @@ def share_create(
 
     Friends it is sent to get a `share` entry in their activity feed, live. A plain link
     (no friends, no note) is made once per sharer and video and then handed out again, so
-    copying a link twice does not count twice. Returns (link, created).
+    copying a link twice does not count twice: the `share_plain_once` constraint decides
+    between two made at the same moment. Returns (link, created).
     """
+    plain = not recipients and not note
+    if plain and (existing := _plain_link(sharer=sharer, video=video)) is not None:
+        return existing, False
     parent = _share_parent(sharer=sharer, video=video, arrived_via=arrived_via)
-    if not recipients and not note:
-        reusable = ShareLink.objects.filter(sharer=sharer, video=video, note="", parent=parent, recipients=None)
-        existing = reusable.order_by("created").first()
-        if existing is not None:
-            return existing, False
-    share = ShareLink(sharer=sharer, video=video, note=note, parent=parent, depth=parent.depth + 1 if parent else 1)
-    share.full_clean()
-    share.save()
-    share.recipients.set(recipients)
-    Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
-    entries = Activity.objects.bulk_create(
-        Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, audience=friend, note=note, share=share)
-        for friend in recipients
+    share = ShareLink(
+        sharer=sharer, video=video, note=note, plain=plain, parent=parent, depth=parent.depth + 1 if parent else 1
     )
-    for entry in entries:
-        entry.actor, entry.video = sharer, video
-        notify_activity(entry)
+    share.full_clean(validate_constraints=False)  # the constraint is the insert's to check
+    inserted = False
+    try:
+        with transaction.atomic():
+            # First write in the transaction, as in `like_create`: when a twin made at the
+            # same moment wins the constraint, nothing else has to be undone.
+            share.save()
+            inserted = True
+            share.recipients.set(recipients)
+            Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
+            entries = Activity.objects.bulk_create(
+                Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, audience=friend, note=note, share=share)
+                for friend in recipients
+            )
+            for entry in entries:
+                entry.actor, entry.video = sharer, video
+                notify_activity(entry)
+    except IntegrityError:
+        if inserted or not plain or (existing := _plain_link(sharer=sharer, video=video)) is None:
+            raise  # not the twin's link: something else is wrong
+        return existing, False
     return share, True
+
+
+def _plain_link(*, sharer: User, video: Video) -> ShareLink | None:
+    return ShareLink.objects.filter(sharer=sharer, video=video, plain=True).first()
 
 
 def visitor_key(*, user: User | None, browser: str = "") -> str:
     """Who is watching, for counting views once: the user, or a signed-out browser (a hash of
-    a cookie of its own)."""
+    the id the server gave it, `visitors.visitor_id`)."""
     if user is not None:
         return f"u{user.pk}"
     return "b" + hashlib.sha256(browser.encode()).hexdigest()[:40]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from miniapp.engagement.apis import share_url
 from miniapp.engagement.selectors import share_for_link
 from miniapp.engagement.stats import likes_chart, video_get_for_stats, video_share_stats
+from miniapp.lib.site import absolute_url
 from miniapp.videos.selectors import video_get_for_viewer
 
 
@@ -22,10 +23,7 @@ def share_qr(request, video_id: int):
     if video is None or not video.is_published:
         raise Http404("No such video.")
     share = share_for_link(token=request.GET.get("s", ""), video_id=video.pk)
-    if share is not None:
-        url = share_url(request, share)
-    else:
-        url = request.build_absolute_uri(reverse("video-detail", args=[video.pk]))
+    url = share_url(share) if share is not None else absolute_url(reverse("video-detail", args=[video.pk]))
     qr = segno.make(url, error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=6, border=2, dark="#111111", light="#ffffff", xmldecl=False, svgns=True)

@@ -1,19 +1,43 @@
 """DRF glue shared by every app's API."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import JsonResponse
-from django.urls import reverse
+from django.template.defaultfilters import filesizeformat
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
-from rest_framework.exceptions import NotAuthenticated, Throttled
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotAuthenticated, ParseError, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _body_refusal(exc: Exception) -> APIException | None:
+    """Django's own refusals of a request body, as API errors. Django raises them as DRF
+    reads the body (`request.body` past DATA_UPLOAD_MAX_MEMORY_SIZE, a form past
+    DATA_UPLOAD_MAX_NUMBER_FIELDS), which DRF's parsers do not catch, so DRF left them to
+    Django: an HTML 400 page, or with DEBUG on the debug page."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return BodyTooLarge(_("The request body is too large: at most %(limit)s.") % {"limit": limit})
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return ParseError(_("The request has too many fields or files."))
+    return None
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus a sign-in hint on 403s for anonymous users."""
+    """DRF's handler, plus a sign-in hint on 403s for anonymous users, and JSON errors for
+    bodies Django refuses."""
+    exc = _body_refusal(exc) or exc
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, NotAuthenticated):
         response.data = {
@@ -30,11 +54,31 @@ def exception_handler(exc, context):
     return response
 
 
+def _not_found_body(request) -> JsonResponse:
+    detail = _("Not found.")
+    if not request.path.endswith("/"):
+        try:
+            resolved = resolve(request.path + "/")
+        except Resolver404:
+            resolved = None
+        if resolved is not None and resolved.url_name != "api-not-found":
+            detail = _("Not found. The address ends with a slash: %(path)s") % {"path": request.path + "/"}
+    return JsonResponse({"detail": detail}, status=404, json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt  # it changes nothing, and a write to a wrong address is told so, not refused for CSRF
+def api_not_found(request):
+    """Every URL under /api/ that names no endpoint (`/api/videos/abc/`, `/api/videos/-1/`):
+    the API's JSON 404, as a missing object gets. A view and not `handler404`, which DEBUG
+    (the `make run` default) passes over for its HTML page. A missing final slash is not
+    redirected (a redirected POST loses its body): the answer names the address."""
+    return _not_found_body(request)
+
+
 def not_found(request, exception):
-    """`handler404`: a URL under /api/ that matches no endpoint (`/api/videos/abc/`) answers
-    with the API's JSON error body, as a missing object does; pages get the 404 page."""
+    """`handler404`: the 404 page; under /api/ (an Http404 raised outside DRF), the JSON body."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found.")}, status=404, json_dumps_params={"ensure_ascii": False})
+        return _not_found_body(request)
     return page_not_found(request, exception)
 
 
@@ -76,8 +120,8 @@ class AutoSchema(SpectacularAutoSchema):
     - integer ids in paths start at 1;
     - every operation lists the error answers it can give (with `exception_handler`'s body),
       unless the view documents that status itself: 400 for input, 403 for permissions and
-      CSRF, 404 for an object in the path, 415 for a body of another media type, 429 for a
-      rate limit, 503 while the database is out of reach (`lib/unavailable.py`).
+      CSRF, 404 for an object in the path, 413 for a body too large, 415 for a body of another
+      media type, 429 for a rate limit, 503 while the database is out of reach (`lib/unavailable.py`).
     """
 
     def get_serializer_name(self, serializer, direction):
@@ -119,6 +163,7 @@ class AutoSchema(SpectacularAutoSchema):
         if "path" in where:
             yield 404, ErrorSerializer, "No such object, or not one the caller may see."
         if has_body:
+            yield 413, ErrorSerializer, "The body is over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB; files aside)."
             yield 415, ErrorSerializer, "The body is not of a media type listed here."
         if self.view.get_throttles():
             yield 429, ThrottledErrorSerializer, "Rate limited: the `Retry-After` header says for how long."

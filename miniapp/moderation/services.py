@@ -18,7 +18,7 @@ from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
-from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_reporters
+from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
 from miniapp.realtime.events import send_event_to_everyone_on_commit
 from miniapp.videos.models import Video
 
@@ -84,8 +84,9 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
     """File a report (the caller checked the video is published). A second open report
     by the same user on the same video is the first one again: (report, False).
 
-    Enough different users reporting (REPORT_HIDE_AT) hides the video automatically,
-    pending a moderator's review, unless a moderator restored it before.
+    Enough different users reporting (reports weighing REPORT_HIDE_AT, new or friendless
+    accounts' less: `open_report_weight`) hides the video automatically, pending a
+    moderator's review, unless a moderator restored it before.
     """
     try:
         with transaction.atomic():
@@ -94,15 +95,15 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
             report.save()
     except IntegrityError:
         return Report.objects.get(reporter=reporter, video=video, status=Report.Status.OPEN), False
-    reporters = open_reporters(video)
+    reporters, weight = open_report_weight(video)
     # Once a moderator has restored the video, it is theirs to judge: reports then only queue.
     restored = ModerationAction.objects.filter(video=video, kind=Kind.RESTORE, automatic=False).exists()
-    if reporters >= settings.REPORT_HIDE_AT and not restored:
+    if round(weight, 6) >= settings.REPORT_HIDE_AT and not restored:
         video_moderate(
             video=video,
             kind=Kind.HIDE,
             moderator=None,
-            reason=f"Reported by {reporters} users: hidden until a moderator reviews it.",
+            reason=f"Reported by {reporters} users (weight {weight:g}): hidden until a moderator reviews it.",
         )
     return report, True
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.lib.site import absolute_url
 from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, ranking, services
@@ -44,13 +45,13 @@ class VideoOutputSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
     def get_video_url(self, video) -> str:
-        return self.context["request"].build_absolute_uri(video.file.url)
+        return absolute_url(video.file.url)
 
     def get_poster_url(self, video) -> str:
-        return self.context["request"].build_absolute_uri(video.poster.url)
+        return absolute_url(video.poster.url)
 
     def get_page_url(self, video) -> str:
-        return self.context["request"].build_absolute_uri(reverse("video-detail", args=[video.pk]))
+        return absolute_url(reverse("video-detail", args=[video.pk]))
 
     def get_liked_by_me(self, video) -> bool:
         return video.pk in self.context.get("liked", ())
@@ -84,7 +85,7 @@ def feed_page(request, *, cursor: str | None = None, first: Video | None = None)
         videos = [first, *videos]
     next_url = None
     if following is not None:
-        next_url = request.build_absolute_uri(f"{reverse('api-videos')}?{urlencode({'cursor': following.encode()})}")
+        next_url = absolute_url(f"{reverse('api-videos')}?{urlencode({'cursor': following.encode()})}")
     return video_cards(videos, request=request), next_url
 
 

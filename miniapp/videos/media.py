@@ -14,9 +14,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpResponse, HttpResponseNotFound
 from django.utils._os import safe_join
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from miniapp.videos.models import Video
@@ -24,8 +25,14 @@ from miniapp.videos.selectors import media_video_status
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
-# Files live in never-reused folders (videos/<uuid>/), so they can be cached for good.
-CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A file's bytes never change (each video has a never-reused folder, videos/<uuid>/), but
+# whether it may be served does: a moderator's takedown must reach shared caches (a CDN)
+# within a minute, so they keep a file 60 s and then ask again (If-None-Match: a 304 while
+# the video is up, a 404 once it is down). A browser keeps it a day: that copy is only
+# for someone who has already watched it.
+CACHE_CONTROL = "public, max-age=86400, s-maxage=60, must-revalidate"
+# Staff reviewing a taken-down video: nothing may keep a copy.
+UNCACHED = "private, no-store"
 
 
 class RangeFile:
@@ -74,7 +81,15 @@ def accel_redirect(path: str, *, taken_down: bool) -> HttpResponse:
     response = HttpResponse()
     del response["Content-Type"]  # nginx sets it from the file
     response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(path)
-    response["Cache-Control"] = "private, no-store" if taken_down else CACHE_CONTROL
+    response["Cache-Control"] = UNCACHED if taken_down else CACHE_CONTROL
+    return response
+
+
+def not_found() -> HttpResponse:
+    """A file that is missing or withheld. Not kept by any cache: a video restored after a
+    takedown must play again at once, and a 404 is otherwise cacheable by default."""
+    response = HttpResponseNotFound()
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -82,17 +97,17 @@ def accel_redirect(path: str, *, taken_down: bool) -> HttpResponse:
 def serve(request, path: str):
     # Only the one spelling of a path: "videos//x/.." and the like could dodge the check below.
     if posixpath.normpath(path) != path or path.startswith("/"):
-        raise Http404
+        return not_found()
     status = media_video_status(path)
     taken_down = status is not None and status != Video.Status.PUBLISHED
     if taken_down and not (request.user.is_authenticated and request.user.is_staff):
-        raise Http404
+        return not_found()
     try:
         full = Path(safe_join(settings.MEDIA_ROOT, path))
     except Exception:  # SuspiciousFileOperation and friends: never outside MEDIA_ROOT
-        raise Http404 from None
+        return not_found()
     if not full.is_file():
-        raise Http404
+        return not_found()
     if settings.MEDIA_ACCEL_REDIRECT:
         return accel_redirect(path, taken_down=taken_down)
     stat = full.stat()
@@ -100,15 +115,16 @@ def serve(request, path: str):
     etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
     last_modified = http_date(stat.st_mtime)
     content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    cache_control = UNCACHED if taken_down else CACHE_CONTROL
 
-    if request.headers.get("If-None-Match") == etag or (
-        not request.headers.get("If-None-Match")
-        and (since := parse_http_date_safe(request.headers.get("If-Modified-Since", "")))
-        and int(stat.st_mtime) <= since
-    ):
-        response = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
+    # Django's RFC 9110 preconditions: If-None-Match (a list, weak comparison, `*`) before
+    # If-Modified-Since, and If-Match / If-Unmodified-Since (412).
+    precondition = get_conditional_response(request, etag=etag, last_modified=int(stat.st_mtime))
+    if precondition is not None:
+        if precondition.status_code == 304:
+            precondition["ETag"], precondition["Last-Modified"] = etag, last_modified
+            precondition["Cache-Control"] = cache_control
+        return precondition
 
     wanted = parse_range(request.headers.get("Range", ""), size)
     if_range = request.headers.get("If-Range")
@@ -132,6 +148,5 @@ def serve(request, path: str):
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
     response["Last-Modified"] = last_modified
-    # Staff reviewing a taken-down video: nothing may keep a copy.
-    response["Cache-Control"] = "private, no-store" if taken_down else CACHE_CONTROL
+    response["Cache-Control"] = cache_control
     return response

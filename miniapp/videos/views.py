@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.engagement.arrivals import arrival_remember
 from miniapp.engagement.selectors import share_for_link
+from miniapp.engagement.visitors import gives_visitor_id
+from miniapp.lib.site import absolute_url, on_this_site
 from miniapp.moderation.models import Report
 from miniapp.videos.apis import feed_page
 from miniapp.videos.models import Video
@@ -21,11 +23,20 @@ LIKE_AFTER_SIGN_IN = "like_after_sign_in"
 
 
 def _feed_page(request, *, first: Video | None = None, extra: dict | None = None):
-    """The vertical feed, first page rendered on the server; the script loads the rest from the API."""
+    """The vertical feed, first page rendered on the server; the script loads the rest from the API.
+
+    The cards' media and the next page's URL are loaded from the origin the page was opened
+    at (`on_this_site`); what other sites read (Open Graph tags) stays on SITE_URL.
+    """
     cards, next_url = feed_page(request, first=first)
+    local = [
+        {**card, "video_url": on_this_site(card["video_url"]), "poster_url": on_this_site(card["poster_url"])}
+        for card in cards
+    ]
     context = {
-        "cards": cards,
-        "next_url": next_url or "",
+        "cards": local,
+        "next_url": on_this_site(next_url or ""),
+        "site_url": settings.SITE_URL,
         "first": first,
         "tab": "home",
         "report_reasons": Report.Reason.choices,
@@ -35,12 +46,14 @@ def _feed_page(request, *, first: Video | None = None, extra: dict | None = None
 
 
 @ensure_csrf_cookie  # the like button sends it back in X-CSRFToken
+@gives_visitor_id  # a view reported signed out counts with it
 @require_GET
 def home(request):
     return _feed_page(request)
 
 
 @ensure_csrf_cookie
+@gives_visitor_id
 @require_GET
 def detail(request, video_id: int):
     """One video, straight from a shared link (signed out too), then the feed continues.
@@ -63,7 +76,13 @@ def detail(request, video_id: int):
     like_first = request.user.is_authenticated and request.session.get(LIKE_AFTER_SIGN_IN) == video.pk
     if like_first:
         del request.session[LIKE_AFTER_SIGN_IN]
-    extra = {"share": share, "canonical_url": request.build_absolute_uri(canonical), "like_first": like_first}
+    extra = {
+        "share": share,
+        "canonical_url": absolute_url(canonical),
+        "og_image": absolute_url(video.card.url if video.card else video.poster.url),
+        "og_video": absolute_url(video.file.url),
+        "like_first": like_first,
+    }
     return _feed_page(request, first=video, extra=extra)
 
 

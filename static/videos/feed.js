@@ -17,6 +17,11 @@
   const signedIn = document.body.dataset.signedIn === "1";
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   const DOUBLE_TAP_MS = 280;
+  // The API's URLs are absolute, on SITE_URL. This page may be open under another name of
+  // the same server (localhost for 127.0.0.1), and its CSP loads media from its own origin
+  // only: a URL on SITE_URL becomes a path here, as lib/site.py's on_this_site does.
+  const site = feed.dataset.site || location.origin;
+  const onThisSite = (url) => (url.startsWith(`${site}/`) ? url.slice(site.length) : url);
   let nextUrl = feed.dataset.next || "";
   let loading = false;
   let current = null;
@@ -134,8 +139,8 @@
     slide.dataset.id = card.id;
     slide.setAttribute("aria-label", card.title);
     const video = videoOf(slide);
-    video.dataset.src = card.video_url;
-    video.dataset.poster = card.poster_url;
+    video.dataset.src = onThisSite(card.video_url);
+    video.dataset.poster = onThisSite(card.poster_url);
     video.classList.toggle("is-landscape", card.width > card.height);
     slide.querySelector(".slide-author").textContent = `@${card.author.name}`;
     slide.querySelector(".slide-title").textContent = card.title;
@@ -195,7 +200,7 @@
       if (!response.ok) throw new Error(`feed page: ${response.status}`);
       const page = await response.json();
       page.results.forEach(addSlide);
-      nextUrl = page.next || "";
+      nextUrl = onThisSite(page.next || "");
     } catch (error) {
       console.warn(error); // try again when the viewer moves on
     } finally {

@@ -72,7 +72,7 @@ def test_the_schema_documents_the_error_answers(client, db):
     assert answers("/api/videos/{video_id}/like/", "post") == {"200", "403", "404", "429", "503"}
     assert answers("/api/videos/{video_id}/like/", "delete") == {"200", "403", "404", "429", "503"}  # with a body
     assert answers("/api/videos/{video_id}/shares/", "post") == {
-        "200", "201", "400", "403", "404", "415", "429", "503",
+        "200", "201", "400", "403", "404", "413", "415", "429", "503",
     }  # fmt: skip
     assert answers("/api/videos/", "post") >= {"400", "403", "413", "429", "503"}
     unavailable = paths["/api/videos/{video_id}/like/"]["post"]["responses"]["503"]

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from miniapp.lib.env import env_bool, env_int, env_list, env_url
+from miniapp.lib.env import env_bool, env_float, env_int, env_list, env_url
 
 
 def test_env_bool(monkeypatch):
@@ -25,6 +25,16 @@ def test_env_int(monkeypatch):
     monkeypatch.setenv("N", "-3")
     with pytest.raises(ImproperlyConfigured, match="at least 0"):
         env_int("N", 1, minimum=0)
+
+
+def test_env_float(monkeypatch):
+    assert env_float("X_FLOAT", 0.2, minimum=0, maximum=1) == 0.2
+    monkeypatch.setenv("X_FLOAT", "0.5")
+    assert env_float("X_FLOAT", 0.2, minimum=0, maximum=1) == 0.5
+    for bad in ["lots", "1.5", "-0.1"]:
+        monkeypatch.setenv("X_FLOAT", bad)
+        with pytest.raises(ImproperlyConfigured, match="X_FLOAT"):
+            env_float("X_FLOAT", 0.2, minimum=0, maximum=1)
 
 
 def test_env_url(monkeypatch):

@@ -3,9 +3,10 @@
 import re
 
 import pytest
+from django.core import signing
 from django.test import Client
 
-from miniapp.engagement import services
+from miniapp.engagement import services, visitors
 from miniapp.engagement.models import Like, View
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
@@ -183,6 +184,36 @@ def test_a_signed_out_view_without_the_pages_cookie_is_refused_and_makes_no_sess
     response = view(client, make_video(users["erin"]))
     assert response.status_code == 400 and response.json()["detail"]
     assert not Session.objects.exists()
+
+
+def test_a_video_page_gives_a_signed_out_browser_an_id_of_its_own(video):
+    browser = Client()
+    response = browser.get(f"/v/{video.pk}/")
+    cookie = response.cookies[visitors.COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["max-age"] == visitors.MAX_AGE
+    assert visitors.COOKIE not in browser.get("/").cookies  # the same id from then on
+
+
+def altered(value: str) -> str:
+    return value[:-1] + ("y" if value.endswith("x") else "x")
+
+
+def test_signed_out_views_with_made_up_cookies_are_not_counted(users, video):
+    """The CSRF cookie was the visitor's id: every made-up value counted as another viewer."""
+    page = Client()
+    page.get(f"/v/{video.pk}/")
+    forged = [{"csrftoken": f"madeup{n:026d}"} for n in range(3)] + [
+        {visitors.COOKIE: "madeup"},  # unsigned
+        {visitors.COOKIE: signing.get_cookie_signer(salt="another").sign("madeup")},  # not our salt
+        {visitors.COOKIE: altered(page.cookies[visitors.COOKIE].value)},
+    ]
+    for cookies in forged:
+        browser = Client()
+        browser.cookies.load(cookies)
+        response = view(browser, video)
+        assert response.status_code == 400 and response.json()["detail"]
+    assert not View.objects.exists()
+    assert view(page, video).json() == {"counted": True}  # the id the page gave
 
 
 def test_the_qr_code_is_an_svg_of_the_share_link(client, video, alices_share):

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from miniapp.moderation.services import moderator_make
 from miniapp.realtime.tests.conftest import db_call, open_socket  # noqa: F401  (the socket fixtures)
@@ -9,6 +12,16 @@ from miniapp.videos.tests.conftest import make_video
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     cache.clear()
+
+
+@pytest.fixture
+def established(users, django_user_model):
+    """The personas as accounts a month old: reports by alice, bob, carol and dave (who have
+    friends) weigh 1 each toward hiding a video; erin's (no friends) weigh less."""
+    django_user_model.objects.filter(pk__in=[user.pk for user in users.values()]).update(
+        date_joined=timezone.now() - timedelta(days=30)
+    )
+    return users
 
 
 @pytest.fixture

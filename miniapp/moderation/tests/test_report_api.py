@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from miniapp.moderation import services
 from miniapp.moderation.models import LimitHit, ModerationAction, Report
+from miniapp.moderation.selectors import open_report_weight
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
 
@@ -96,7 +100,8 @@ def test_report_flooding_is_rate_limited_and_noted(client, users, settings):
     assert list(LimitHit.objects.values_list("user__username", "scope")) == [("alice", "report")]
 
 
-def test_enough_different_reporters_hide_the_video_pending_review(client, users, video, settings):
+def test_enough_different_reporters_hide_the_video_pending_review(client, established, video, settings):
+    users = established
     settings.REPORT_HIDE_AT = 3
     for name in ["alice", "bob", "bob", "carol"][:3]:
         client.force_login(users[name])
@@ -113,7 +118,8 @@ def test_enough_different_reporters_hide_the_video_pending_review(client, users,
     assert Report.objects.filter(status=Report.Status.OPEN).count() == 3  # left for a moderator to review
 
 
-def test_after_a_moderator_restores_a_video_reports_no_longer_hide_it(client, users, video, moderator, settings):
+def test_after_a_moderator_restores_a_video_reports_no_longer_hide_it(client, established, video, moderator, settings):
+    users = established
     settings.REPORT_HIDE_AT = 2
     for name in ["alice", "bob"]:
         services.report_create(reporter=users[name], video=video, reason="spam")
@@ -125,3 +131,34 @@ def test_after_a_moderator_restores_a_video_reports_no_longer_hide_it(client, us
     video.refresh_from_db()
     assert video.status == Video.Status.PUBLISHED
     assert Report.objects.filter(status="open").count() == 3  # queued for a moderator
+
+
+def fresh_identities(django_user_model, count: int) -> list:
+    """Accounts made just now with no friends, as anyone can make any number of in mock mode."""
+    return django_user_model.objects.bulk_create(django_user_model(username=f"sybil{n:02d}") for n in range(count))
+
+
+def test_reports_from_fresh_identities_weigh_less(users, video, settings, django_user_model):
+    assert (settings.REPORT_HIDE_AT, settings.REPORT_UNTRUSTED_WEIGHT) == (5, 0.2)
+    sybils = fresh_identities(django_user_model, 25)
+    for sybil in sybils[:24]:  # five of them were enough
+        services.report_create(reporter=sybil, video=video, reason="spam")
+    video.refresh_from_db()
+    assert video.status == Video.Status.PUBLISHED
+    services.report_create(reporter=sybils[24], video=video, reason="spam")  # 25 x 0.2
+    video.refresh_from_db()
+    assert video.status == Video.Status.HIDDEN
+    assert ModerationAction.objects.get().reason.startswith("Reported by 25 users (weight 5)")
+
+
+@pytest.mark.parametrize(
+    ("days_old", "name", "weight"),
+    [(30, "alice", 1), (30, "erin", 0.2), (6, "alice", 0.2), (7, "alice", 1)],  # erin has no friends
+)
+def test_a_report_weighs_1_from_an_account_old_enough_and_with_a_friend(
+    users, video, django_user_model, days_old, name, weight
+):
+    joined = timezone.now() - timedelta(days=days_old, minutes=1)
+    django_user_model.objects.filter(pk=users[name].pk).update(date_joined=joined)
+    services.report_create(reporter=users[name], video=video, reason="spam")
+    assert open_report_weight(video) == (1, weight)

@@ -1,5 +1,6 @@
 import pytest
 
+from miniapp.videos.media import CACHE_CONTROL
 from miniapp.videos.models import Video
 from miniapp.videos.tests.conftest import make_video
 
@@ -74,6 +75,35 @@ def test_a_stale_if_range_gets_the_whole_file(client, media_file):
 def test_it_answers_304_to_a_matching_etag(client, media_file):
     etag = client.get(media_file)["ETag"]
     assert client.get(media_file, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@pytest.mark.parametrize("header", ["*", '"other", {etag}', "W/{etag}"])
+def test_it_answers_304_to_any_if_none_match_that_matches(client, media_file, header):
+    etag = client.get(media_file)["ETag"]
+    response = client.get(media_file, HTTP_IF_NONE_MATCH=header.format(etag=etag))
+    assert response.status_code == 304  # RFC 9110 13.1.2: `*` matches any current file
+    assert (response["ETag"], response["Cache-Control"]) == (etag, CACHE_CONTROL)
+    assert client.head(media_file, HTTP_IF_NONE_MATCH="*").status_code == 304
+
+
+def test_a_failed_if_match_is_412(client, media_file):
+    assert client.get(media_file, HTTP_IF_MATCH='"other"').status_code == 412
+
+
+def test_shared_caches_keep_a_published_file_a_minute_then_ask_again(client, media_file):
+    directives = {part.strip() for part in client.get(media_file)["Cache-Control"].split(",")}
+    assert directives == {"public", "max-age=86400", "s-maxage=60", "must-revalidate"}  # not `immutable`
+
+
+def test_a_cache_asking_again_after_a_takedown_is_told_it_is_gone(client, users, media_file):
+    video = make_video(users["erin"])
+    Video.objects.filter(pk=video.pk).update(file="videos/abc/video.mp4")
+    etag = client.get(media_file)["ETag"]
+    assert client.get(media_file, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.HIDDEN)
+    gone = client.get(media_file, HTTP_IF_NONE_MATCH=etag)
+    assert gone.status_code == 404
+    assert gone["Cache-Control"] == "no-store"  # nor is the 404 kept: a restore plays at once
 
 
 def test_head_sends_headers_only(client, media_file):

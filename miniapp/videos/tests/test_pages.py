@@ -10,7 +10,7 @@ def test_home_renders_the_first_page_of_the_feed(client, users):
     videos = [make_video(users["bob"], title=f"片{i}") for i in range(3)]
     page = client.get("/").content.decode()
     assert page.count('<article class="slide" data-id="') - page.count('data-id=""') == 3
-    assert "片2" in page and 'data-src="http://testserver/media/videos/' in page
+    assert "片2" in page and 'data-src="/media/videos/' in page  # the page loads media from its own origin
     assert "playsinline" in page and "muted" in page
     assert page.index(f'data-id="{videos[2].pk}"') < page.index(f'data-id="{videos[0].pk}"')
 
@@ -102,3 +102,12 @@ def test_the_like_after_sign_in_wish_is_for_signed_out_visitors_and_real_videos(
     assert client.get(f"/v/{hidden.pk}/like-after-sign-in/").status_code == 405
     client.force_login(users["alice"])
     assert client.post(f"/v/{make_video(users['erin']).pk}/like-after-sign-in/").status_code == 409
+
+
+def test_the_translation_catalog_is_revalidated_per_language(client, db):
+    first = client.get("/jsi18n/")
+    assert first.status_code == 200 and first["ETag"]
+    assert client.get("/jsi18n/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert client.get("/jsi18n/", HTTP_IF_NONE_MATCH="*").status_code == 304  # RFC 9110: it has a current one
+    english = client.get("/jsi18n/", HTTP_IF_NONE_MATCH=first["ETag"], HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 200 and english["ETag"] != first["ETag"]
