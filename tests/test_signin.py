@@ -155,3 +155,14 @@ def test_a_javascript_avatar_is_dropped(db):
     user = User.objects.create(username="x")
     user_update_profile(user=user, display_name="x", avatar_url="javascript:alert(1)")
     assert user.avatar_url == ""
+
+
+def test_a_deactivated_user_is_sent_home_with_a_message(live_site, browser):
+    signin(browser, live_site, "alice")
+    User.objects.filter(username="alice").update(is_active=False)
+    with browser.__class__() as again:
+        response = signin(again, live_site, "alice")
+        assert response.status_code == 200
+        assert urlsplit(response.url).path == "/"
+        assert "已停用" in response.text
+        assert again.get(f"{live_site}/api/me/", timeout=10).status_code == 403

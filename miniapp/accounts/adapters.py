@@ -45,6 +45,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts come from the provider only; there is no local sign-up form.
         return False
 
+    def respond_user_inactive(self, request, user):
+        # allauth's own page for this is not mounted (urls.py): home, with why.
+        messages.error(
+            request, _("This account has been deactivated. Contact the moderators if you think it is a mistake.")
+        )
+        return redirect("home")
+
     def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
         # allauth's English "Successfully signed in as …" toasts are not ours.
         return None
