@@ -1,5 +1,6 @@
 """A code is redeemed once even when several token requests race for it."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
@@ -33,3 +34,23 @@ def test_concurrent_redemptions_yield_one_token(live_site, identities):
     # The losers' attempts count as replays: the winner's token is revoked too.
     assert Token.objects.filter(client=client).count() == 1
     assert Token.objects.select_related("code").get(client=client).is_revoked()
+
+
+def test_concurrent_first_hints_create_one_identity(live_site, identities):
+    """The provider's side of parallel first sign-ins: one new nickname, one identity."""
+    from miniapp.mockwx.models import AuthorizationCode, Identity
+
+    client, secret = services.client_register(name="race", redirect_uris=[REDIRECT_URI])
+    app = OAuthApp(None, client, secret)
+    params = app.authorize_params(redirect_uri=REDIRECT_URI, login_hint="newcomer", prompt="none")
+    start = threading.Barrier(8)
+
+    def authorize(_):
+        start.wait(timeout=10)
+        return requests.get(f"{live_site}/mockwx/authorize", params, allow_redirects=False, timeout=20).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(authorize, range(8)))
+    assert statuses == [302] * 8
+    identity = Identity.objects.get(nickname="newcomer")
+    assert set(AuthorizationCode.objects.filter(client=client).values_list("identity", flat=True)) == {identity.pk}

@@ -1,14 +1,17 @@
 """The whole sign-in over real HTTP: app → provider → callback → token → signed in → friends."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 
 from conftest import signin
 from miniapp.accounts.models import Friendship, PendingFriend, User
 from miniapp.mockwx import services as mockwx
-from miniapp.mockwx.models import Client
+from miniapp.mockwx.models import Client, Identity
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -166,3 +169,35 @@ def test_a_deactivated_user_is_sent_home_with_a_message(live_site, browser):
         assert urlsplit(response.url).path == "/"
         assert "已停用" in response.text
         assert again.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+PARALLEL = 8
+
+
+@pytest.mark.parametrize("nickname", ["newcomer", "alice"], ids=["new-identity", "known-identity-with-friends"])
+def test_parallel_first_sign_ins_make_one_user(live_site, nickname):
+    """The review's 8 parallel first sign-ins of one new nickname on PostgreSQL: three 500s
+    (IntegrityError on the username, and on the social account's uid) and a user left with
+    no social account. Each browser first gets as far as the provider's redirect back (the
+    provider creates a new identity, all at once), then all come back to the callback at once."""
+    start, back = threading.Barrier(PARALLEL), threading.Barrier(PARALLEL)
+
+    def sign_in(_):
+        with requests.Session() as browser:
+            start.wait(timeout=30)
+            login = browser.get(
+                f"{live_site}/login/", params={"login_hint": nickname, "next": "/api/me/"}, allow_redirects=False
+            )
+            provider = browser.get(login.headers["Location"], allow_redirects=False, timeout=20)
+            back.wait(timeout=30)
+            response = browser.get(provider.headers["Location"], timeout=30)
+            return response.status_code, response.json()["id"] if response.status_code == 200 else response.text[:300]
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        answers = list(pool.map(sign_in, range(PARALLEL)))
+
+    assert [status for status, _ in answers] == [200] * PARALLEL, answers
+    assert len({user_id for _, user_id in answers}) == 1
+    assert Identity.objects.filter(nickname=nickname).count() == 1
+    assert User.objects.count() == 1  # nobody left without a social account
+    assert SocialAccount.objects.filter(user__username=nickname).count() == 1
