@@ -201,3 +201,15 @@ def test_parallel_first_sign_ins_make_one_user(live_site, nickname):
     assert Identity.objects.filter(nickname=nickname).count() == 1
     assert User.objects.count() == 1  # nobody left without a social account
     assert SocialAccount.objects.filter(user__username=nickname).count() == 1
+
+
+@pytest.mark.parametrize("hint", ["x" * 33, "ali\u200bce", "bob\x00"], ids=["too-long", "zero-width", "nul"])
+def test_a_hint_that_is_no_nickname_is_refused_not_cut(live_site, browser, hint):
+    """A 33-character hint signed in as its first 32 characters (someone else, maybe)."""
+    before = Identity.objects.count()
+    response = signin(browser, live_site, hint)
+    assert response.status_code == 400
+    assert urlsplit(response.url).path == "/mockwx/authorize"
+    assert "login_hint" in response.text
+    assert Identity.objects.count() == before
+    assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403

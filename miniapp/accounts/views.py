@@ -32,7 +32,8 @@ def login(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated and not request.GET.get("login_hint"):
         return redirect(next_url)
-    hint = request.GET.get("login_hint", "").strip()[:32]
+    # Passed on whole: the provider says which nicknames it takes (cut, one could name another).
+    hint = request.GET.get("login_hint", "").strip()
     return signin_redirect(request, next_url=next_url, login_hint=hint)
 
 

@@ -10,6 +10,8 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from django.db import models
 from django.utils import timezone
 
+from miniapp.lib.text import validate_one_line
+
 OIDC = "oidc"
 WECHAT = "wechat"
 DIALECTS = [(OIDC, "OpenID Connect"), (WECHAT, "WeChat")]
@@ -33,7 +35,9 @@ class Identity(models.Model):
     """A person on the mock provider, with their provider-side friends."""
 
     unionid = models.CharField(max_length=40, unique=True, default=new_unionid, editable=False)
-    nickname = models.CharField(max_length=32, unique=True)
+    # The one rule for a nickname, typed on the persona page or given as `login_hint`
+    # (forms.NicknameField runs these validators) or entered in the admin.
+    nickname = models.CharField(max_length=32, unique=True, validators=[validate_one_line])
     friends = models.ManyToManyField("self", symmetrical=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

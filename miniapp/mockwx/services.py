@@ -62,7 +62,10 @@ def friends_claims(*, client: Client, identity: Identity) -> list[dict]:
 
 
 def identity_get_or_create(*, nickname: str) -> Identity:
-    nickname = nickname.strip()[:32]
+    """The identity called `nickname`, created if new. The nickname must be one the persona
+    page accepts (`forms.NicknameField`); anything else is refused here rather than stored.
+    Concurrent calls for one new nickname make one identity (the unique nickname decides)."""
+    Identity(nickname=nickname).clean_fields(exclude=["unionid", "created"])
     identity, _ = Identity.objects.get_or_create(nickname=nickname)
     return identity
 

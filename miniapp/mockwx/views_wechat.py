@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from miniapp.mockwx import services
 from miniapp.mockwx.forms import ConsentForm
 from miniapp.mockwx.models import WECHAT, Client, Token
-from miniapp.mockwx.views import consent_form, consent_page, error_page, hinted_identity
+from miniapp.mockwx.views import BadHint, bad_hint_page, consent_form, consent_page, error_page, hinted_identity
 
 WECHAT_SCOPES = {"snsapi_base", "snsapi_userinfo"}
 
@@ -89,7 +89,10 @@ def authorize(request):
         )
     state = params.get("state", "")
 
-    identity = hinted_identity(request) if request.method == "GET" else None
+    try:
+        identity = hinted_identity(request) if request.method == "GET" else None
+    except BadHint as error:
+        return bad_hint_page(request, error)
     if identity is None:
         if request.method == "GET":
             return consent_page(request, client=client, scope=scope, form=consent_form(request))
