@@ -61,6 +61,25 @@ def friends_claims(*, client: Client, identity: Identity) -> list[dict]:
     ]
 
 
+def _matches_nothing(value: str) -> bool:
+    """True for a value no row can hold. PostgreSQL text has no NUL, and a query with one
+    fails (DataError, a 500) instead of finding nothing: request values with NUL are looked
+    up here as what they are, unknown."""
+    return "\x00" in value
+
+
+def client_by_id(client_id: str) -> Client | None:
+    if _matches_nothing(client_id):
+        return None
+    return Client.objects.filter(client_id=client_id).first()
+
+
+def identity_by_unionid(unionid: str) -> Identity | None:
+    if _matches_nothing(unionid):
+        return None
+    return Identity.objects.filter(unionid=unionid).first()
+
+
 def identity_get_or_create(*, nickname: str) -> Identity:
     """The identity called `nickname`, created if new. The nickname must be one the persona
     page accepts (`forms.NicknameField`); anything else is refused here rather than stored.
@@ -159,6 +178,8 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     The claim is one conditional UPDATE, so of two concurrent redemptions exactly
     one wins, on SQLite and PostgreSQL alike.
     """
+    if _matches_nothing(code):
+        raise CodeRefused("invalid")
     now = timezone.now()
     codes = AuthorizationCode.objects.filter(code=code, client=client, dialect=dialect)
     if codes.filter(used_at__isnull=True, expires_at__gt=now).update(used_at=now):
@@ -174,6 +195,8 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
 
 
 def token_by_access(*, access_token: str, dialect: str) -> Token | None:
+    if _matches_nothing(access_token):
+        return None
     return (
         Token.objects.filter(access_token=access_token, dialect=dialect)
         .select_related("client", "identity", "code")
@@ -198,6 +221,8 @@ def token_create(
 
 
 def token_by_refresh(*, refresh_token: str, client: Client | None = None) -> Token | None:
+    if _matches_nothing(refresh_token):
+        return None
     token = Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
     if token is None or token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
         return None

@@ -2,8 +2,8 @@
 
 from authlib.oauth2 import OAuth2Error
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -137,7 +137,9 @@ def friends(request):
 
 @require_GET
 def avatar(request, unionid: str):
-    identity = get_object_or_404(Identity, unionid=unionid)
+    identity = services.identity_by_unionid(unionid)
+    if identity is None:
+        raise Http404
     response = HttpResponse(services.avatar_svg(identity), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -49,7 +49,7 @@ def _client_with_secret(params) -> Client | tuple[int, str]:
         return MISSING_APPID
     if not secret:
         return MISSING_SECRET
-    client = Client.objects.filter(client_id=appid).first()
+    client = services.client_by_id(appid)
     if client is None:
         return INVALID_APPID
     if not client.check_client_secret(secret):
@@ -74,7 +74,7 @@ def _token_json(token: Token) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def authorize(request):
     params = request.GET
-    client = Client.objects.filter(client_id=params.get("appid", "")).first()
+    client = services.client_by_id(params.get("appid", ""))
     if client is None:
         return error_page(request, "appid 参数错误 / unknown appid", code=str(INVALID_APPID[0]))
     redirect_uri = params.get("redirect_uri", "")
@@ -136,7 +136,7 @@ def access_token(request):
 @require_GET
 def refresh_token(request):
     params = request.GET
-    client = Client.objects.filter(client_id=params.get("appid", "")).first()
+    client = services.client_by_id(params.get("appid", ""))
     if client is None:
         return wx_error(INVALID_APPID if params.get("appid") else MISSING_APPID)
     if params.get("grant_type") != "refresh_token":
