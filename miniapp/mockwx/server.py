@@ -3,7 +3,7 @@
 import time
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, BearerTokenValidator, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, UnsupportedResponseTypeError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 
@@ -82,14 +82,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
-        return services.token_by_refresh(refresh_token=refresh_token)
+        # self.request.client is the authenticated client: only its own tokens count.
+        return services.token_for_refresh(refresh_token=refresh_token, client=self.request.client)
 
     def authenticate_user(self, refresh_token):
         return refresh_token.identity
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.revoked = True
-        refresh_token.save(update_fields=["revoked"])
+        # After the new token is saved: a refresh that fails (a wrong scope) keeps the old one.
+        if not services.token_rotate(token=refresh_token):
+            raise InvalidGrantError("The refresh token was used already: its tokens are revoked.")
 
 
 class OpenIDCode(_OpenIDCode):
@@ -151,7 +153,8 @@ class MockwxServer(AuthorizationServer):
         Token.objects.create(
             client=request.client,
             identity=request.user,
-            code=request.authorization_code,
+            # A refreshed token stays in the family of the code its predecessor came from.
+            code=request.authorization_code or getattr(request.refresh_token, "code", None),
             dialect=OIDC,
             token_type=token["token_type"],
             access_token=token["access_token"],

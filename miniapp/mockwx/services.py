@@ -188,10 +188,19 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     if found is None:
         raise CodeRefused("invalid")
     if found.used_at is not None:
-        codes.update(replayed_at=now)
-        Token.objects.filter(code=found).update(revoked=True)
+        token_family_revoke(code=found)
         raise CodeRefused("used")
     raise CodeRefused("expired")
+
+
+def token_family_revoke(*, code: AuthorizationCode | None) -> None:
+    """Revoke every token descended from `code`: the one issued for it and each one refreshed
+    from that, however many generations on. The mark on the code also voids a token of the
+    family that is saved later (`Token.is_revoked`)."""
+    if code is None:  # a token refreshed before tokens carried their family
+        return
+    AuthorizationCode.objects.filter(pk=code.pk).update(family_revoked_at=timezone.now())
+    Token.objects.filter(code=code).update(revoked=True)
 
 
 def token_by_access(*, access_token: str, dialect: str) -> Token | None:
@@ -229,6 +238,37 @@ def token_by_refresh(*, refresh_token: str, client: Client | None = None) -> Tok
     if client is not None and token.client_id != client.pk:
         return None
     return token
+
+
+def token_for_refresh(*, refresh_token: str, client: Client) -> Token | None:
+    """The live token `refresh_token` belongs to, for a refresh by `client` (OIDC, rotating).
+
+    A refresh token that was rotated away already and comes again was copied: its whole
+    family is revoked, the holder of the newest token included, and None is returned.
+    """
+    token = (
+        None
+        if _matches_nothing(refresh_token)
+        else Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
+    )
+    if token is None or token.client_id != client.pk:
+        return None
+    if token.revoked:
+        token_family_revoke(code=token.code)
+        return None
+    if token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
+        return None
+    return token
+
+
+def token_rotate(*, token: Token) -> bool:
+    """Retire `token` now that a new one was issued from it. One conditional UPDATE: of two
+    refreshes racing with one refresh token, one retires it; the other (False) is a reuse,
+    and the family is revoked, the token just issued to the first included."""
+    if Token.objects.filter(pk=token.pk, revoked=False).update(revoked=True):
+        return True
+    token_family_revoke(code=token.code)
+    return False
 
 
 def token_refresh_wechat(*, token: Token) -> Token:
