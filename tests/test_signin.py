@@ -213,3 +213,41 @@ def test_a_hint_that_is_no_nickname_is_refused_not_cut(live_site, browser, hint)
     assert "login_hint" in response.text
     assert Identity.objects.count() == before
     assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+def test_a_link_cannot_switch_a_signed_in_user_to_another_identity(live_site, browser):
+    """Login CSRF: a cross-site link to /login/?login_hint=mallory signed alice in as mallory."""
+    signin(browser, live_site, "alice")
+    response = browser.get(f"{live_site}/login/", params={"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    assert response.status_code == 200
+    assert urlsplit(response.url).path == "/login/"
+    assert "alice" in response.text and "mallory" in response.text
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "alice"
+    assert not Identity.objects.filter(nickname="mallory").exists()
+
+
+def test_the_switch_page_switches_when_its_button_is_pressed(live_site, browser):
+    signin(browser, live_site, "alice")
+    page = browser.get(f"{live_site}/login/", params={"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    form = {"csrfmiddlewaretoken": browser.cookies["csrftoken"], "login_hint": "mallory", "next": "/upload/"}
+    assert f'value="{form["csrfmiddlewaretoken"]}"' in page.text or 'name="csrfmiddlewaretoken"' in page.text
+    response = browser.post(f"{live_site}/login/", form, headers={"Referer": page.url}, timeout=10)
+    assert response.status_code == 200
+    assert response.url == f"{live_site}/upload/"
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "mallory"
+
+
+def test_a_switch_posted_from_another_site_is_refused(live_site, browser):
+    signin(browser, live_site, "alice")
+    forged = browser.post(f"{live_site}/login/", {"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    assert forged.status_code == 403
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "alice"
+
+
+def test_a_link_for_the_signed_in_identity_goes_straight_to_next(live_site, browser):
+    signin(browser, live_site, "alice")
+    response = browser.get(
+        f"{live_site}/login/", params={"login_hint": "alice", "next": "/me/"}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/me/"
