@@ -274,8 +274,12 @@ OIDC_FETCH_FRIENDS = env_bool("OIDC_FETCH_FRIENDS", True)
 
 ACCOUNT_ADAPTER = "miniapp.accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "miniapp.accounts.adapters.SocialAccountAdapter"
+# Accounts come from the provider only: allauth has no local sign-in, sign-up, password or
+# e-mail pages (urls.py mounts only the provider's URLs). Staff sign in to /admin/ with
+# Django's own login and their password.
+SOCIALACCOUNT_ONLY = True
 ACCOUNT_LOGIN_METHODS = {"username"}
-ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 SOCIALACCOUNT_AUTO_SIGNUP = True

@@ -29,7 +29,6 @@ urlpatterns = [
     path("", include("miniapp.engagement.urls")),
     path("", include("miniapp.realtime.urls")),
     path("", include("miniapp.moderation.urls")),
-    path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Only our own strings (LOCALE_PATHS), not every installed app's: keeps the first screen small.

@@ -1,14 +1,17 @@
 """The whole sign-in over real HTTP: app → provider → callback → token → signed in → friends."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from allauth.socialaccount.models import SocialAccount
 
 from conftest import signin
 from miniapp.accounts.models import Friendship, PendingFriend, User
 from miniapp.mockwx import services as mockwx
-from miniapp.mockwx.models import Client
+from miniapp.mockwx.models import Client, Identity
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,3 +158,96 @@ def test_a_javascript_avatar_is_dropped(db):
     user = User.objects.create(username="x")
     user_update_profile(user=user, display_name="x", avatar_url="javascript:alert(1)")
     assert user.avatar_url == ""
+
+
+def test_a_deactivated_user_is_sent_home_with_a_message(live_site, browser):
+    signin(browser, live_site, "alice")
+    User.objects.filter(username="alice").update(is_active=False)
+    with browser.__class__() as again:
+        response = signin(again, live_site, "alice")
+        assert response.status_code == 200
+        assert urlsplit(response.url).path == "/"
+        assert "已停用" in response.text
+        assert again.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+PARALLEL = 8
+
+
+@pytest.mark.parametrize("nickname", ["newcomer", "alice"], ids=["new-identity", "known-identity-with-friends"])
+def test_parallel_first_sign_ins_make_one_user(live_site, nickname):
+    """The review's 8 parallel first sign-ins of one new nickname on PostgreSQL: three 500s
+    (IntegrityError on the username, and on the social account's uid) and a user left with
+    no social account. Each browser first gets as far as the provider's redirect back (the
+    provider creates a new identity, all at once), then all come back to the callback at once."""
+    start, back = threading.Barrier(PARALLEL), threading.Barrier(PARALLEL)
+
+    def sign_in(_):
+        with requests.Session() as browser:
+            start.wait(timeout=30)
+            login = browser.get(
+                f"{live_site}/login/", params={"login_hint": nickname, "next": "/api/me/"}, allow_redirects=False
+            )
+            provider = browser.get(login.headers["Location"], allow_redirects=False, timeout=20)
+            back.wait(timeout=30)
+            response = browser.get(provider.headers["Location"], timeout=30)
+            return response.status_code, response.json()["id"] if response.status_code == 200 else response.text[:300]
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        answers = list(pool.map(sign_in, range(PARALLEL)))
+
+    assert [status for status, _ in answers] == [200] * PARALLEL, answers
+    assert len({user_id for _, user_id in answers}) == 1
+    assert Identity.objects.filter(nickname=nickname).count() == 1
+    assert User.objects.count() == 1  # nobody left without a social account
+    assert SocialAccount.objects.filter(user__username=nickname).count() == 1
+
+
+@pytest.mark.parametrize("hint", ["x" * 33, "ali\u200bce", "bob\x00"], ids=["too-long", "zero-width", "nul"])
+def test_a_hint_that_is_no_nickname_is_refused_not_cut(live_site, browser, hint):
+    """A 33-character hint signed in as its first 32 characters (someone else, maybe)."""
+    before = Identity.objects.count()
+    response = signin(browser, live_site, hint)
+    assert response.status_code == 400
+    assert urlsplit(response.url).path == "/mockwx/authorize"
+    assert "login_hint" in response.text
+    assert Identity.objects.count() == before
+    assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+def test_a_link_cannot_switch_a_signed_in_user_to_another_identity(live_site, browser):
+    """Login CSRF: a cross-site link to /login/?login_hint=mallory signed alice in as mallory."""
+    signin(browser, live_site, "alice")
+    response = browser.get(f"{live_site}/login/", params={"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    assert response.status_code == 200
+    assert urlsplit(response.url).path == "/login/"
+    assert "alice" in response.text and "mallory" in response.text
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "alice"
+    assert not Identity.objects.filter(nickname="mallory").exists()
+
+
+def test_the_switch_page_switches_when_its_button_is_pressed(live_site, browser):
+    signin(browser, live_site, "alice")
+    page = browser.get(f"{live_site}/login/", params={"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    form = {"csrfmiddlewaretoken": browser.cookies["csrftoken"], "login_hint": "mallory", "next": "/upload/"}
+    assert f'value="{form["csrfmiddlewaretoken"]}"' in page.text or 'name="csrfmiddlewaretoken"' in page.text
+    response = browser.post(f"{live_site}/login/", form, headers={"Referer": page.url}, timeout=10)
+    assert response.status_code == 200
+    assert response.url == f"{live_site}/upload/"
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "mallory"
+
+
+def test_a_switch_posted_from_another_site_is_refused(live_site, browser):
+    signin(browser, live_site, "alice")
+    forged = browser.post(f"{live_site}/login/", {"login_hint": "mallory", "next": "/upload/"}, timeout=10)
+    assert forged.status_code == 403
+    assert browser.get(f"{live_site}/api/me/", timeout=10).json()["name"] == "alice"
+
+
+def test_a_link_for_the_signed_in_identity_goes_straight_to_next(live_site, browser):
+    signin(browser, live_site, "alice")
+    response = browser.get(
+        f"{live_site}/login/", params={"login_hint": "alice", "next": "/me/"}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/me/"

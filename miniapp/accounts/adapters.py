@@ -2,18 +2,23 @@
 
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_username
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base import AuthError
 from django.contrib import messages
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from miniapp.accounts import services
 from miniapp.accounts.provider import friends_fetch
+
+# Tries to create a new user before giving up: each failed try means the username was taken
+# by someone else at that moment, and the next try generates another one.
+SIGNUP_ATTEMPTS = 3
 
 
 def _profile_from(sociallogin: SocialLogin) -> tuple[str, str]:
@@ -45,6 +50,13 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts come from the provider only; there is no local sign-up form.
         return False
 
+    def respond_user_inactive(self, request, user):
+        # allauth's own page for this is not mounted (urls.py): home, with why.
+        messages.error(
+            request, _("This account has been deactivated. Contact the moderators if you think it is a mistake.")
+        )
+        return redirect("home")
+
     def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
         # allauth's English "Successfully signed in as …" toasts are not ours.
         return None
@@ -71,6 +83,41 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def get_requests_session(self):
         return ProviderSession()
+
+    def save_user(self, request, sociallogin, form=None):
+        """Create the user and their social account once, however many first sign-ins of one
+        person arrive together (two tabs, a phone retrying, a double tap).
+
+        allauth checks that the username is free and then inserts the user, and then the social
+        account, each on its own: racing sign-ins failed on the username's unique constraint,
+        or on the account's (provider, uid) one after their user was saved, which was left
+        with no account. Here both rows go in one transaction, and the constraints decide: on
+        a conflict the account that another sign-in made is looked up and this sign-in goes on
+        as its user; with no such account the username was someone else's, so try another.
+        """
+        attempts_left = SIGNUP_ATTEMPTS
+        while True:
+            try:
+                with transaction.atomic():
+                    return super().save_user(request, sociallogin, form)
+            except IntegrityError:
+                account = (
+                    SocialAccount.objects.filter(provider=sociallogin.account.provider, uid=sociallogin.account.uid)
+                    .select_related("user")
+                    .first()
+                )
+                if account is not None:
+                    account.extra_data = sociallogin.account.extra_data  # this sign-in's profile
+                    sociallogin.account, sociallogin.user = account, account.user
+                    return account.user
+                attempts_left -= 1
+                if not attempts_left:
+                    raise
+                # Rolled back: insert both again, under a username generated afresh.
+                for row in (sociallogin.user, sociallogin.account):
+                    row.pk = None
+                    row._state.adding = True
+                user_username(sociallogin.user, "")
 
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)

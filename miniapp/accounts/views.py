@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from miniapp.accounts.provider import signin_redirect
 from miniapp.accounts.selectors import friends_of
@@ -21,18 +21,23 @@ def _safe_next(request, default: str = "/") -> str:
     return default
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def login(request):
     """Start the provider sign-in at once; `login_hint` is passed on to the provider.
 
     allauth's own provider URL wants a POST (login CSRF); this view starts the
     same flow with a fresh state bound to this browser's session, and only ever
-    returns to a path on this site.
+    returns to a path on this site. A GET never switches a signed-in user to another
+    identity: a link from anywhere could (login CSRF). It asks first, on a page whose
+    button POSTs here with the CSRF token.
     """
     next_url = _safe_next(request)
-    if request.user.is_authenticated and not request.GET.get("login_hint"):
-        return redirect(next_url)
-    hint = request.GET.get("login_hint", "").strip()[:32]
+    # Passed on whole: the provider says which nicknames it takes (cut, one could name another).
+    hint = (request.POST if request.method == "POST" else request.GET).get("login_hint", "").strip()
+    if request.method == "GET" and request.user.is_authenticated:
+        if not hint or hint == request.user.display_name:
+            return redirect(next_url)
+        return render(request, "accounts/switch.html", {"hint": hint, "next": next_url})
     return signin_redirect(request, next_url=next_url, login_hint=hint)
 
 

@@ -4,6 +4,21 @@ from django.utils.translation import gettext_lazy as _
 from miniapp.mockwx.models import Identity
 
 
+class NicknameField(forms.CharField):
+    """A nickname as the `Identity` model allows it: one line of characters that show, at
+    most 32 of them, spaces around it stripped. The persona page's nickname and `login_hint`
+    both go through it, so a hint can make only an identity one could type."""
+
+    def __init__(self, **kwargs):
+        self.model_field = Identity._meta.get_field("nickname")
+        super().__init__(max_length=self.model_field.max_length, strip=True, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value:
+            self.model_field.run_validators(value)
+
+
 class ConsentForm(forms.Form):
     """The persona page: pick an identity or type a new nickname, then allow or deny."""
 
@@ -12,13 +27,7 @@ class ConsentForm(forms.Form):
 
     decision = forms.ChoiceField(choices=[(ALLOW, ALLOW), (DENY, DENY)])
     identity = forms.ModelChoiceField(queryset=Identity.objects.all(), required=False)
-    nickname = forms.CharField(max_length=32, required=False, strip=True)
-
-    def clean_nickname(self):
-        nickname = self.cleaned_data["nickname"]
-        if nickname and not nickname.isprintable():
-            raise forms.ValidationError(_("A nickname cannot contain control characters."))
-        return nickname
+    nickname = NicknameField(required=False)
 
     def clean(self):
         data = super().clean()
@@ -29,3 +38,9 @@ class ConsentForm(forms.Form):
     @property
     def allowed(self) -> bool:
         return self.cleaned_data["decision"] == self.ALLOW
+
+
+class HintForm(forms.Form):
+    """`login_hint`: the nickname to sign in as (with prompt=none) or to fill in."""
+
+    login_hint = NicknameField(required=False)

@@ -10,6 +10,8 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from django.db import models
 from django.utils import timezone
 
+from miniapp.lib.text import validate_one_line
+
 OIDC = "oidc"
 WECHAT = "wechat"
 DIALECTS = [(OIDC, "OpenID Connect"), (WECHAT, "WeChat")]
@@ -33,7 +35,9 @@ class Identity(models.Model):
     """A person on the mock provider, with their provider-side friends."""
 
     unionid = models.CharField(max_length=40, unique=True, default=new_unionid, editable=False)
-    nickname = models.CharField(max_length=32, unique=True)
+    # The one rule for a nickname, typed on the persona page or given as `login_hint`
+    # (forms.NicknameField runs these validators) or entered in the admin.
+    nickname = models.CharField(max_length=32, unique=True, validators=[validate_one_line])
     friends = models.ManyToManyField("self", symmetrical=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -113,8 +117,9 @@ class AuthorizationCode(AuthorizationCodeMixin, models.Model):
     auth_time = models.IntegerField(default=time.time)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    # Set when someone tries the code again; every token from it is void from then on.
-    replayed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the code is tried again, or a refresh token of its family is used again after
+    # it was rotated: a copy is out there, and every token of the family is void from then on.
+    family_revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"code for {self.identity_id} at {self.client_id}"
@@ -138,7 +143,9 @@ class AuthorizationCode(AuthorizationCodeMixin, models.Model):
 class Token(TokenMixin, models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE)
     identity = models.ForeignKey(Identity, on_delete=models.CASCADE)
-    code = models.ForeignKey(AuthorizationCode, null=True, blank=True, on_delete=models.SET_NULL)
+    # The code the token's family started from: the token issued for it, and every token
+    # refreshed from that one, carry it. (Empty only for tokens refreshed before families.)
+    code = models.ForeignKey(AuthorizationCode, null=True, blank=True, on_delete=models.CASCADE)
     dialect = models.CharField(max_length=8, choices=DIALECTS, default=OIDC)
     token_type = models.CharField(max_length=40, default="Bearer")
     access_token = models.CharField(max_length=255, unique=True)
@@ -165,8 +172,9 @@ class Token(TokenMixin, models.Model):
         return self.issued_at + self.expires_in < time.time()
 
     def is_revoked(self):
-        # A replay of the code revokes even a token saved after the replay was seen.
-        return self.revoked or (self.code is not None and self.code.replayed_at is not None)
+        # Read from the code, so that a token saved after its family was revoked (a refresh
+        # racing the replay) is void too.
+        return self.revoked or (self.code is not None and self.code.family_revoked_at is not None)
 
     def get_user(self):
         return self.identity

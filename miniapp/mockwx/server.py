@@ -3,7 +3,7 @@
 import time
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, BearerTokenValidator, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, UnsupportedResponseTypeError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 
@@ -32,6 +32,21 @@ class RequiredCodeChallenge(CodeChallenge):
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request, client):
+        # Authlib's own puts the URI in the error description, and then refuses the
+        # description when the URI holds a character RFC 6749 keeps out of one (", \,
+        # non-ASCII, a TAB or a line break): a ValueError, a 500. Same check, fixed words.
+        redirect_uri = request.payload.redirect_uri
+        if not redirect_uri:
+            return grants.AuthorizationCodeGrant.validate_authorization_redirect_uri(request, client)
+        if not client.check_redirect_uri(redirect_uri):
+            raise InvalidRequestError(
+                "This redirect_uri is not registered for the client: it must be exactly one of the "
+                "client's registered redirect URIs."
+            )
+        return redirect_uri
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
@@ -67,14 +82,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
-        return services.token_by_refresh(refresh_token=refresh_token)
+        # self.request.client is the authenticated client: only its own tokens count.
+        return services.token_for_refresh(refresh_token=refresh_token, client=self.request.client)
 
     def authenticate_user(self, refresh_token):
         return refresh_token.identity
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.revoked = True
-        refresh_token.save(update_fields=["revoked"])
+        # After the new token is saved: a refresh that fails (a wrong scope) keeps the old one.
+        if not services.token_rotate(token=refresh_token):
+            raise InvalidGrantError("The refresh token was used already: its tokens are revoked.")
 
 
 class OpenIDCode(_OpenIDCode):
@@ -91,6 +108,8 @@ class OpenIDCode(_OpenIDCode):
         return "RS256"
 
     def exists_nonce(self, nonce, request):
+        if "\x00" in nonce:  # stored with the code, and PostgreSQL text holds no NUL
+            raise InvalidRequestError("The nonce cannot contain the NUL character (U+0000).")
         return AuthorizationCode.objects.filter(client__client_id=request.payload.client_id, nonce=nonce).exists()
 
     def get_compatible_claims(self, request):
@@ -105,12 +124,37 @@ class OpenIDCode(_OpenIDCode):
         return services.identity_claims(user)
 
 
+class ResponseTypeRefused(UnsupportedResponseTypeError):
+    def get_error_description(self):
+        return "Only response_type=code is supported."
+
+
 class MockwxServer(AuthorizationServer):
+    def query_client(self, client_id):
+        return services.client_by_id(client_id)
+
+    def get_authorization_grant(self, request):
+        """Authlib's, but with a description of our own when the response_type is not `code`:
+        Authlib's carries the requested value (two arguments swapped), and one with ", \\ or
+        non-ASCII, which a description may not hold, made a ValueError (a 500)."""
+        if AuthorizationCodeGrant.check_authorization_endpoint(request):
+            return super().get_authorization_grant(request)
+        # Sent back to the client only once its redirect URI is known to be registered.
+        client = self.query_client(request.payload.client_id or "")
+        requested = request.payload.redirect_uri
+        redirect_uri = None
+        if client is not None and not requested:
+            redirect_uri = client.get_default_redirect_uri()
+        elif client is not None and client.check_redirect_uri(requested):
+            redirect_uri = requested
+        raise ResponseTypeRefused(request.payload.response_type, redirect_uri=redirect_uri)
+
     def save_token(self, token, request):
         Token.objects.create(
             client=request.client,
             identity=request.user,
-            code=request.authorization_code,
+            # A refreshed token stays in the family of the code its predecessor came from.
+            code=request.authorization_code or getattr(request.refresh_token, "code", None),
             dialect=OIDC,
             token_type=token["token_type"],
             access_token=token["access_token"],

@@ -61,8 +61,30 @@ def friends_claims(*, client: Client, identity: Identity) -> list[dict]:
     ]
 
 
+def _matches_nothing(value: str) -> bool:
+    """True for a value no row can hold. PostgreSQL text has no NUL, and a query with one
+    fails (DataError, a 500) instead of finding nothing: request values with NUL are looked
+    up here as what they are, unknown."""
+    return "\x00" in value
+
+
+def client_by_id(client_id: str) -> Client | None:
+    if _matches_nothing(client_id):
+        return None
+    return Client.objects.filter(client_id=client_id).first()
+
+
+def identity_by_unionid(unionid: str) -> Identity | None:
+    if _matches_nothing(unionid):
+        return None
+    return Identity.objects.filter(unionid=unionid).first()
+
+
 def identity_get_or_create(*, nickname: str) -> Identity:
-    nickname = nickname.strip()[:32]
+    """The identity called `nickname`, created if new. The nickname must be one the persona
+    page accepts (`forms.NicknameField`); anything else is refused here rather than stored.
+    Concurrent calls for one new nickname make one identity (the unique nickname decides)."""
+    Identity(nickname=nickname).clean_fields(exclude=["unionid", "created"])
     identity, _ = Identity.objects.get_or_create(nickname=nickname)
     return identity
 
@@ -156,6 +178,8 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     The claim is one conditional UPDATE, so of two concurrent redemptions exactly
     one wins, on SQLite and PostgreSQL alike.
     """
+    if _matches_nothing(code):
+        raise CodeRefused("invalid")
     now = timezone.now()
     codes = AuthorizationCode.objects.filter(code=code, client=client, dialect=dialect)
     if codes.filter(used_at__isnull=True, expires_at__gt=now).update(used_at=now):
@@ -164,13 +188,24 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     if found is None:
         raise CodeRefused("invalid")
     if found.used_at is not None:
-        codes.update(replayed_at=now)
-        Token.objects.filter(code=found).update(revoked=True)
+        token_family_revoke(code=found)
         raise CodeRefused("used")
     raise CodeRefused("expired")
 
 
+def token_family_revoke(*, code: AuthorizationCode | None) -> None:
+    """Revoke every token descended from `code`: the one issued for it and each one refreshed
+    from that, however many generations on. The mark on the code also voids a token of the
+    family that is saved later (`Token.is_revoked`)."""
+    if code is None:  # a token refreshed before tokens carried their family
+        return
+    AuthorizationCode.objects.filter(pk=code.pk).update(family_revoked_at=timezone.now())
+    Token.objects.filter(code=code).update(revoked=True)
+
+
 def token_by_access(*, access_token: str, dialect: str) -> Token | None:
+    if _matches_nothing(access_token):
+        return None
     return (
         Token.objects.filter(access_token=access_token, dialect=dialect)
         .select_related("client", "identity", "code")
@@ -195,12 +230,45 @@ def token_create(
 
 
 def token_by_refresh(*, refresh_token: str, client: Client | None = None) -> Token | None:
+    if _matches_nothing(refresh_token):
+        return None
     token = Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
     if token is None or token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
         return None
     if client is not None and token.client_id != client.pk:
         return None
     return token
+
+
+def token_for_refresh(*, refresh_token: str, client: Client) -> Token | None:
+    """The live token `refresh_token` belongs to, for a refresh by `client` (OIDC, rotating).
+
+    A refresh token that was rotated away already and comes again was copied: its whole
+    family is revoked, the holder of the newest token included, and None is returned.
+    """
+    token = (
+        None
+        if _matches_nothing(refresh_token)
+        else Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
+    )
+    if token is None or token.client_id != client.pk:
+        return None
+    if token.revoked:
+        token_family_revoke(code=token.code)
+        return None
+    if token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
+        return None
+    return token
+
+
+def token_rotate(*, token: Token) -> bool:
+    """Retire `token` now that a new one was issued from it. One conditional UPDATE: of two
+    refreshes racing with one refresh token, one retires it; the other (False) is a reuse,
+    and the family is revoked, the token just issued to the first included."""
+    if Token.objects.filter(pk=token.pk, revoked=False).update(revoked=True):
+        return True
+    token_family_revoke(code=token.code)
+    return False
 
 
 def token_refresh_wechat(*, token: Token) -> Token:

@@ -2,15 +2,15 @@
 
 from authlib.oauth2 import OAuth2Error
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from miniapp.mockwx import services
-from miniapp.mockwx.forms import ConsentForm
+from miniapp.mockwx.forms import ConsentForm, HintForm
 from miniapp.mockwx.models import Identity
 from miniapp.mockwx.server import require_oauth, server
 
@@ -28,16 +28,37 @@ def error_page(request, message: str, *, code: str = "", status: int = 400) -> H
     return render(request, "mockwx/error.html", {"message": message, "code": code}, status=status)
 
 
+class BadHint(Exception):
+    """`login_hint` is not a nickname one could type on the persona page."""
+
+    def __init__(self, form: HintForm):
+        self.reason = " ".join(form.errors["login_hint"])
+        super().__init__(self.reason)
+
+
+def login_hint(request) -> str:
+    """The `login_hint` parameter as a nickname ("" if none); BadHint if it is not one."""
+    form = HintForm({"login_hint": request.GET.get("login_hint", "")})
+    if not form.is_valid():
+        raise BadHint(form)
+    return form.cleaned_data["login_hint"]
+
+
 def hinted_identity(request) -> Identity | None:
     """With `prompt=none`, `login_hint` names the identity (created if new): mock mode only."""
-    hint = request.GET.get("login_hint", "").strip()
+    hint = login_hint(request)
     if request.GET.get("prompt") != "none" or not hint or not settings.MOCK_OAUTH_ENABLED:
         return None
     return services.identity_get_or_create(nickname=hint)
 
 
+def bad_hint_page(request, error: BadHint) -> HttpResponse:
+    message = _("The login_hint parameter is not a nickname that can be used: %(reason)s") % {"reason": error.reason}
+    return error_page(request, message, code="invalid_request")
+
+
 def consent_form(request) -> ConsentForm:
-    return ConsentForm(initial={"nickname": request.GET.get("login_hint", "")[:32]})
+    return ConsentForm(initial={"nickname": login_hint(request)})
 
 
 def consent_page(request, *, client, scope: str, form: ConsentForm, status: int = 200) -> HttpResponse:
@@ -64,7 +85,10 @@ def jwks(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def authorize(request):
-    end_user = hinted_identity(request) if request.method == "GET" else None
+    try:
+        end_user = hinted_identity(request) if request.method == "GET" else None
+    except BadHint as error:
+        return bad_hint_page(request, error)
     try:
         grant = server.get_consent_grant(request, end_user=end_user)
     except OAuth2Error as error:
@@ -113,7 +137,9 @@ def friends(request):
 
 @require_GET
 def avatar(request, unionid: str):
-    identity = get_object_or_404(Identity, unionid=unionid)
+    identity = services.identity_by_unionid(unionid)
+    if identity is None:
+        raise Http404
     response = HttpResponse(services.avatar_svg(identity), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from miniapp.mockwx import services
 from miniapp.mockwx.forms import ConsentForm
 from miniapp.mockwx.models import WECHAT, Client, Token
-from miniapp.mockwx.views import consent_form, consent_page, error_page, hinted_identity
+from miniapp.mockwx.views import BadHint, bad_hint_page, consent_form, consent_page, error_page, hinted_identity
 
 WECHAT_SCOPES = {"snsapi_base", "snsapi_userinfo"}
 
@@ -49,7 +49,7 @@ def _client_with_secret(params) -> Client | tuple[int, str]:
         return MISSING_APPID
     if not secret:
         return MISSING_SECRET
-    client = Client.objects.filter(client_id=appid).first()
+    client = services.client_by_id(appid)
     if client is None:
         return INVALID_APPID
     if not client.check_client_secret(secret):
@@ -74,7 +74,7 @@ def _token_json(token: Token) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def authorize(request):
     params = request.GET
-    client = Client.objects.filter(client_id=params.get("appid", "")).first()
+    client = services.client_by_id(params.get("appid", ""))
     if client is None:
         return error_page(request, "appid 参数错误 / unknown appid", code=str(INVALID_APPID[0]))
     redirect_uri = params.get("redirect_uri", "")
@@ -89,7 +89,10 @@ def authorize(request):
         )
     state = params.get("state", "")
 
-    identity = hinted_identity(request) if request.method == "GET" else None
+    try:
+        identity = hinted_identity(request) if request.method == "GET" else None
+    except BadHint as error:
+        return bad_hint_page(request, error)
     if identity is None:
         if request.method == "GET":
             return consent_page(request, client=client, scope=scope, form=consent_form(request))
@@ -133,7 +136,7 @@ def access_token(request):
 @require_GET
 def refresh_token(request):
     params = request.GET
-    client = Client.objects.filter(client_id=params.get("appid", "")).first()
+    client = services.client_by_id(params.get("appid", ""))
     if client is None:
         return wx_error(INVALID_APPID if params.get("appid") else MISSING_APPID)
     if params.get("grant_type") != "refresh_token":

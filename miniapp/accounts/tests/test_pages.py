@@ -64,3 +64,14 @@ def test_me_settings_needs_post_and_sign_in(client, users):
     assert client.post("/me/settings/").status_code == 302  # to the sign-in page
     client.force_login(users["alice"])
     assert client.get("/me/settings/").status_code == 405
+
+
+def test_login_with_another_identitys_hint_asks_before_switching(client, users):
+    client.force_login(users["alice"])
+    response = client.get("/login/", {"login_hint": '<b>"bob"</b>', "next": "/me/"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "切换账号" in page and "alice" in page
+    assert "<b>" not in page and "&lt;b&gt;" in page
+    assert 'method="post"' in page and "csrfmiddlewaretoken" in page
+    assert 'href="/me/"' in page  # staying goes on to next
