@@ -5,33 +5,20 @@ Consumers only read: every write goes over HTTP.
 
 import json
 from collections.abc import Awaitable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.http.request import split_domain_port, validate_host
 
 from miniapp.engagement.selectors import activity_position, activity_replay
 from miniapp.realtime import frames
+from miniapp.realtime.auth import origin_allowed
 from miniapp.realtime.hub import hub
 
 UNAUTHENTICATED = 4401
 FORBIDDEN_ORIGIN = 4403
 UNSUPPORTED_DATA = 1003
-
-
-def origin_allowed(scope) -> bool:
-    """Same rules as Django's Host check: the Origin's host must be in ALLOWED_HOSTS."""
-    headers = dict(scope.get("headers", []))
-    origin = headers.get(b"origin", b"").decode("latin-1")
-    if not origin:
-        return False
-    host = urlsplit(origin).netloc
-    if host in {urlsplit(trusted).netloc for trusted in settings.CSRF_TRUSTED_ORIGINS}:
-        return True
-    domain, _port = split_domain_port(host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 def parse_after(scope) -> int | None:
