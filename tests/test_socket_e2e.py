@@ -1,4 +1,5 @@
-"""The activity socket on a real Daphne: the Origin as Daphne's handshake carries it."""
+"""The activity socket on a real Daphne: what autobahn lets through (close codes, frames),
+and the Origin as Daphne's handshake carries it."""
 
 import time
 from contextlib import ExitStack
@@ -14,8 +15,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def server(daphne_server, users):
-    """The app on Daphne, the demo users in its database."""
+    """The app on Daphne, the demo users in its database, and what it logs from now on."""
+    daphne_server.log_from = daphne_server.log.stat().st_size
     return daphne_server
+
+
+def new_log(server) -> str:
+    with open(server.log, "rb") as log:
+        log.seek(server.log_from)
+        return log.read().decode(errors="replace")
 
 
 @pytest.fixture
@@ -44,6 +52,24 @@ def close_code(socket, timeout: float = 5) -> int:
         while True:
             socket.recv(timeout=max(deadline - time.monotonic(), 0.01))
     return closed.value.rcvd.code
+
+
+def test_a_binary_frame_closes_with_4003_and_logs_no_error(server, users, open_socket):
+    socket = open_socket(server, api_session(users["bob"]))
+    assert '"hello"' in socket.recv(timeout=5)
+    socket.send(b"\x00\x01")
+    assert close_code(socket) == 4003
+    assert "ERROR" not in new_log(server) and "Traceback" not in new_log(server)
+
+
+def test_text_frames_nested_too_deep_are_ignored(server, users, open_socket):
+    socket = open_socket(server, api_session(users["bob"]))
+    assert '"hello"' in socket.recv(timeout=5)
+    socket.send("[" * 100_000)
+    socket.send('{"a": ' * 50_000 + "1" + "}" * 50_000)
+    socket.send('{"type": "ping"}')
+    assert socket.recv(timeout=5) == '{"type": "pong"}'
+    assert "ERROR" not in new_log(server) and "Traceback" not in new_log(server)
 
 
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:1234", "https://{host}", "http://localhost:{port}"])

@@ -18,7 +18,9 @@ from miniapp.realtime.hub import hub
 
 UNAUTHENTICATED = 4401
 FORBIDDEN_ORIGIN = 4403
-UNSUPPORTED_DATA = 1003
+# A binary frame: WebSocket's 1003 (unsupported data), in the range a server application may
+# send (autobahn, under Daphne, refuses 1003 from one: it allows 1000 and 3000–4999).
+UNSUPPORTED_DATA = 4003
 
 
 def parse_after(scope) -> int | None:
@@ -125,11 +127,12 @@ class ActivityConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is not None:
+            hub.unregister(self.user_id, self)  # nothing more goes to it
             await self.close(code=UNSUPPORTED_DATA)
             return
         try:
             message = json.loads(text_data)
-        except (TypeError, ValueError):
-            return  # not JSON: ignored
+        except (TypeError, ValueError, RecursionError):
+            return  # not JSON, or nested too deep for the parser: ignored
         if isinstance(message, dict) and message.get("type") == "ping":
             await self.send(text_data='{"type": "pong"}')

@@ -11,7 +11,9 @@
   const POLL_EVERY = 15_000;
   const POLL_AFTER_FAILURES = 3;
   const SEEN_KEPT = 1000;
-  const REFUSED = new Set([4401, 4403]); // signed out, or a foreign page: never retry
+  // Close codes: 4401 signed out and 4403 a foreign page: never retried. 4003: the server got
+  // a binary frame, which this client never sends: reconnect as after any drop.
+  const REFUSED = new Set([4401, 4403]);
 
   class ActivitySocket {
     constructor({ after = null, onEvent = () => {}, onReload = () => {}, onState = showState } = {}) {

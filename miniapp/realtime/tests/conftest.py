@@ -34,6 +34,12 @@ class Socket:
     async def send(self, data) -> None:
         await self.communicator.send_to(text_data=data if isinstance(data, str) else json.dumps(data))
 
+    async def closed(self, timeout: float = 5) -> int:
+        """Wait for the server to close the socket; its close code."""
+        message = await self.communicator.receive_output(timeout=timeout)
+        assert message["type"] == "websocket.close", message
+        return message["code"]
+
     async def close(self) -> None:
         await self.communicator.disconnect()
 
