@@ -13,10 +13,15 @@ ORIGIN = b"http://127.0.0.1:8000"
 HOST = b"127.0.0.1:8000"  # the socket's own origin is this host over http: ORIGIN is same-origin
 
 
-def session_cookie(user) -> str:
+def signed_in_client(user) -> Client:
+    """A browser signed in as `user`: a session of its own (Django's `login`)."""
     client = Client()
     client.force_login(user)
-    return client.cookies["sessionid"].value
+    return client
+
+
+def session_cookie(user) -> str:
+    return signed_in_client(user).cookies["sessionid"].value
 
 
 class Socket:
@@ -47,7 +52,8 @@ class Socket:
 @pytest.fixture
 async def open_socket():
     """`await open_socket(user, after=None, origin=ORIGIN, host=HOST)`: a connected socket, its
-    hello read. `headers` and `scope` add to the handshake's.
+    hello read. `cookie=` opens it on that session instead of a new one for `user`; `headers`
+    and `scope` add to the handshake's.
 
     Afterwards, in the test's own event loop, the sockets close and the worker's hub stops,
     so that nothing of this test is left running when the loop ends."""
