@@ -178,13 +178,16 @@ def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | N
     `options` go to fanout.measure (rates, profile, latency_requests)."""
     with ExitStack() as stack:
         ports = [common.free_port() for _ in range(workers)]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        # Every socket's Origin is the first worker's, as behind one proxy every page is the
+        # site's: the other workers trust it, as CSRF does (realtime.auth.origin_allowed).
+        env = {**app.env, "CSRF_TRUSTED_ORIGINS": urls[0]}
         procs = [
-            stack.enter_context(common.started(daphne_command(port), app.env, app.tmp / f"daphne-{i}.log", port))
+            stack.enter_context(common.started(daphne_command(port), env, app.tmp / f"daphne-{i}.log", port))
             for i, port in enumerate(ports)
         ]
         for proc in procs if cores else []:
             stack.enter_context(common.cpu_capped(proc.pid, cores))
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
         targets = [
             (f"ws://127.0.0.1:{ports[i % workers]}/ws/activity/", cookie) for i, cookie in enumerate(app.cookies)
         ]

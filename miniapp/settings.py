@@ -179,6 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a password change closes the user's sockets on their other sessions.
+    {"NAME": "miniapp.realtime.signouts.PasswordChangeSignsOut"},
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -369,6 +371,9 @@ if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_
 # Activity: how many missed events a reconnecting socket gets before it is told to reload.
 ACTIVITY_REPLAY_LIMIT = env_int("ACTIVITY_REPLAY_LIMIT", 200, minimum=1)
 ACTIVITY_PAGE_SIZE = env_int("ACTIVITY_PAGE_SIZE", 50, minimum=1)
+# Sockets close when their session ends: at once when it is signed out, its password changed,
+# its user banned or deleted, or it expires; this often when it was deleted on the server.
+SOCKET_SESSION_CHECK_SECONDS = env_int("SOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)
 
 # Abuse limits, per user (DRF rate syntax: N/second, N/minute, N/hour, N/day).
 LIKE_RATE = env_rate("LIKE_RATE", "60/minute")

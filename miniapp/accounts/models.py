@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,10 +13,28 @@ class User(AbstractUser):
     # Any http(s) URL the provider hands out; checked in `user_update_profile`.
     avatar_url = models.CharField(_("avatar"), max_length=500, blank=True)
     share_likes = models.BooleanField(_("show my likes to friends"), default=True)
+    # Raised to end every session of the user at once (`accounts.services.user_sessions_end`).
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    def get_session_auth_hash(self) -> str:
+        """Django's: an HMAC of the password hash, which every session keeps and every request
+        checks, so that a password change ends the other sessions. With `session_version`
+        in it too (once raised), raising that ends them all the same way."""
+        return self._session_auth_hash()
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret)
+
+    def _session_auth_hash(self, secret=None) -> str:
+        # Django's salt and, at version 0, Django's value: sessions from before this field stay.
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = self.password if not self.session_version else f"{self.password}:{self.session_version}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class Friendship(models.Model):

@@ -1,9 +1,10 @@
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from miniapp.accounts.models import Friendship, PendingFriend, User
+from miniapp.realtime.events import send_signout_on_commit
 
 
 def http_url(url: str) -> str:
@@ -22,6 +23,15 @@ def user_update_profile(*, user: User, display_name: str, avatar_url: str) -> No
     user.avatar_url = avatar_url
     user.full_clean(exclude=["password", "username"])
     user.save(update_fields=["display_name", "avatar_url"])
+
+
+def user_sessions_end(*, user: User) -> None:
+    """Sign `user` out everywhere: every session they have stops signing them in (a new
+    `session_version` changes their session auth hash, which each request checks), and
+    their open sockets close once committed. They may sign in again."""
+    User.objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+    send_signout_on_commit(user_id=user.pk)
 
 
 def _befriend(user_id: int, friend_ids: set[int]) -> None:

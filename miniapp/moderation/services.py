@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
+from miniapp.accounts.services import user_sessions_end
 from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
-from miniapp.realtime.events import send_event_to_everyone_on_commit
+from miniapp.realtime.events import send_event_to_everyone_on_commit, send_signout_on_commit
 from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
@@ -122,7 +123,8 @@ def _may_ban(moderator: User | None, user: User) -> None:
 def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime | None = None) -> Ban | None:
     """Ban `user` (None: they are banned already, or staff and the rules are automatic).
 
-    Their likes and shares are withdrawn from friends' feeds at once.
+    Their likes and shares are withdrawn from friends' feeds at once, and they are signed
+    out everywhere (their open sockets close); signed in again, they may watch but not write.
     """
     if moderator is None and user.is_staff:
         return None
@@ -131,6 +133,7 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
         return None
     ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
     activities_retract(Activity.objects.filter(actor=user))
+    user_sessions_end(user=user)
     until_text = f" Until {timezone.localtime(until):%Y-%m-%d %H:%M}." if until else ""
     _record(Kind.BAN, moderator=moderator, reason=reason + until_text, user=user)
     return ban
@@ -167,7 +170,7 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
     their videos not yet removed is removed (`video_moderate`: retracts, `video_gone` to
     every open page, an audit row), their shares come off the counts, the rest of their
     entries is retracted, and one audit row, which keeps their name, records the deletion.
-    Their videos' files go once the deletion has committed.
+    Their videos' files go once the deletion has committed, and their open sockets close.
     A statement or so per like, in one transaction: a staff action, not a hot path.
     """
     user_delete_check(user=user, moderator=moderator)
@@ -185,6 +188,7 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
         Video.objects.filter(pk=row["video"]).update(share_count=Greatest(F("share_count") - row["count"], 0))
     activities_retract(Activity.objects.filter(actor=user))
     _record(Kind.DELETE, moderator=moderator, reason=reason, user=user)
+    send_signout_on_commit(user_id=user.pk)  # their sessions end with the user
     user.delete()
     files = [field for video in videos for field in (video.file, video.poster, video.card) if field]
     transaction.on_commit(lambda: [field.storage.delete(field.name) for field in files], robust=True)

@@ -1,37 +1,33 @@
-"""The activity socket: authenticate, replay what the client missed, then stream.
+"""The activity socket: authenticate, replay what the client missed, then stream, for as
+long as its session signs its user in.
 
 Consumers only read: every write goes over HTTP.
 """
 
+import asyncio
 import json
+import logging
 from collections.abc import Awaitable
-from urllib.parse import parse_qs, urlsplit
+from datetime import datetime
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.http.request import split_domain_port, validate_host
+from django.utils import timezone
 
 from miniapp.engagement.selectors import activity_position, activity_replay
 from miniapp.realtime import frames
+from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
 
-UNAUTHENTICATED = 4401
+log = logging.getLogger(__name__)
+
+UNAUTHENTICATED = 4401  # signed out: at connect, or when the session ends (logout, password, ban, expiry)
 FORBIDDEN_ORIGIN = 4403
-UNSUPPORTED_DATA = 1003
-
-
-def origin_allowed(scope) -> bool:
-    """Same rules as Django's Host check: the Origin's host must be in ALLOWED_HOSTS."""
-    headers = dict(scope.get("headers", []))
-    origin = headers.get(b"origin", b"").decode("latin-1")
-    if not origin:
-        return False
-    host = urlsplit(origin).netloc
-    if host in {urlsplit(trusted).netloc for trusted in settings.CSRF_TRUSTED_ORIGINS}:
-        return True
-    domain, _port = split_domain_port(host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+# A binary frame: WebSocket's 1003 (unsupported data), in the range a server application may
+# send (autobahn, under Daphne, refuses 1003 from one: it allows 1000 and 3000–4999).
+UNSUPPORTED_DATA = 4003
 
 
 def parse_after(scope) -> int | None:
@@ -60,6 +56,10 @@ class ActivityConsumer(AsyncWebsocketConsumer):
     user_id: int | None = None
     write_frame = None  # under Daphne: writes the hub's events straight to the connection (realtime.frames)
     synced = 0  # the log position up to which this socket is known to have everything
+    session_key: str | None = None  # the session it was opened on
+    session_id: str | None = None  # a digest of that key: how a sign-out names the session
+    ended = False  # signed out or disconnected: nothing more is sent, nothing more is checked
+    expiry: asyncio.TimerHandle | None = None  # checks the session again when it expires
 
     async def connect(self):
         # Accept first so that the refusal carries a close code the client can act on.
@@ -72,11 +72,18 @@ class ActivityConsumer(AsyncWebsocketConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         self.user_id = user.pk
+        self.session_key = self.scope["session"].session_key
+        self.session_id = session_digest(self.session_key)
+        self.checks: set[asyncio.Task] = set()
         self.write_frame = frames.writer(self.base_send)
         # Live events that arrive during the replay wait here, then go out in order.
         self.buffer: list[tuple[dict, str]] | None = []
         hub.register(self.user_id, self)
         await hub.ready()  # the worker's listener is in the group: nothing published from now on is missed
+        # The session may have ended since the middleware read it, its sign-out reaching the
+        # hub before this socket did: read it again now that sign-outs reach the socket.
+        if not await self.check_session():
+            return
         position = await database_sync_to_async(activity_position)(viewer_id=self.user_id)
         # Where the log stands: a client that had no id resumes from here next time, and
         # a catch-up (`catch_up`) starts from here.
@@ -101,8 +108,66 @@ class ActivityConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=text)
 
     async def disconnect(self, code):
+        self.stop()
+
+    def stop(self) -> None:
+        """Out of the hub, no timer left holding the socket: nothing more reaches it."""
+        self.ended = True
         if self.user_id is not None:
             hub.unregister(self.user_id, self)
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if not self.ended:  # a socket signed out gets nothing after its close
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    def sign_out(self) -> None:
+        """The hub's call when this socket's session ended: close it (4401) now."""
+        if not self.ended:
+            self.stop()
+            self.spawn(self.close(code=UNAUTHENTICATED))
+
+    def session_changed(self) -> None:
+        """The hub's call when the user's sessions may have ended (a password change, a ban):
+        ask the database whether this one still signs the user in."""
+        if not self.ended:
+            self.spawn(self.check_session())
+
+    def spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.checks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self.checks.discard)
+
+    async def check_session(self) -> bool:
+        """Close the socket (4401) unless its session still signs its user in, as a new socket
+        on it would find (`auth.session_state`); else look again when the session expires."""
+        if self.ended:
+            return False
+        try:
+            user_id, expires = await session_state(self.session_key)
+        except Exception:  # the database away: the worker's next session check tries again
+            log.warning("could not check a socket's session", exc_info=True)
+            return True
+        if self.ended:
+            return False
+        if user_id != self.user_id:
+            self.stop()
+            await self.close(code=UNAUTHENTICATED)
+            return False
+        self.expire_at(expires)
+        return True
+
+    def expire_at(self, expires: datetime | None) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+        if expires is not None:
+            loop = asyncio.get_running_loop()
+            # A moment after: the check must find the session expired, not about to be.
+            delay = (expires - timezone.now()).total_seconds() + 0.5
+            self.expiry = loop.call_later(max(delay, 0), self.session_changed)
 
     def push(self, event: dict, message: frames.Message) -> Awaitable[None] | None:
         """Called by the hub for every live event addressed to this user. Returns what the
@@ -112,6 +177,8 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         Live events may arrive out of log order (each request publishes after its own
         commit), so nothing is dropped here for having a lower id than the last one.
         """
+        if self.ended:
+            return None
         if self.buffer is not None:
             self.buffer.append((event, message.text))
         elif self.write_frame is not None:
@@ -124,8 +191,11 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         """Called by the hub when it missed a message: send again everything since the
         last point this socket was known to be complete. The client drops what it already
         has (by `seq`), so each event shows once."""
-        if self.user_id is None or self.buffer is not None:
+        if self.user_id is None or self.buffer is not None or self.ended:
             return  # not streaming yet: the replay under way covers it
+        # What the hub missed may have been a sign-out.
+        if not await self.check_session():
+            return
         events, complete, position = await database_sync_to_async(catch_up_rows)(
             viewer_id=self.user_id, after=self.synced, limit=settings.ACTIVITY_REPLAY_LIMIT
         )
@@ -138,11 +208,12 @@ class ActivityConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if bytes_data is not None:
+            self.stop()
             await self.close(code=UNSUPPORTED_DATA)
             return
         try:
             message = json.loads(text_data)
-        except (TypeError, ValueError):
-            return  # not JSON: ignored
+        except (TypeError, ValueError, RecursionError):
+            return  # not JSON, or nested too deep for the parser: ignored
         if isinstance(message, dict) and message.get("type") == "ping":
             await self.send(text_data='{"type": "pong"}')

@@ -5,6 +5,9 @@ the transaction commits (never before, never for a rollback) the event goes, as
 ONE channel-layer message, to every worker's hub (`realtime.hub`), and each hub
 hands it to the sockets of those recipients it holds. The push is a hint: the
 database is the record, and clients catch up from it after a gap.
+
+A session that ends takes the same path to close its sockets on every worker
+(`send_signout_on_commit`).
 """
 
 import itertools
@@ -20,11 +23,14 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from miniapp.realtime.auth import session_digest
+
 log = logging.getLogger(__name__)
 
 BROADCAST_GROUP = "miniapp.broadcast"
 MESSAGE_TYPE = "hub.fanout"
 BEAT_TYPE = "hub.beat"
+SIGNOUT_TYPE = "hub.signout"
 
 # Every message names its publisher (this process) and numbers it, so that a hub which
 # misses one (a full channel, a Redis restart, a publish that failed) notices at the next,
@@ -39,6 +45,12 @@ PUBLISH_ATTEMPTS = 3
 def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
     """The layer message for one event, numbered: the next of this process's messages."""
     return {"type": MESSAGE_TYPE, "recipients": recipients, "event": event, "origin": ORIGIN, "n": next(_numbers)}
+
+
+def signout_message(*, user_id: int, session: str | None) -> dict:
+    """The layer message that closes a user's sockets (`send_signout_on_commit`), numbered too:
+    a hub that misses one notices, and its sockets check their sessions as they catch up."""
+    return {"type": SIGNOUT_TYPE, "user": user_id, "session": session, "origin": ORIGIN, "n": next(_numbers)}
 
 
 def beat_message() -> dict:
@@ -58,10 +70,13 @@ def publish(*, recipients: list[int] | None, event: dict) -> None:
     """Send one fan-out message to every worker (`recipients` None: to every socket).
     Failures are logged, never raised: the write already committed and clients will
     catch up from the database."""
-    message = fanout_message(recipients=recipients, event=event)
+    _send(fanout_message(recipients=recipients, event=event), f"event {event.get('id')}")
+
+
+def _send(message: dict, what: str) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
     # pool opens a new one. (A message sent twice is harmless: clients drop an entry whose
-    # `seq` they already have.)
+    # `seq` they already have, and a socket closes once.)
     try:
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
@@ -69,9 +84,9 @@ def publish(*, recipients: list[int] | None, event: dict) -> None:
                 return
             except Exception:
                 if attempt + 1 == PUBLISH_ATTEMPTS:
-                    log.exception("push failed for event %s", event.get("id"))
+                    log.exception("push failed for %s", what)
                 else:
-                    log.warning("push failed for event %s, trying again", event.get("id"))
+                    log.warning("push failed for %s, trying again", what)
     finally:
         _finished(message["n"])  # sent or given up: the next heartbeat says so
 
@@ -90,3 +105,15 @@ def send_event_to_everyone_on_commit(event: dict) -> None:
     """Like `send_event_on_commit`, to every open socket (e.g. a video taken down: pages drop it)."""
     event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
     transaction.on_commit(lambda: publish(recipients=None, event=event))
+
+
+def send_signout_on_commit(*, user_id: int, session_key: str | None = None) -> None:
+    """Once committed, close `user_id`'s sockets (4401) on every worker: those on session
+    `session_key` (a sign-out), or with None each socket of the user whose session no longer
+    signs them in (a password change, the user signed out everywhere or deleted), which each
+    socket asks the database. Failures are logged, never raised: each worker also looks for
+    its sockets' sessions every SOCKET_SESSION_CHECK_SECONDS, and after a lost message."""
+    session = session_digest(session_key) if session_key else None
+    transaction.on_commit(
+        lambda: _send(signout_message(user_id=user_id, session=session), f"the sign-out of user {user_id}")
+    )

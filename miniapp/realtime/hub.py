@@ -15,6 +15,10 @@ which number its process is done. A message lost while the layer was away (a pub
 that failed, or one sent while this worker's subscription was being restored) then
 shows as a gap within a beat, even when no event follows, and whichever layer is in use:
 the pub/sub layer reconnects on its own and never lets a failure reach `receive`.
+
+A session that ends closes its sockets through the same group (`events.send_signout_on_commit`),
+and every SOCKET_SESSION_CHECK_SECONDS each hub looks for its sockets' sessions in the session
+store, for those that ended with nobody saying so (deleted on the server).
 """
 
 import asyncio
@@ -23,9 +27,12 @@ import json
 import logging
 from collections import defaultdict
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
-from miniapp.realtime.events import BEAT_TYPE, BROADCAST_GROUP, MESSAGE_TYPE, beat_message
+from miniapp.realtime.auth import sessions_alive
+from miniapp.realtime.events import BEAT_TYPE, BROADCAST_GROUP, MESSAGE_TYPE, SIGNOUT_TYPE, beat_message
 from miniapp.realtime.frames import Message
 from miniapp.realtime.gaps import Gaps
 
@@ -125,7 +132,11 @@ class Hub:
             log.warning("the hub could not join the broadcast group", exc_info=True)
             await self.rejoin(layer, channel)
         self.joined.set()
-        helpers = [asyncio.create_task(self.keep_joined(layer, channel)), asyncio.create_task(self.beat(layer))]
+        helpers = [
+            asyncio.create_task(self.keep_joined(layer, channel)),
+            asyncio.create_task(self.beat(layer)),
+            asyncio.create_task(self.check_sessions()),
+        ]
         try:
             while True:
                 try:
@@ -143,6 +154,10 @@ class Hub:
                 if kind == MESSAGE_TYPE:
                     self.gaps.saw(message.get("origin"), message.get("n"), now)
                     await self.deliver(message["recipients"], message["event"])
+                    self.check_gaps()
+                elif kind == SIGNOUT_TYPE:
+                    self.gaps.saw(message.get("origin"), message.get("n"), now)
+                    self.sign_out(message["user"], message.get("session"))
                     self.check_gaps()
                 elif kind == BEAT_TYPE:
                     self.gaps.sent_up_to(message.get("origin"), message.get("done"), now)
@@ -220,6 +235,34 @@ class Hub:
             except Exception:
                 stop_if_cancelled()
                 log.debug("the hub's heartbeat did not go out", exc_info=True)
+
+    def sign_out(self, user_id: int, session: str | None) -> None:
+        """Close the user's local sockets on `session` (its digest); with None, have each of
+        them check its session and close if it no longer signs the user in."""
+        for socket in tuple(self.sockets.get(user_id, ())):
+            if session is None:
+                socket.session_changed()
+            elif socket.session_id == session:
+                socket.sign_out()
+
+    async def check_sessions(self) -> None:
+        """Close the sockets whose session is gone with nobody saying so: deleted on the server
+        (`clearsessions`, a flush from the shell) or expired (each socket also has a timer
+        for that). One query for all of them, every SOCKET_SESSION_CHECK_SECONDS."""
+        while True:
+            await asyncio.sleep(settings.SOCKET_SESSION_CHECK_SECONDS)
+            sockets = [socket for sockets in tuple(self.sockets.values()) for socket in tuple(sockets)]
+            if not sockets:
+                continue
+            try:
+                alive = await database_sync_to_async(sessions_alive)({socket.session_key for socket in sockets})
+            except Exception:
+                stop_if_cancelled()
+                log.warning("the hub could not check its sockets' sessions", exc_info=True)
+                continue
+            for socket in sockets:
+                if socket.session_key not in alive:
+                    socket.sign_out()
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:
         """Write `event` to the local sockets of `recipients` (None: every local socket).

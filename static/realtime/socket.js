@@ -11,7 +11,12 @@
   const POLL_EVERY = 15_000;
   const POLL_AFTER_FAILURES = 3;
   const SEEN_KEPT = 1000;
-  const REFUSED = new Set([4401, 4403]); // signed out, or a foreign page: never retry
+  // Close codes: 4401 signed out (at connect, or when the session ends: a sign-out, a password
+  // change, a ban, expiry) and 4403 a foreign page: never retried, but for one case. A 4401 on
+  // a socket that had its hello may be a session renewed under a new key (a password change
+  // made in another tab keeps that browser signed in): one more attempt tells. 4003: the
+  // server got a binary frame, which this client never sends: reconnect as after any drop.
+  const REFUSED = new Set([4401, 4403]);
 
   class ActivitySocket {
     constructor({ after = null, onEvent = () => {}, onReload = () => {}, onState = showState } = {}) {
@@ -22,6 +27,8 @@
       this.onState = onState;
       this.failures = 0;
       this.everOpened = false;
+      this.greeted = false; // this socket had its hello: it was signed in
+      this.signInRetried = false; // a 4401 after a hello was tried once again
       this.socket = null;
       this.timers = {};
       this.state = "idle";
@@ -51,6 +58,7 @@
       if (this.state === "refused" || this.state === "stopped") return;
       if (navigator.onLine === false) return this.setState("offline");
       this.setState(this.everOpened || this.failures ? "reconnecting" : "connecting");
+      this.greeted = false;
       const socket = new WebSocket(this.url());
       this.socket = socket;
       socket.onopen = () => {
@@ -73,6 +81,8 @@
         return;
       }
       if (message.type === "hello") {
+        this.greeted = true;
+        this.signInRetried = false;
         if (this.lastId === null) this.lastId = message.last_id;
       } else if (message.type === "reload") {
         this.lastId = message.last_id;
@@ -110,7 +120,11 @@
       this.clear("dead");
       if (socket && socket.readyState <= WebSocket.OPEN) socket.close();
       if (this.state === "stopped") return;
-      if (REFUSED.has(code)) return this.setState("refused");
+      if (code === 4401 && this.greeted && !this.signInRetried) {
+        this.signInRetried = true; // once more, after the usual delay: the new cookie is on its way
+      } else if (REFUSED.has(code)) {
+        return this.setState("refused");
+      }
       this.failures += 1;
       if (!this.everOpened && this.failures >= POLL_AFTER_FAILURES) this.startPolling();
       // 1 s, 2 s, 4 s … up to 30 s, each time somewhere in the upper half, so that a

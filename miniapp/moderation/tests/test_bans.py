@@ -113,3 +113,14 @@ def test_nobody_bans_themselves_and_only_superusers_ban_staff(users, moderator, 
     assert services.user_ban(user=other, moderator=root, reason="left the team") is not None
     with pytest.raises(PermissionDenied):
         services.user_unban(user=other, moderator=moderator, reason="friend")
+
+
+def test_a_ban_signs_them_out_everywhere(client, users, moderator):
+    """Every session ends (their open sockets close: realtime/tests/test_session_end.py); signed
+    in again, they may watch but not write."""
+    client.force_login(users["alice"])
+    services.user_ban(user=users["alice"], moderator=moderator, reason="abuse")
+    assert client.get("/api/me/").status_code == 403
+    client.force_login(users["alice"])
+    assert client.get("/api/me/").status_code == 200
+    assert client.post(f"/api/videos/{make_video(users['erin']).pk}/like/").status_code == 403

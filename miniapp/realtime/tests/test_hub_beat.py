@@ -66,3 +66,22 @@ async def test_heartbeats_that_fail_set_off_no_catch_up(users, open_socket, db_c
     await asyncio.sleep(0.6)  # beats get through again
     assert catch_ups == []
     await bob.close()
+
+
+async def test_a_lost_sign_out_is_caught_up_at_the_next_heartbeat(users, open_socket, db_call, monkeypatch):
+    """The sign-out's message never went out: the hub sees the gap, and its sockets check their
+    sessions as they catch up."""
+    from miniapp.moderation.services import user_ban
+
+    monkeypatch.setattr(hub_module, "BEAT_SECONDS", 0.1)
+    video = await db_call(make_video, users["erin"])
+    bob = await open_socket(users["bob"])
+    hub.gaps.grace = 0.2
+    await db_call(like_create, user=users["alice"], video=video)  # the hub knows this process's numbers
+    await bob.receive()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(events, "get_channel_layer", lambda: Unreachable())
+        await db_call(user_ban, user=users["bob"], moderator=None, reason="spam")
+
+    assert await bob.closed() == 4401
