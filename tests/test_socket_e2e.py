@@ -4,9 +4,11 @@ worker (with REDIS_URL, a second Daphne on the same Redis; without, the same one
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pytest
+from django.db import connection
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -116,9 +118,19 @@ def test_a_sign_out_on_another_worker_closes_the_socket(server, other_worker, us
 def test_a_ban_decided_elsewhere_closes_the_socket(server, users, open_socket):
     from miniapp.moderation.services import user_ban
 
+    def ban_as_a_moderators_request_would():
+        # In a thread of its own, as an admin request runs: this test's thread may hold the
+        # event loop of a browser test that ran before it, and a sync service that publishes
+        # cannot run on a thread with a running loop.
+        try:
+            user_ban(user=users["bob"], moderator=None, reason="spam")
+        finally:
+            connection.close()
+
     socket = open_socket(server, api_session(users["bob"]))
     assert '"hello"' in socket.recv(timeout=5)
-    user_ban(user=users["bob"], moderator=None, reason="spam")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(ban_as_a_moderators_request_would).result()
     assert close_code(socket) == 4401
 
 
