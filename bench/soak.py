@@ -120,9 +120,10 @@ class Phones(fanout.Sockets):
         await super().close()
 
 
-def threads(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+def status(pid: int, field: str) -> int:
+    """A number from /proc/PID/status: Threads, RssAnon (the heap's share of VmRSS, in KB)..."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in lines if line.startswith(f"{field}:")).split()[1])
 
 
 class Sampler:
@@ -135,7 +136,8 @@ class Sampler:
 
     async def sample(self, reconnects: int, likes: int) -> None:
         row = {"reconnects": reconnects, "seconds": round(fanout.now() - self.started, 1), "likes": likes,
-               "rss_kb": fanout.rss_kb(self.pid), "threads": threads(self.pid),
+               "rss_kb": fanout.rss_kb(self.pid), "anon_kb": status(self.pid, "RssAnon"),
+               "threads": status(self.pid, "Threads"),
                "load": round(os.getloadavg()[0], 2)}  # fmt: skip
         if self.probe_dir:
             row["probe"] = await self.probe(reconnects)
@@ -144,7 +146,8 @@ class Sampler:
         previous = self.rows[-2] if len(self.rows) > 1 else row
         per = (row["rss_kb"] - previous["rss_kb"]) / max(1, reconnects - previous["reconnects"])
         print(f"  {reconnects:>7,} reconnects  {row['seconds']:>7.1f} s  RSS {row['rss_kb'] / 1024:7.1f} MB "
-              f"({(row['rss_kb'] - first['rss_kb']) / 1024:+6.1f})  {per:+6.2f} KB/reconnect since the last  "
+              f"({(row['rss_kb'] - first['rss_kb']) / 1024:+6.1f}; heap {row['anon_kb'] / 1024:.1f})  "
+              f"{per:+6.2f} KB/reconnect since the last  "
               f"threads {row['threads']}  likes {likes:>5}  load {row['load']}", flush=True)  # fmt: skip
         if "probe" in row:
             print_probe(row["probe"])
