@@ -60,7 +60,9 @@ class Server:
         self.log = log
 
 
-def start_server(*, media_root: Path, log: Path, extra_env: dict | None = None) -> Server:
+def start_server(
+    *, media_root: Path, log: Path, extra_env: dict | None = None, application: str = "miniapp.asgi:application"
+) -> Server:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -73,7 +75,7 @@ def start_server(*, media_root: Path, log: Path, extra_env: dict | None = None) 
     }
     handle = open(log, "wb")  # noqa: SIM115  (kept open for the server's lifetime)
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "miniapp.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
         cwd=ROOT,
         env=env,
         stdout=handle,
