@@ -5,6 +5,8 @@ from django.db.models import F, Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from miniapp.realtime.events import send_signout_on_commit
+
 
 class User(AbstractUser):
     """An app user. Most sign in through the provider and have no password."""
@@ -19,6 +21,21 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """A user made inactive (in admin, or any save) is signed out: Django stops trusting their
+        sessions at the next request, and their open sockets close once committed. A bulk
+        `update()` has no save: the workers' session sweep finds those within a minute."""
+        update_fields = kwargs.get("update_fields")
+        deactivated = (
+            not self.is_active
+            and self.pk is not None
+            and (update_fields is None or "is_active" in update_fields)
+            and type(self)._default_manager.filter(pk=self.pk, is_active=True).exists()
+        )
+        super().save(*args, **kwargs)
+        if deactivated:
+            send_signout_on_commit(user_id=self.pk)
 
     def get_session_auth_hash(self) -> str:
         """Django's: an HMAC of the password hash, which every session keeps and every request

@@ -16,10 +16,13 @@ from importlib import import_module
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http.cookie import parse_cookie
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 
 def session_store():
@@ -87,15 +90,67 @@ def session_expiry(session_key: str) -> datetime | None:
     return store(session_key).get_expiry_date()
 
 
-def sessions_alive(session_keys: set[str]) -> set[str]:
-    """The keys among `session_keys` whose sessions are still kept and unexpired: a session
-    deleted on the server (flushed, `clearsessions`, removed in the shell) is not."""
+def sessions_signed_in(session_keys: set[str]) -> dict[str, object]:
+    """Whom each of `session_keys` still signs in: {session key: user pk}, for the sessions that
+    would sign a request in now. The check is Django's own (`django.contrib.auth.get_user`), in
+    bulk and without changing any session: the session is kept and unexpired, names a backend
+    still in AUTHENTICATION_BACKENDS, its user exists and that backend still lets them sign in
+    (ModelBackend: `is_active`), and its auth hash still matches the user's (a password change,
+    `session_version`, SECRET_KEY rotated past SECRET_KEY_FALLBACKS). A session deleted on the
+    server (flushed, `clearsessions`) is missing, so it signs nobody in."""
+    claims = {}  # session key -> (user pk, backend path, auth hash)
+    for key, data in _session_data(session_keys).items():
+        try:
+            user_pk = get_user_model()._meta.pk.to_python(data[SESSION_KEY])
+            claims[key] = (user_pk, data[BACKEND_SESSION_KEY], data.get(HASH_SESSION_KEY))
+        except (KeyError, ValidationError):
+            continue  # an anonymous session, or one that never signed anyone in
+    users = _users_signed_in({(pk, backend) for pk, backend, _ in claims.values()})
+    signed_in = {}
+    for key, (user_pk, backend_path, session_hash) in claims.items():
+        user = users.get((user_pk, backend_path))
+        if user is not None and session_hash and _hash_matches(user, session_hash):
+            signed_in[key] = user.pk
+    return signed_in
+
+
+def _session_data(session_keys: set[str]) -> dict[str, dict]:
+    """The decoded data of the sessions among `session_keys` that are kept and unexpired."""
     store = session_store()
-    if not hasattr(store, "get_model_class"):
-        return {key for key in session_keys if store(key).load()}
-    model, keys, alive = store.get_model_class(), sorted(session_keys), set()
+    if not hasattr(store, "get_model_class"):  # cache, file, signed cookies: one read each
+        return {key: data for key in session_keys if (data := store(key).load())}
+    model, keys, found = store.get_model_class(), sorted(session_keys), {}
     now = timezone.now()
     for start in range(0, len(keys), 500):  # SQLite's limit on a statement's parameters
-        found = model.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=now)
-        alive.update(found.values_list("session_key", flat=True))
-    return alive
+        rows = model.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=now)
+        for key, data in rows.values_list("session_key", "session_data"):
+            found[key] = store().decode(data)
+    return found
+
+
+def _users_signed_in(claims: set[tuple]) -> dict[tuple, object]:
+    """{(user pk, backend path): user} for the users each backend still signs in: one query for
+    ModelBackend and its subclasses (allauth's), `backend.get_user` for any other backend."""
+    from django.contrib.auth.backends import ModelBackend  # it loads the user model: not at import
+
+    found = {}
+    by_backend = {}
+    for user_pk, backend_path in claims:
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            by_backend.setdefault(backend_path, set()).add(user_pk)
+    for backend_path, user_pks in by_backend.items():
+        backend = load_backend(backend_path)
+        if isinstance(backend, ModelBackend):
+            users = get_user_model()._default_manager.in_bulk(user_pks)
+            allowed = {pk: user for pk, user in users.items() if backend.user_can_authenticate(user)}
+        else:
+            allowed = {pk: backend.get_user(pk) for pk in user_pks}
+        found.update({(pk, backend_path): user for pk, user in allowed.items() if user is not None})
+    return found
+
+
+def _hash_matches(user, session_hash: str) -> bool:
+    if not hasattr(user, "get_session_auth_hash"):
+        return True  # as Django: a user model without the hash has nothing to check
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return any(constant_time_compare(session_hash, expected) for expected in hashes)

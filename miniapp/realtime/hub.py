@@ -17,8 +17,8 @@ shows as a gap within a beat, even when no event follows, and whichever layer is
 the pub/sub layer reconnects on its own and never lets a failure reach `receive`.
 
 A session that ends closes its sockets through the same group (`events.send_signout_on_commit`),
-and every SOCKET_SESSION_CHECK_SECONDS each hub looks for its sockets' sessions in the session
-store, for those that ended with nobody saying so (deleted on the server).
+and every SOCKET_SESSION_CHECK_SECONDS (and after a lost message) each hub checks its sockets'
+sessions as a new socket's would be, for those that ended with nobody saying so.
 """
 
 import asyncio
@@ -31,7 +31,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from miniapp.realtime.auth import sessions_alive
+from miniapp.realtime.auth import sessions_signed_in
 from miniapp.realtime.events import BEAT_TYPE, BROADCAST_GROUP, MESSAGE_TYPE, SIGNOUT_TYPE, beat_message
 from miniapp.realtime.frames import Message
 from miniapp.realtime.gaps import Gaps
@@ -200,9 +200,11 @@ class Hub:
         self.catching_up = loop.create_task(self.catch_up(), context=contextvars.Context())
 
     async def catch_up(self) -> None:
-        """Have every local socket send what it may have missed (the client drops duplicates)."""
+        """Have every local socket send what it may have missed (the client drops duplicates).
+        A lost message may have been a sign-out: the sessions are checked first."""
         while True:
             self.catch_up_again = False
+            await self.sweep_sessions()
             for sockets in tuple(self.sockets.values()):
                 for socket in tuple(sockets):
                     try:
@@ -246,23 +248,29 @@ class Hub:
                 socket.sign_out()
 
     async def check_sessions(self) -> None:
-        """Close the sockets whose session is gone with nobody saying so: deleted on the server
-        (`clearsessions`, a flush from the shell) or expired (each socket also has a timer
-        for that). One query for all of them, every SOCKET_SESSION_CHECK_SECONDS."""
+        """Every SOCKET_SESSION_CHECK_SECONDS, `sweep_sessions`: the sign-outs nobody announced."""
         while True:
             await asyncio.sleep(settings.SOCKET_SESSION_CHECK_SECONDS)
-            sockets = [socket for sockets in tuple(self.sockets.values()) for socket in tuple(sockets)]
-            if not sockets:
-                continue
-            try:
-                alive = await database_sync_to_async(sessions_alive)({socket.session_key for socket in sockets})
-            except Exception:
-                stop_if_cancelled()
-                log.warning("the hub could not check its sockets' sessions", exc_info=True)
-                continue
-            for socket in sockets:
-                if socket.session_key not in alive:
-                    socket.sign_out()
+            await self.sweep_sessions()
+
+    async def sweep_sessions(self) -> None:
+        """Close the sockets whose session no longer signs their user in, with nobody having said
+        so: the session deleted on the server (`clearsessions`, a flush from the shell) or
+        expired (each socket also has a timer for that), the user made inactive or their
+        password changed by a bulk update, a sign-out message lost. The same check as a new
+        socket's (`auth.sessions_signed_in`), for all local sockets in a few queries."""
+        sockets = [socket for sockets in tuple(self.sockets.values()) for socket in tuple(sockets)]
+        if not sockets:
+            return
+        try:
+            signed_in = await database_sync_to_async(sessions_signed_in)({socket.session_key for socket in sockets})
+        except Exception:
+            stop_if_cancelled()
+            log.warning("the hub could not check its sockets' sessions", exc_info=True)
+            return
+        for socket in sockets:
+            if signed_in.get(socket.session_key) != socket.user_id:
+                socket.sign_out()
 
     async def deliver(self, recipients: list[int] | None, event: dict) -> None:
         """Write `event` to the local sockets of `recipients` (None: every local socket).

@@ -144,6 +144,63 @@ async def test_deleting_the_account_closes_its_sockets(users, open_socket, db_ca
     assert await (await open_socket(cookie=cookie, expect_hello=False)).closed() == SIGNED_OUT
 
 
+async def test_deactivating_the_user_in_admin_closes_their_sockets(users, video, open_socket, db_call):
+    """Admin's own change form, "active" unticked: Django stops signing the user in, and so
+    do the sockets, at once (not at the next session sweep, which is an hour away here)."""
+    root = await db_call(lambda: type(users["bob"]).objects.create_superuser(username="root", password="x"))
+    admin = await db_call(signed_in_client, root)
+    bob = users["bob"]
+    socket = await open_socket(bob)
+
+    # The change form as admin shows it, with "active" (is_active) left out: unticked.
+    form = {"username": bob.username, "display_name": bob.display_name, "avatar_url": bob.avatar_url}
+    form |= {"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"}
+    form |= {"bans-TOTAL_FORMS": "0", "bans-INITIAL_FORMS": "0"}  # the bans inline, read-only
+    response = await db_call(admin.post, f"/admin/accounts/user/{bob.pk}/change/", form)
+    assert response.status_code == 302, response.content
+    assert not (await db_call(lambda: type(bob).objects.get(pk=bob.pk))).is_active
+
+    assert await socket.closed() == SIGNED_OUT
+    assert await is_cut_off(socket, alice=users["alice"], video=video, db_call=db_call)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"is_active": False}, id="made-inactive"),
+        pytest.param({"password": "pbkdf2_sha256$1$salt$changed-outside-any-save"}, id="password-replaced"),
+    ],
+)
+async def test_a_sign_in_ended_by_a_bulk_update_closes_the_socket_at_the_sweep(
+    change, users, open_socket, db_call, settings
+):
+    """An `update()` (a data migration, the shell) has no save to hook: the worker's session
+    sweep runs the same check as a new socket would and closes what no longer signs in."""
+    settings.SOCKET_SESSION_CHECK_SECONDS = 0.2
+    bob = users["bob"]
+    socket = await open_socket(bob)
+    other = await open_socket(users["carol"])
+
+    await db_call(lambda: type(bob).objects.filter(pk=bob.pk).update(**change))
+
+    assert await socket.closed() == SIGNED_OUT
+    await other.send({"type": "ping"})
+    assert await other.receive() == {"type": "pong"}
+
+
+async def test_a_worker_catching_up_after_a_lost_message_checks_sessions_first(users, open_socket, db_call):
+    """The lost message may have been a sign-out: before a worker's sockets catch up on what
+    they missed, the ones whose session no longer signs in close (nothing is sent to them)."""
+    from miniapp.realtime.hub import hub
+
+    socket = await open_socket(users["bob"])
+    await db_call(lambda: type(users["bob"]).objects.filter(pk=users["bob"].pk).update(is_active=False))
+
+    hub.start_catch_up()  # what the hub does when it finds a gap in the numbered messages
+
+    assert await socket.closed() == SIGNED_OUT
+
+
 async def test_an_expiring_session_closes_its_socket_when_it_expires(users, video, open_socket, db_call):
     def short_session():
         client = signed_in_client(users["bob"])

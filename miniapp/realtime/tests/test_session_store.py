@@ -4,9 +4,12 @@ session engines: deleted on the server, or expired."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user
+from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
-from miniapp.realtime.auth import session_expiry, session_store, sessions_alive
+from miniapp.realtime.auth import session_expiry, session_store, sessions_signed_in
 from miniapp.realtime.tests.conftest import session_cookie
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +24,17 @@ def engine(request, settings, tmp_path):
     return request.param
 
 
-def test_a_deleted_session_is_not_alive(engine, users):
+def test_a_deleted_session_signs_nobody_in(engine, users):
     kept, deleted = session_cookie(users["bob"]), session_cookie(users["bob"])
     session_store()(deleted).delete()
+    bob = users["bob"].pk
     # Signed cookies keep nothing on the server: nothing there to delete.
-    assert sessions_alive({kept, deleted}) == ({kept, deleted} if engine == "signed_cookies" else {kept})
-    assert sessions_alive(set()) == set()
+    expected = {kept: bob, deleted: bob} if engine == "signed_cookies" else {kept: bob}
+    assert sessions_signed_in({kept, deleted}) == expected
+    assert sessions_signed_in(set()) == {}
 
 
-def test_an_expired_session_is_not_alive(engine, users, settings):
+def test_an_expired_session_signs_nobody_in(engine, users, settings):
     settings.SESSION_COOKIE_AGE = 1
     key = session_cookie(users["bob"])
     expires = session_expiry(key)
@@ -37,7 +42,7 @@ def test_an_expired_session_is_not_alive(engine, users, settings):
     if engine not in ("db", "cached_db"):
         return  # the cache and the files expire by themselves, signed cookies by their age
     session_store().get_model_class().objects.filter(session_key=key).update(expire_date=timezone.now())
-    assert sessions_alive({key}) == set()
+    assert sessions_signed_in({key}) == {}
 
 
 def test_a_database_session_expires_when_the_database_says(users, settings):
@@ -47,3 +52,63 @@ def test_a_database_session_expires_when_the_database_says(users, settings):
     then = timezone.now() + timedelta(minutes=5)
     session_store().get_model_class().objects.filter(session_key=key).update(expire_date=then)
     assert session_expiry(key) == then
+
+
+def django_get_user(session_key: str):
+    """What Django's own check finds for a request on this session (it may flush the session)."""
+    request = HttpRequest()
+    request.session = session_store()(session_key)
+    return get_user(request)
+
+
+def deactivate(user, **kwargs):
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+
+
+def replace_password(user, **kwargs):
+    type(user).objects.filter(pk=user.pk).update(password="pbkdf2_sha256$1$salt$replaced")
+
+
+def raise_session_version(user, **kwargs):
+    type(user).objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
+
+
+def delete_user(user, **kwargs):
+    user.delete()
+
+
+def drop_backend(user, *, settings):
+    settings.AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+
+def rotate_secret(user, *, settings):
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a new secret key for this test, long enough to be one"
+
+
+def retire_secret(user, *, settings):
+    settings.SECRET_KEY = "a new secret key for this test, long enough to be one"
+
+
+CHANGES = [deactivate, replace_password, raise_session_version, delete_user, drop_backend, rotate_secret, retire_secret]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[change.__name__ for change in CHANGES])
+def test_the_sweep_signs_in_whom_django_would(change, users, settings):
+    """`sessions_signed_in` is Django's `get_user`, in bulk: after each way a sign-in can end
+    (or survive: a SECRET_KEY rotated with the old one kept as a fallback) both agree."""
+    bob, carol = users["bob"], users["carol"]
+    bob_key, carol_key = session_cookie(bob), session_cookie(carol)
+    anonymous = session_store()()
+    anonymous["seen"] = True
+    anonymous.create()
+
+    change(bob, settings=settings)
+
+    found = sessions_signed_in({bob_key, carol_key, anonymous.session_key})
+    for key in (bob_key, carol_key):
+        django_user = django_get_user(key)
+        assert found.get(key) == (django_user.pk if django_user.is_authenticated else None), key
+    assert anonymous.session_key not in found
+    assert found.get(carol_key) == (carol.pk if change not in (drop_backend, retire_secret) else None)
+    assert (bob_key in found) is (change is rotate_secret)
