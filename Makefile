@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup messages clean
+.PHONY: run test lint graph setup messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "miniapp needs Python 3.11 or newer"'
@@ -41,6 +41,11 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff check miniapp tests bench conftest.py
 	$(BIN)/ruff format --check miniapp tests bench conftest.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports --no-cache
+
+# Which app imports which (domain and interface modules apart); `make lint` checks the rule.
+graph: $(VENV)/.test-deps
+	$(BIN)/python .ci/app_graph.py
 
 test: lint messages
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,6 +1,6 @@
 """How fast the ranked home feed (`GET /api/videos/`) answers with 1,000 users, 10,000 videos and 100,000 likes.
 
-What: the feed of `videos.ranking` (videos friends liked in the last 7 days, tier "f"; then the rest by
+What: the feed of `engagement.ranking` (videos friends liked in the last 7 days, tier "f"; then the rest by
 hot score, tier "h"; what the viewer watched lately at the end, tier "w"), page after page, and how many
 SQL queries a page costs, for (a) alice (about 50 friends), (b) erin (a handful of friends) and
 (c) a signed-out visitor.
@@ -129,7 +129,7 @@ def http_getter(url: str, session):
 
 
 def start_tier(cursor: str) -> str:
-    from miniapp.videos.ranking import Cursor
+    from miniapp.engagement.ranking import Cursor
 
     return Cursor.decode(cursor).tier
 

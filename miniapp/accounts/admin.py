@@ -1,14 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from miniapp.accounts.models import Friendship, PendingFriend, User
+from miniapp.accounts.models import Friendship, PendingFriend
 
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "display_name", "is_staff", "is_active", "date_joined", "last_login"]
-    search_fields = ["username", "display_name"]
-    fieldsets = BaseUserAdmin.fieldsets + (("miniapp", {"fields": ["display_name", "avatar_url"]}),)
+# Users themselves are administered where they are moderated: `moderation.admin.users`.
 
 
 @admin.register(Friendship)

@@ -4,12 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.accounts.selectors import friends_of
-
-
-class UserOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    avatar = serializers.CharField(source="avatar_url")
+from miniapp.accounts.serializers import UserOutputSerializer
 
 
 class MeApi(APIView):

@@ -1,11 +1,17 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from miniapp.realtime.events import send_signout_on_commit
+
+# `User.banned_until` of a ban with no end: far enough, and still a date every time zone can show.
+BANNED_FOR_GOOD = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class User(AbstractUser):
@@ -17,10 +23,18 @@ class User(AbstractUser):
     share_likes = models.BooleanField(_("show my likes to friends"), default=True)
     # Raised to end every session of the user at once (`accounts.services.user_sessions_end`).
     session_version = models.PositiveIntegerField(default=0, editable=False)
+    # While a ban is in force the user may watch but not write, and friends do not see their
+    # likes. The ban itself (who, why, lifted when) is moderation's `Ban`; this is its end,
+    # kept by moderation's ban services (BANNED_FOR_GOOD: none), so that the apps below
+    # moderation can tell who is banned now without reading its tables. None: not banned.
+    banned_until = models.DateTimeField(_("banned until"), null=True, blank=True, editable=False)
 
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    def is_banned(self, *, now: datetime | None = None) -> bool:
+        return self.banned_until is not None and self.banned_until > (now or timezone.now())
 
     def save(self, *args, **kwargs) -> None:
         """A user made inactive (in admin, or any save) is signed out: Django stops trusting their

@@ -1,8 +1,5 @@
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.http import Http404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -11,25 +8,19 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import friend_ids_of
+from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
-from miniapp.engagement.models import NOTE_MAX, ShareLink
-from miniapp.engagement.selectors import activity_latest, activity_replay
+from miniapp.engagement.models import NOTE_MAX
+from miniapp.engagement.selectors import activity_latest, activity_replay, share_url
 from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_published
-
-
-def share_url(share: ShareLink) -> str:
-    """The link that opens the shared video for anyone: {SITE_URL}/v/<id>/?s=<token>."""
-    path = reverse("video-detail", args=[share.video_id])
-    return absolute_url(f"{path}?{urlencode({'s': share.token})}")
 
 
 def _published_video(request, video_id: int) -> Video:

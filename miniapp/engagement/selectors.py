@@ -1,13 +1,15 @@
 import re
 from collections import defaultdict
 from datetime import UTC, timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from miniapp.accounts.models import Friendship
 from miniapp.engagement.models import Activity, Like, ShareLink
-from miniapp.moderation.selectors import bans_in_force
+from miniapp.lib.site import absolute_url
 from miniapp.videos.models import Video
 
 
@@ -26,7 +28,7 @@ def friends_whose_likes_show(viewer_id: int) -> QuerySet:
     who turned "show my likes to friends" off, nor those banned now."""
     return (
         Friendship.objects.filter(user_id=viewer_id, friend__share_likes=True)
-        .exclude(friend_id__in=bans_in_force().values("user_id"))
+        .filter(Q(friend__banned_until__isnull=True) | Q(friend__banned_until__lte=timezone.now()))
         .values("friend_id")
     )
 
@@ -144,3 +146,9 @@ def share_for_link(*, token: str, video_id: int | None = None) -> ShareLink | No
     if video_id is not None:
         shares = shares.filter(video_id=video_id)
     return shares.first()
+
+
+def share_url(share: ShareLink) -> str:
+    """The link that opens the shared video for anyone: {SITE_URL}/v/<id>/?s=<token>."""
+    path = reverse("video-detail", args=[share.video_id])
+    return absolute_url(f"{path}?{urlencode({'s': share.token})}")

@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from miniapp.engagement.apis import share_url
-from miniapp.engagement.selectors import share_for_link
+from miniapp.engagement.selectors import share_for_link, share_url
 from miniapp.engagement.stats import likes_chart, video_get_for_stats, video_share_stats
 from miniapp.lib.site import absolute_url
 from miniapp.videos.selectors import video_get_for_viewer

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from miniapp.mockwx import views, views_wechat
+from miniapp.mockwx import views
+from miniapp.mockwx.views import wechat as views_wechat
 
 app_name = "mockwx"
 urlpatterns = [

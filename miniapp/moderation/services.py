@@ -13,7 +13,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from miniapp.accounts.models import User
+from miniapp.accounts.models import BANNED_FOR_GOOD, User
 from miniapp.accounts.services import user_sessions_end
 from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
@@ -132,11 +132,18 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
     if ban_in_force(user) is not None:
         return None
     ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
+    _banned_until_set(user, until or BANNED_FOR_GOOD)
     activities_retract(Activity.objects.filter(actor=user))
     user_sessions_end(user=user)
     until_text = f" Until {timezone.localtime(until):%Y-%m-%d %H:%M}." if until else ""
     _record(Kind.BAN, moderator=moderator, reason=reason + until_text, user=user)
     return ban
+
+
+def _banned_until_set(user: User, until: datetime | None) -> None:
+    """Keep `User.banned_until`, which the apps below moderation read, with the bans."""
+    User.objects.filter(pk=user.pk).update(banned_until=until)
+    user.banned_until = until
 
 
 @transaction.atomic
@@ -146,6 +153,7 @@ def user_unban(*, user: User, moderator: User, reason: str) -> bool:
     lifted = bans_in_force().filter(user=user).update(lifted=timezone.now(), lifted_by=moderator)
     if not lifted:
         return False
+    _banned_until_set(user, None)
     _record(Kind.UNBAN, moderator=moderator, reason=reason, user=user)
     return True
 

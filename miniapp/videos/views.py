@@ -10,11 +10,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from miniapp.engagement.arrivals import arrival_remember
+from miniapp.engagement.cards import feed_page
 from miniapp.engagement.selectors import share_for_link
 from miniapp.engagement.visitors import gives_visitor_id
 from miniapp.lib.site import absolute_url, on_this_site
 from miniapp.moderation.models import Report
-from miniapp.videos.apis import feed_page
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_get_for_viewer
 from miniapp.videos.services import video_card_ensure

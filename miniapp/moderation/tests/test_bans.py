@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from miniapp.accounts.models import BANNED_FOR_GOOD
 from miniapp.engagement.models import Activity
 from miniapp.engagement.services import share_create
 from miniapp.moderation import services
@@ -124,3 +125,20 @@ def test_a_ban_signs_them_out_everywhere(client, users, moderator):
     client.force_login(users["alice"])
     assert client.get("/api/me/").status_code == 200
     assert client.post(f"/api/videos/{make_video(users['erin']).pk}/like/").status_code == 403
+
+
+def test_the_users_ban_end_follows_their_bans(users, moderator):
+    """`User.banned_until` is how the apps below moderation tell who is banned now."""
+    alice, bob = users["alice"], users["bob"]
+    end = timezone.now() + timedelta(hours=1)
+    services.user_ban(user=alice, moderator=moderator, reason="cool off", until=end)
+    services.user_ban(user=bob, moderator=moderator, reason="for good")
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.banned_until, alice.is_banned()) == (end, True)
+    assert bob.banned_until == BANNED_FOR_GOOD and bob.is_banned()
+    assert not alice.is_banned(now=end + timedelta(seconds=1))  # a ban with an end ends by itself
+
+    services.user_unban(user=bob, moderator=moderator, reason="appeal accepted")
+    bob.refresh_from_db()
+    assert (bob.banned_until, bob.is_banned()) == (None, False)

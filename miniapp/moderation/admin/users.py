@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -13,11 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from miniapp.accounts.admin import UserAdmin
 from miniapp.accounts.models import User
 from miniapp.moderation import services
-from miniapp.moderation.admin_videos import history_link
-from miniapp.moderation.decide import decide
+from miniapp.moderation.admin.decide import decide
+from miniapp.moderation.admin.videos import history_link
 from miniapp.moderation.forms import BanForm, ReasonForm
 from miniapp.moderation.models import Ban
 from miniapp.moderation.selectors import bans_in_force
@@ -68,15 +68,20 @@ class BanInline(admin.TabularInline):
         return False
 
 
-admin.site.unregister(User)
-
-
 @admin.register(User)
 class ModeratedUserAdmin(UserAdmin):
-    list_display = [*UserAdmin.list_display, "banned", "recent_hits"]
+    """The one admin for users: Django's, with the app's profile fields, bans, rate-limit flags
+    and each user's moderation history."""
+
+    list_display = ["username", "display_name", "is_staff", "is_active", "date_joined", "last_login"]
+    list_display += ["banned", "recent_hits"]
+    search_fields = ["username", "display_name"]
     list_filter = [*UserAdmin.list_filter, BannedFilter, FlaggedFilter]
     readonly_fields = ["moderation_history"]
-    fieldsets = UserAdmin.fieldsets + ((gettext_lazy("Moderation"), {"fields": ["moderation_history"]}),)
+    fieldsets = UserAdmin.fieldsets + (
+        ("miniapp", {"fields": ["display_name", "avatar_url"]}),
+        (gettext_lazy("Moderation"), {"fields": ["moderation_history"]}),
+    )
     inlines = [BanInline]
     actions = ["ban", "unban"]
     change_form_template = "moderation/admin/user_change_form.html"

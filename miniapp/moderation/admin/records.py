@@ -1,5 +1,5 @@
 """Moderation in Django admin: the report queue, the audit log and bans here; videos and
-users in `admin_videos` and `admin_users`. Every decision goes through `services`."""
+users in `videos` and `users` beside it. Every decision goes through `services`."""
 
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
@@ -10,8 +10,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from miniapp.moderation import admin_users, admin_videos, services  # noqa: F401  (registers Video and User)
-from miniapp.moderation.decide import decide
+from miniapp.moderation import services
+from miniapp.moderation.admin import videos as admin_videos
+from miniapp.moderation.admin.decide import decide
 from miniapp.moderation.forms import ReasonForm
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 

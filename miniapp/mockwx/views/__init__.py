@@ -1,4 +1,4 @@
-"""OpenID Connect endpoints of the mock provider (the WeChat dialect is in views_wechat)."""
+"""OpenID Connect endpoints of the mock provider (the WeChat dialect is in `wechat` beside it)."""
 
 from authlib.oauth2 import OAuth2Error
 from django.conf import settings

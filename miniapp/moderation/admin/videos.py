@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from miniapp.moderation import services
-from miniapp.moderation.decide import decide
+from miniapp.moderation.admin.decide import decide
 from miniapp.moderation.forms import ReasonForm
 from miniapp.moderation.models import ModerationAction, Report
 from miniapp.videos.models import Video
