@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.apis import UserOutputSerializer
 from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
 from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
@@ -108,8 +109,8 @@ class VideoListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        title = serializers.CharField(max_length=80, validators=[validate_one_line])
-        description = serializers.CharField(
+        title = TextField(max_length=80, validators=[validate_one_line])
+        description = TextField(
             max_length=500, required=False, allow_blank=True, default="", validators=[validate_multiline]
         )
 
