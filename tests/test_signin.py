@@ -203,9 +203,14 @@ def test_parallel_first_sign_ins_make_one_user(live_site, nickname):
     assert SocialAccount.objects.filter(user__username=nickname).count() == 1
 
 
-@pytest.mark.parametrize("hint", ["x" * 33, "ali\u200bce", "bob\x00"], ids=["too-long", "zero-width", "nul"])
+@pytest.mark.parametrize(
+    "hint",
+    ["x" * 33, "ali\u200bce", "bob\x00", "alice ", "alice\xa0", "ali\u3164ce"],
+    ids=["too-long", "zero-width", "nul", "trailing-space", "trailing-nbsp", "hangul-filler"],
+)
 def test_a_hint_that_is_no_nickname_is_refused_not_cut(live_site, browser, hint):
-    """A 33-character hint signed in as its first 32 characters (someone else, maybe)."""
+    """A 33-character hint signed in as its first 32 characters (someone else, maybe);
+    "alice " and "alice\xa0" signed in as alice (the app, then the provider, stripped them)."""
     before = Identity.objects.count()
     response = signin(browser, live_site, hint)
     assert response.status_code == 400

@@ -32,8 +32,9 @@ def login(request):
     button POSTs here with the CSRF token.
     """
     next_url = _safe_next(request)
-    # Passed on whole: the provider says which nicknames it takes (cut, one could name another).
-    hint = (request.POST if request.method == "POST" else request.GET).get("login_hint", "").strip()
+    # Passed on whole: the provider says which nicknames it takes (cut or trimmed, "alice "
+    # would name alice).
+    hint = (request.POST if request.method == "POST" else request.GET).get("login_hint", "")
     if request.method == "GET" and request.user.is_authenticated:
         if not hint or hint == request.user.display_name:
             return redirect(next_url)

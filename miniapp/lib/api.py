@@ -15,6 +15,8 @@ from rest_framework.exceptions import APIException, NotAuthenticated, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from miniapp.lib.text import normalized
+
 
 class BodyTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -83,13 +85,16 @@ def not_found(request, exception):
 
 
 class TextField(serializers.CharField):
-    """A CharField for input that takes text only. DRF's own also takes a JSON number and
-    makes it text, which the schema (`type: string`) does not allow. Form fields are always text."""
+    """A CharField for input that takes text only, and keeps it in Unicode's composed form
+    (NFC: lib.text's `normalized`), the form text is stored in, so that canonically equivalent
+    strings are one and a length counts what a reader sees. DRF's own CharField also takes a
+    JSON number and makes it text, which the schema (`type: string`) does not allow. Form
+    fields are always text."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return normalized(super().to_internal_value(data))
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from miniapp.mockwx.forms import IdentityAdminForm
 from miniapp.mockwx.models import AuthorizationCode, Client, Identity, SigningKey, Token
 
 
 @admin.register(Identity)
 class IdentityAdmin(admin.ModelAdmin):
+    form = IdentityAdminForm  # a nickname typed here follows the persona page's rule
     list_display = ["nickname", "unionid", "created"]
     search_fields = ["nickname", "unionid"]
     readonly_fields = ["unionid", "created"]

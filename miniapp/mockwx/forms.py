@@ -1,22 +1,35 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from miniapp.lib.text import normalized
 from miniapp.mockwx.models import Identity
 
 
 class NicknameField(forms.CharField):
-    """A nickname as the `Identity` model allows it: one line of characters that show, at
-    most 32 of them, spaces around it stripped. The persona page's nickname and `login_hint`
-    both go through it, so a hint can make only an identity one could type."""
+    """A nickname as the `Identity` model allows it (lib.text's `validate_nickname`, at most 32
+    characters), taken as sent: nothing stripped or cut, only brought to Unicode's composed
+    form (NFC), the one it is stored in. The persona page's nickname, `login_hint` and the
+    admin all go through it, so a hint can make only an identity one could type."""
 
     def __init__(self, **kwargs):
         self.model_field = Identity._meta.get_field("nickname")
-        super().__init__(max_length=self.model_field.max_length, strip=True, **kwargs)
+        super().__init__(max_length=self.model_field.max_length, strip=False, **kwargs)
+
+    def to_python(self, value):
+        return normalized(super().to_python(value))
 
     def validate(self, value):
         super().validate(value)
         if value:
             self.model_field.run_validators(value)
+
+
+class IdentityAdminForm(forms.ModelForm):
+    nickname = NicknameField()
+
+    class Meta:
+        model = Identity
+        fields = ["nickname", "friends"]
 
 
 class ConsentForm(forms.Form):

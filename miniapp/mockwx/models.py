@@ -10,7 +10,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from django.db import models
 from django.utils import timezone
 
-from miniapp.lib.text import validate_one_line
+from miniapp.lib.text import validate_nickname
 
 OIDC = "oidc"
 WECHAT = "wechat"
@@ -36,8 +36,8 @@ class Identity(models.Model):
 
     unionid = models.CharField(max_length=40, unique=True, default=new_unionid, editable=False)
     # The one rule for a nickname, typed on the persona page or given as `login_hint`
-    # (forms.NicknameField runs these validators) or entered in the admin.
-    nickname = models.CharField(max_length=32, unique=True, validators=[validate_one_line])
+    # (forms.NicknameField brings it to NFC, then runs these validators) or in the admin.
+    nickname = models.CharField(max_length=32, unique=True, validators=[validate_nickname])
     friends = models.ManyToManyField("self", symmetrical=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

@@ -90,10 +90,6 @@ def identity_get_or_create(*, nickname: str) -> Identity:
 
 
 @transaction.atomic
-def friends_set(*, identity: Identity, nicknames: list[str]) -> None:
-    identity.friends.set([identity_get_or_create(nickname=n) for n in nicknames if n != identity.nickname])
-
-
 def client_register(
     *, name: str, redirect_uris: list[str], client_id: str = "", secret: str = ""
 ) -> tuple[Client, str]:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.engagement.cards import VideoOutputSerializer, feed_page, video_cards
+from miniapp.lib.api import TextField
 from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, services
@@ -23,8 +24,8 @@ class VideoListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        title = serializers.CharField(max_length=80, validators=[validate_one_line])
-        description = serializers.CharField(
+        title = TextField(max_length=80, validators=[validate_one_line])
+        description = TextField(
             max_length=500, required=False, allow_blank=True, default="", validators=[validate_multiline]
         )
 

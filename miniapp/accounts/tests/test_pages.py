@@ -42,6 +42,15 @@ def test_login_redirects_a_signed_in_user_to_next(client, users):
     assert response.status_code == 302 and response["Location"] == "/me/"
 
 
+def test_login_passes_the_hint_on_whole(client, users):
+    """ "alice " was stripped to alice's own nickname here: nothing to do, so signed in as
+    alice. Only the provider says which nicknames it takes (and refuses this one)."""
+    client.force_login(users["alice"])
+    response = client.get("/login/", {"login_hint": "alice ", "next": "/me/"})
+    assert response.status_code == 200  # asks before switching to "alice "
+    assert 'value="alice "' in response.content.decode()
+
+
 def test_pages_speak_chinese_first_and_english_on_request(client, users):
     client.force_login(users["alice"])
     assert "退出登录" in client.get("/me/").content.decode()

@@ -9,12 +9,14 @@ Hypothesis mixes them. Run it on PostgreSQL too: only there is NUL refused by th
 """
 
 import base64
+import unicodedata
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from miniapp.mockwx.models import AuthorizationCode
 from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
 
 SHAPES = {
@@ -26,6 +28,16 @@ SHAPES = {
     "lf": "\n",
     "bidi": "\u202e",
     "bel": "\x07",
+    # What the re-test of nicknames found: spaces that were trimmed, characters that draw
+    # nothing without being format characters, a decomposed letter (made NFC).
+    "space": " ",
+    "nbsp": "\xa0",
+    "ideographic-space": "\u3000",
+    "hangul-filler": "\u3164",
+    "braille-blank": "\u2800",
+    "grapheme-joiner": "\u034f",
+    "variation-selector": "\ufe0f",
+    "combining-acute": "\u0301",
 }
 
 
@@ -232,5 +244,25 @@ def test_mixed_shapes(oauth, endpoint):
             return
         response = getattr(endpoints, endpoint)(**spoiled)
         assert_no_server_error(response, f"{endpoint} {spoiled!r}")
+
+    run()
+
+
+def test_a_hint_signs_in_as_that_very_nickname_or_is_refused(oauth):
+    """Whatever the hint, it signs in as the identity of exactly that nickname (in NFC, the
+    same text by Unicode's definition) or gets a 400: never as a nickname cut, trimmed or
+    cleaned up from it ("alice " signed in as alice)."""
+
+    @FUZZ
+    @given(hint=st.text(alphabet=st.sampled_from("alice" + "".join(SHAPES.values())), min_size=1, max_size=12))
+    def run(hint):
+        codes = AuthorizationCode.objects.count()
+        response = oauth.http.get("/mockwx/authorize", oauth.authorize_params(login_hint=hint, prompt="none"))
+        if response.status_code == 400:
+            assert AuthorizationCode.objects.count() == codes
+            return
+        assert response.status_code == 302, response.content[:300]
+        code = query_of(response["Location"])["code"]
+        assert AuthorizationCode.objects.get(code=code).identity.nickname == unicodedata.normalize("NFC", hint)
 
     run()

@@ -109,7 +109,14 @@ def test_uploads_need_csrf(users, media, tmp_path):
 
 @pytest.mark.parametrize(
     "title,char",
-    [("bell\x07", "U+0007"), ("two\nlines", "U+000A"), ("ali\u200bce", "U+200B"), ("\u202eecila", "U+202E")],
+    [
+        ("bell\x07", "U+0007"),
+        ("two\nlines", "U+000A"),
+        ("ali\u200bce", "U+200B"),
+        ("\u202eecila", "U+202E"),
+        ("ali\u3164ce", "U+3164"),
+        ("\u2800", "U+2800"),
+    ],
 )
 def test_it_refuses_control_and_invisible_characters_in_titles(client, users, media, tmp_path, title, char):
     client.force_login(users["alice"])
@@ -117,6 +124,17 @@ def test_it_refuses_control_and_invisible_characters_in_titles(client, users, me
     assert response.status_code == 400, response.content
     assert char in response.json()["title"][0]
     assert not Video.objects.exists()
+
+
+def test_it_stores_titles_and_descriptions_composed(client, users, media, tmp_path):
+    """NFC, as every text: a decomposed "é" (e + U+0301) is stored as the one character é."""
+    client.force_login(users["alice"])
+    response = upload(
+        client, encode(tmp_path / "clip.mp4", seconds=2), title="Cafe\u0301", description="re\u0301sume\u0301"
+    )
+    assert response.status_code == 201, response.content
+    video = Video.objects.get()
+    assert (video.title, video.description) == ("Caf\u00e9", "r\u00e9sum\u00e9")
 
 
 def test_it_refuses_control_characters_in_descriptions_but_keeps_line_breaks(client, users, media, tmp_path):
