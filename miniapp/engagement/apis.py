@@ -18,6 +18,7 @@ from miniapp.engagement.selectors import activity_latest, activity_replay, share
 from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
+from miniapp.lib.text import validate_multiline
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_published
@@ -102,7 +103,7 @@ class ShareApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         to = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-        note = TextField(required=False, allow_blank=True, default="")
+        note = TextField(required=False, allow_blank=True, default="", validators=[validate_multiline])
 
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
@@ -111,10 +112,13 @@ class ShareApi(APIView):
         recipients = serializers.IntegerField()
         depth = serializers.IntegerField()
 
-    def _refusal(self, data: dict, ids: list[int], note: str) -> dict | None:
+    def _refusal(self, data: dict, ids: list[int], note: str, errors: dict) -> dict | None:
         """Why this share cannot be made, as the 400 body; None when it can."""
         if not data:
-            return {"detail": _("Send a list of friend ids in `to` and the note as text.")}
+            unshown = [error for error in errors.get("note", ()) if error.code == "invisible_character"]
+            return {
+                "detail": str(unshown[0]) if unshown else _("Send a list of friend ids in `to` and the note as text.")
+            }
         if len(note) > NOTE_MAX:
             return {
                 "detail": _("A note can be at most %(limit)d characters; this one has %(length)d.")
@@ -154,7 +158,7 @@ class ShareApi(APIView):
         data = self.InputSerializer(data=request.data)
         valid = data.validated_data if data.is_valid() else {}
         ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
-        refusal = self._refusal(valid, ids, note)
+        refusal = self._refusal(valid, ids, note, data.errors if not valid else {})
         if refusal is not None:
             return Response(refusal, status=status.HTTP_400_BAD_REQUEST)
         users = User.objects.in_bulk(ids)

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.lib.api import TextField
+from miniapp.lib.text import validate_multiline
 from miniapp.moderation import services
 from miniapp.moderation.limits import NotBanned, ReportRateThrottle
 from miniapp.moderation.models import REPORT_TEXT_MAX, Report
@@ -22,7 +23,9 @@ class ReportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.ChoiceField(choices=Report.Reason.choices)
-        text = TextField(required=False, allow_blank=True, default="", max_length=REPORT_TEXT_MAX)
+        text = TextField(
+            required=False, allow_blank=True, default="", max_length=REPORT_TEXT_MAX, validators=[validate_multiline]
+        )
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

@@ -93,6 +93,17 @@ def test_a_note_that_is_not_text_is_refused(client, users, video, note):
     assert not ShareLink.objects.exists()
 
 
+@pytest.mark.parametrize("note", ["看\u202e这个", "hi\x00", "ali\u200bce", "\u3164"])
+def test_a_note_with_invisible_or_control_characters_is_refused(client, users, video, note):
+    """A friend reads the note: it shows what it says (lib.text); line breaks are fine."""
+    client.force_login(users["alice"])
+    response = share(client, video, to=[users["bob"].pk], note=note)
+    assert response.status_code == 400
+    assert "U+" in str(response.json())
+    assert not ShareLink.objects.exists()
+    assert share(client, video, to=[users["bob"].pk], note="第一行\n第二行").status_code == 201
+
+
 def test_sharing_to_someone_who_is_not_a_friend_is_refused(client, users, video, pushed):
     client.force_login(users["alice"])
     response = share(client, video, to=[users["bob"].pk, users["erin"].pk], note="hi")

@@ -56,6 +56,15 @@ def test_over_long_details_are_a_400_with_the_limit(client, users, video):
     assert response.json()["limit"] == 500
 
 
+@pytest.mark.parametrize("text", ["spam\u202e", "\x1b[31m", "\u2800"])
+def test_details_with_invisible_or_control_characters_are_a_400(client, users, video, text):
+    client.force_login(users["alice"])
+    response = report(client, video, reason="other", text=text)
+    assert response.status_code == 400
+    assert "U+" in str(response.json())
+    assert not Report.objects.exists()
+
+
 @pytest.mark.parametrize("payload", [{"reason": "other", "text": 0}, {"reason": "other", "text": ["x"]}])
 def test_details_that_are_not_text_are_a_400(client, users, video, payload):
     client.force_login(users["alice"])
