@@ -6,6 +6,12 @@ of CPU). So an upload is held to what a phone records: a few codecs in 4:2:0
 colour, a frame size, a frame rate, and a total of pixels × frames. The probe checks all of it
 from the container and the packets, before decoding more than a frame or two; FrameBudget checks
 it again on every frame decoded, because headers can lie.
+
+Sound is held the same way: a codec phones record, a sample rate and channels a recorder uses, no
+more audio packets than a phone writes for the length and none larger than one frame can be, all
+from the probe; and no more seconds of sound decoded than the length allows (AudioBudget). Each
+packet, however small, decodes to a whole frame of sound: 300,000 AAC packets of 4 bytes, stamped
+as 50 s, hold 6,400 s of sound and cost 28 s of CPU to transcode (issue 14).
 """
 
 import math
@@ -23,6 +29,29 @@ PIXEL_FORMATS = {"yuv420p", "yuvj420p", "nv12", "nv21", "yuv420p10le", "p010le"}
 
 # Phones' "60 fps" wanders a little above 60 now and then, and timestamps are rounded.
 _FPS_SLACK = 1.05
+# A phone that stops at exactly the limit still writes an AAC track a few milliseconds longer.
+LENGTH_GRACE = 0.5
+
+# What phones record, and browsers' MediaRecorder, as FFmpeg names the codec: AAC (MP4, MOV, 3GP),
+# AMR (3GP), Opus and Vorbis (WebM), MP3 (older phones), and PCM (camera apps' MOV, Chrome's WebM).
+AUDIO_CODECS = {"aac", "amr_nb", "amr_wb", "opus", "vorbis", "mp3"}
+# FFmpeg's AAC, AMR and MP3 decoders read on past a packet's first frame, and PyAV hands back all the
+# frames of a packet at once, before any can be counted: one 400 KB packet of 4-byte AAC frames
+# decoded to 102,400 frames and 970 MB. So their packets may hold one frame at most: AAC's largest
+# is 6,144 bits a channel (6,144 bytes for 8 channels), MP3's 2,881 bytes, 3GP's 15 AMR frames a
+# sample 915. Opus, Vorbis and PCM decoders take a packet whole, as one frame.
+_ONE_FRAME_CODECS = {"aac", "amr_nb", "amr_wb", "mp3"}
+AUDIO_MAX_PACKET_BYTES = 6144
+# Audio packets a second, at most: phones write AAC in packets of 1,024 samples (47 a second at
+# 48 kHz, 94 at 96 kHz), AMR and Opus (MediaRecorder) in packets of 20 ms (50 a second); Opus
+# at 10 ms is 100. Twice the most of those leaves room for any sane encoder, while decoding and
+# encoding cost grows with the packets' count, however small each is.
+AUDIO_PACKETS_PER_SECOND = 200
+# Sample rate and channels, at most: the cost of a second of sound grows with both (a minute of
+# 6-channel sound at 2 MHz cost 7 times a phone's 48 kHz stereo). Phones record 48 kHz in 1 to 4
+# channels, some 96 kHz; 192 kHz and 7.1 are as far as any recorder goes.
+AUDIO_MAX_RATE = 192_000
+AUDIO_MAX_CHANNELS = 8
 
 
 class OverLimit(Exception):
@@ -64,6 +93,11 @@ class Limits:
     def frames(self) -> int:
         """The most frames a video may have: `fps` for `seconds`, with a second and the slack to spare."""
         return math.ceil(self.fps * _FPS_SLACK * (self.seconds + 1))
+
+    @property
+    def audio_packets(self) -> int:
+        """The most audio packets a video may have: AUDIO_PACKETS_PER_SECOND for `seconds`, and one to spare."""
+        return math.ceil(AUDIO_PACKETS_PER_SECOND * (self.seconds + 1))
 
     def seconds_at(self, width: int, height: int, fps: float) -> int:
         """How many seconds of video at this size and rate fit in the pixel budget."""
@@ -122,3 +156,41 @@ class FrameBudget:
             raise OverLimit(
                 "too_many_pixels", width=frame.width, height=frame.height, fps=round(self.fps), seconds=seconds
             )
+
+
+def too_much_audio(limits: Limits) -> OverLimit:
+    return OverLimit("too_much_audio", seconds=limits.seconds, channels=AUDIO_MAX_CHANNELS, khz=AUDIO_MAX_RATE // 1000)
+
+
+def check_sound(*, rate: int, channels: int, limits: Limits) -> None:
+    """An audio stream's or frame's sample rate and channels; 0 in a header: not known yet."""
+    if rate > AUDIO_MAX_RATE or channels > AUDIO_MAX_CHANNELS:
+        raise too_much_audio(limits)
+
+
+def check_audio_header(stream, limits: Limits) -> int | None:
+    """What an audio stream's header tells; returns the most bytes one of its packets may hold, or None."""
+    context = stream.codec_context
+    codec = context.codec.canonical_name
+    if codec not in AUDIO_CODECS and not codec.startswith("pcm_"):
+        raise OverLimit("encoding", what=codec)
+    check_sound(rate=context.sample_rate, channels=context.layout.nb_channels, limits=limits)
+    return AUDIO_MAX_PACKET_BYTES if codec in _ONE_FRAME_CODECS else None
+
+
+class AudioBudget:
+    """Counts the seconds of sound decoded against the length limit, for files whose packets hold
+    more sound than their timestamps say (the probe only counts packets)."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.seconds = 0.0
+
+    def spend(self, frame) -> None:
+        rate = frame.sample_rate
+        check_sound(rate=rate, channels=frame.layout.nb_channels, limits=self.limits)
+        if rate <= 0:  # no decoder makes one, but a frame without a rate has no length to count
+            raise too_much_audio(self.limits)
+        self.seconds += frame.samples / rate
+        if self.seconds > self.limits.seconds + LENGTH_GRACE:
+            raise too_much_audio(self.limits)

@@ -21,7 +21,17 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from miniapp.videos import containers
-from miniapp.videos.limits import FrameBudget, Limits, OverLimit, check_header, check_work
+from miniapp.videos.limits import (
+    LENGTH_GRACE,
+    AudioBudget,
+    FrameBudget,
+    Limits,
+    OverLimit,
+    check_audio_header,
+    check_header,
+    check_work,
+    too_much_audio,
+)
 
 logger = logging.getLogger(__name__)
 # Fill in the numbers only when the message is shown, so it comes out in the viewer's language.
@@ -35,8 +45,6 @@ DEFAULT_LIMITS = Limits()
 # (so that one gets a message saying so), or four times the largest frame allowed if that is more.
 # The limit itself is checked on each decoded frame, with a message (FrameBudget).
 _DECODER_MAX_PIXELS = 8192 * 4320
-# A phone that stops at exactly 60 s still writes an AAC track a few milliseconds longer.
-_LENGTH_GRACE = 0.5
 _AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
 _BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}  # 10-bit or 4:4:4 H.264 doesn't play in most browsers
 # Open Graph wants at least 600×315 and WeChat and others crop link previews to about 1.91:1.
@@ -107,6 +115,11 @@ _MESSAGES = {
         "videos can be at most %(seconds)d seconds long. Trim it, or export it at a lower resolution or "
         "frame rate, and upload it again."
     ),
+    "too_much_audio": _(
+        "This video's sound is more than we can process: videos can have at most %(seconds)d seconds of "
+        "sound, in at most %(channels)d channels at %(khz)d kHz. Export it again as an MP4 with AAC sound "
+        "(the usual settings) and upload it again."
+    ),
     "failed": _("This video could not be processed."),
 }
 
@@ -134,17 +147,27 @@ def _open(path: Path, limits: Limits):
     return containers.open_input(path, kind, max_pixels=max(_DECODER_MAX_PIXELS, 4 * limits.frame_pixels))
 
 
-def _scan(container, video, audio, *, budget: FrameBudget | None) -> tuple[float, int, av.VideoFrame | None]:
+def _scan(
+    container, video, audio, *, budget: FrameBudget | None, audio_bytes: int | None = None
+) -> tuple[float, int, av.VideoFrame | None]:
     """Demux every packet; return the seconds they span, the video packet count and the first video frame.
 
     Only the first frame is decoded: that proves the codec is readable and gives the rotation,
     while decoding a whole minute of HD video would cost seconds per upload. Demuxing is cheap,
-    and stops once there are more video packets than `budget`'s limits allow frames.
+    and stops once there are more video packets than `budget`'s limits allow frames, or more
+    audio packets than they allow for the length (each decodes to a whole frame of sound), or an
+    audio packet larger than `audio_bytes`.
     """
-    first, last, video_packets, frame = math.inf, -math.inf, 0, None
+    first, last, video_packets, audio_packets, frame = math.inf, -math.inf, 0, 0, None
+    max_audio_packets = budget.limits.audio_packets if budget is not None else math.inf
+    max_audio_bytes = audio_bytes or math.inf
     try:
         for packet in container.demux(*[s for s in (video, audio) if s is not None]):
             is_video = packet.stream.index == video.index
+            if not is_video:
+                audio_packets += 1
+                if audio_packets > max_audio_packets or packet.size > max_audio_bytes:
+                    raise too_much_audio(budget.limits)
             if is_video and frame is None:
                 try:  # the empty packet at the end flushes the decoder
                     frame = next(iter(packet.decode()), None)
@@ -160,7 +183,7 @@ def _scan(container, video, audio, *, budget: FrameBudget | None) -> tuple[float
             video_packets += is_video
             if budget is not None and video_packets > budget.limits.frames:
                 limits = budget.limits
-                if last - first > limits.seconds + _LENGTH_GRACE:
+                if last - first > limits.seconds + LENGTH_GRACE:
                     raise _reject("too_long", seconds=limits.seconds)
                 raise OverLimit("frame_rate", fps=round(video_packets / max(last - first, 1)), max=round(limits.fps))
     except av.error.FFmpegError as exc:
@@ -179,14 +202,18 @@ def _inspect(
     video, audio = _pick_streams(container)
     if video is None:
         raise _reject("no_video")
+    audio_bytes = None
     if not ours:
         check_header(video, limits)
+        if audio is not None:
+            audio_bytes = check_audio_header(audio, limits)
     declared = container.duration / 1_000_000 if container.duration else None
     max_seconds = math.inf if ours else limits.seconds
-    if declared is not None and declared > max_seconds + _LENGTH_GRACE:
+    if declared is not None and declared > max_seconds + LENGTH_GRACE:
         raise _reject("too_long", seconds=max_seconds)  # before reading every packet of a long film
 
-    spanned, video_packets, frame = _scan(container, video, audio, budget=None if ours else FrameBudget(limits, fps=0))
+    budget = None if ours else FrameBudget(limits, fps=0)
+    spanned, video_packets, frame = _scan(container, video, audio, budget=budget, audio_bytes=audio_bytes)
     if video_packets == 1:
         raise _reject("image")
     if frame is None:
@@ -196,7 +223,7 @@ def _inspect(
     if declared and spanned < declared * 0.95 - 0.25:
         raise _reject("truncated")
     duration = declared or spanned
-    if max(duration, spanned) > max_seconds + _LENGTH_GRACE:
+    if max(duration, spanned) > max_seconds + LENGTH_GRACE:
         raise _reject("too_long", seconds=max_seconds)
     if duration <= 0 or duration < min_seconds:
         raise _reject("too_short")
@@ -263,13 +290,15 @@ def _transcode(src: Path, dst: Path, *, rotation: int, budget: FrameBudget) -> N
     """Re-encode to H.264 (libx264, yuv420p, at most MAX_SIDE) and AAC in a fast-start MP4.
 
     Every decoded frame is counted against `budget`, which stops a file whose packets decode to
-    more (or larger) frames than the probe saw.
+    more (or larger) frames than the probe saw, and every second of sound against an AudioBudget
+    with the same limits, which stops a file whose few packets decode to much more sound.
     """
     with (
         _open(src, budget.limits) as source,
         av.open(str(dst), "w", format="mp4", options=_FASTSTART) as output,
     ):
         video, audio = _pick_streams(source)
+        sound = AudioBudget(budget.limits)
         video.thread_type = "AUTO"
         rate = video.average_rate or video.guessed_rate or Fraction(30)
         video_out = output.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "23"})
@@ -294,6 +323,7 @@ def _transcode(src: Path, dst: Path, *, rotation: int, budget: FrameBudget) -> N
             for frame in packet.decode():
                 shift = int(start / frame.time_base) if frame.time_base else 0
                 if isinstance(frame, av.AudioFrame):
+                    sound.spend(frame)
                     frame.pts = frame.pts - shift if frame.pts is not None else None
                     output.mux(audio_out.encode(frame))
                     continue

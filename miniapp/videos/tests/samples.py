@@ -17,20 +17,26 @@ def encode(
     height: int = 160,
     fps: int = 12,
     audio: bool = True,
+    audio_codec: str = "aac",
+    audio_rate: int = 44100,
     rotation: int = 0,
     faststart: bool = False,
     pix_fmt: str = "yuv420p",
+    options: dict[str, str] | None = None,
 ) -> Path:
-    """A small test video: a frame whose top half is bright, so rotation shows in the poster."""
-    options = {"movflags": "+faststart"} if faststart else {}
-    with av.open(str(path), "w", options=options) as container:
-        video = container.add_stream(codec, rate=fps)
+    """A small test video: a frame whose top half is bright, so rotation shows in the poster.
+
+    `options` go to the video encoder, e.g. libx264's preset.
+    """
+    muxing = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=muxing) as container:
+        video = container.add_stream(codec, rate=fps, options=options or {})
         video.width, video.height, video.pix_fmt = width, height, pix_fmt
         if rotation:
             video.set_display_rotation(rotation)
         sound = None
         if audio:
-            sound = container.add_stream("aac", rate=44100)
+            sound = container.add_stream(audio_codec, rate=audio_rate)
             sound.layout = "mono"
         pixels = np.zeros((height, width, 3), np.uint8)
         pixels[: height // 2] = 230
@@ -40,12 +46,42 @@ def encode(
             container.mux(video.encode(frame))
         container.mux(video.encode())
         if sound is not None:
-            samples = np.zeros((1, round(seconds * 44100)), np.float32)
+            samples = np.zeros((1, round(seconds * audio_rate)), np.float32)
             for start in range(0, samples.shape[1], 1024):
                 chunk = av.AudioFrame.from_ndarray(samples[:, start : start + 1024], format="flt", layout="mono")
-                chunk.sample_rate, chunk.pts = 44100, start
+                chunk.sample_rate, chunk.pts = audio_rate, start
                 container.mux(sound.encode(chunk))
             container.mux(sound.encode())
+    return path
+
+
+def packed_audio(path: Path, *, packets: int, seconds: float = 2, rate: int = 48000, frames_a_packet: int = 1) -> Path:
+    """An MP4 whose `seconds` of MPEG-4 video come with `packets` AAC packets of silence, stamped to fit in them.
+
+    Each 4-byte frame decodes to 1,024 samples whatever the timestamps say, so 300,000 packets are
+    1.2 MB of file and 6,400 s of sound at 48 kHz (issue 14). `frames_a_packet` puts more frames in
+    each packet, which FFmpeg's AAC decoder all decodes.
+    """
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("mpeg4", rate=12)
+        video.width, video.height = 96, 160
+        sound = container.add_stream("aac", rate=rate)
+        sound.layout = "mono"
+        picture = av.VideoFrame.from_ndarray(np.full((160, 96, 3), 200, np.uint8), format="rgb24")
+        for number in range(round(seconds * 12)):
+            picture.pts = number
+            container.mux(video.encode(picture))
+        container.mux(video.encode())
+        silence = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        silence.sample_rate, silence.pts = rate, 0
+        tiny = bytes([*sound.encode(silence), *sound.encode()][-1])  # a frame of silence, after the priming one
+        step = max(1, int(seconds * rate) // packets)
+        for number in range(packets):
+            packet = av.Packet(tiny * frames_a_packet)
+            packet.stream, packet.time_base = sound, Fraction(1, rate)
+            packet.pts = packet.dts = number * step
+            packet.duration = step
+            container.mux(packet)
     return path
 
 

@@ -12,9 +12,9 @@ from PIL import Image
 
 from miniapp.videos import processing
 from miniapp.videos.demo_clips import make_demo_clip
-from miniapp.videos.limits import Limits
+from miniapp.videos.limits import AudioBudget, Limits, OverLimit
 from miniapp.videos.processing import VideoRejected, prepare, probe
-from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half, grown
+from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half, grown, packed_audio
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -334,3 +334,69 @@ def test_decoding_stops_when_frames_outgrow_what_the_probe_saw(tmp_path, limits,
         prepare(src, out_dir=out_dir, limits=limits)
     assert caught.value.code == code
     assert list(out_dir.iterdir()) == []
+
+
+def test_it_refuses_more_audio_packets_than_the_length_allows(tmp_path):
+    """Issue 14: each tiny AAC packet decodes to 1,024 samples; here 20,000 of them, 7 minutes of sound in 2 s
+    of timestamps. 60 s allow 12,200 packets, and demuxing stops at the next."""
+    rejected = rejection(packed_audio(tmp_path / "chatty.mp4", packets=20_000))
+    assert rejected.code == "too_much_audio"
+    with translation.override("en"):
+        assert "at most 60 seconds of sound" in str(rejected.message)
+
+
+def test_it_refuses_audio_packets_stuffed_with_frames(tmp_path):
+    """FFmpeg's AAC decoder decodes every frame a packet holds at once, before any can be counted."""
+    src = packed_audio(tmp_path / "stuffed.mp4", packets=3, frames_a_packet=2000)  # 8,000 bytes each
+    assert rejection(src).code == "too_much_audio"
+
+
+def test_decoding_stops_when_the_sound_outlasts_the_limit(tmp_path):
+    """500 packets of 8 kHz AAC fit in the packet count for 2 s (600) and decode to 64 s of sound."""
+    limits = Limits(seconds=2)
+    src = packed_audio(tmp_path / "long.mp4", packets=500, rate=8000)
+    assert probe(src, limits=limits).duration == pytest.approx(2, abs=0.1)
+    out_dir = tmp_path / "out"
+    with pytest.raises(VideoRejected) as caught:
+        prepare(src, out_dir=out_dir, limits=limits)
+    assert caught.value.code == "too_much_audio"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_clip_as_long_as_the_limit_keeps_its_sound(tmp_path):
+    prepared = prepare(encode(tmp_path / "clip.mkv", seconds=2), out_dir=tmp_path / "out", limits=Limits(seconds=2))
+    assert_prepared(prepared, out_dir=tmp_path / "out", duration=2.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "audio_codec", "audio_rate", "code"),
+    [
+        ("clip.webm", "libvpx", "libopus", 48000, None),
+        ("clip.mp4", "mpeg4", "libmp3lame", 44100, None),
+        ("clip.3gp", "mpeg4", "libopencore_amrnb", 8000, None),
+        ("clip.mov", "mpeg4", "pcm_s16le", 48000, None),
+        ("clip.mkv", "mpeg4", "flac", 44100, "encoding"),
+        ("clip.mkv", "mpeg4", "pcm_s16le", 384_000, "too_much_audio"),
+    ],
+    ids=["opus", "mp3", "amr", "pcm", "flac", "pcm-384khz"],
+)
+def test_it_takes_the_sound_phones_record(tmp_path, name, codec, audio_codec, audio_rate, code):
+    src = encode(tmp_path / name, codec=codec, audio_codec=audio_codec, audio_rate=audio_rate)
+    if code is None:
+        assert probe(src).audio_codec is not None
+    else:
+        assert rejection(src).code == code
+
+
+def test_the_audio_budget_checks_every_frame():
+    """Headers can lie about sound too: each decoded frame's rate counts, and its length."""
+    second = av.AudioFrame.from_ndarray(np.zeros((1, 48000), np.int16), format="s16p", layout="mono")
+    second.sample_rate = 48000
+    budget = AudioBudget(Limits(seconds=1))
+    budget.spend(second)
+    with pytest.raises(OverLimit) as caught:
+        budget.spend(second)  # 2 s against 1 s and the grace
+    assert caught.value.code == "too_much_audio"
+    second.sample_rate = 384_000
+    with pytest.raises(OverLimit):
+        AudioBudget(Limits()).spend(second)
