@@ -66,7 +66,7 @@ class VideoListApi(APIView):
                         required=False,
                         help_text=(
                             "not_video, no_video, image, too_long, too_short, truncated, encoding, resolution, "
-                            "frame_rate, too_many_pixels, too_much_audio or failed"
+                            "frame_rate, too_many_pixels, audio_encoding, too_much_audio or failed"
                         ),
                     ),
                     **{

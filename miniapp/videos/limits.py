@@ -173,7 +173,7 @@ def check_audio_header(stream, limits: Limits) -> int | None:
     context = stream.codec_context
     codec = context.codec.canonical_name
     if codec not in AUDIO_CODECS and not codec.startswith("pcm_"):
-        raise OverLimit("encoding", what=codec)
+        raise OverLimit("audio_encoding", what=codec)
     check_sound(rate=context.sample_rate, channels=context.layout.nb_channels, limits=limits)
     return AUDIO_MAX_PACKET_BYTES if codec in _ONE_FRAME_CODECS else None
 

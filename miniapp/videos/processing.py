@@ -115,6 +115,10 @@ _MESSAGES = {
         "videos can be at most %(seconds)d seconds long. Trim it, or export it at a lower resolution or "
         "frame rate, and upload it again."
     ),
+    "audio_encoding": _(
+        "This video's sound is encoded in a way phones don't record (%(what)s). Export it as an MP4 with "
+        "AAC sound (the usual settings) and upload it again."
+    ),
     "too_much_audio": _(
         "This video's sound is more than we can process: videos can have at most %(seconds)d seconds of "
         "sound, in at most %(channels)d channels at %(khz)d kHz. Export it again as an MP4 with AAC sound "

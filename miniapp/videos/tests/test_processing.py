@@ -375,7 +375,7 @@ def test_a_clip_as_long_as_the_limit_keeps_its_sound(tmp_path):
         ("clip.mp4", "mpeg4", "libmp3lame", 44100, None),
         ("clip.3gp", "mpeg4", "libopencore_amrnb", 8000, None),
         ("clip.mov", "mpeg4", "pcm_s16le", 48000, None),
-        ("clip.mkv", "mpeg4", "flac", 44100, "encoding"),
+        ("clip.mkv", "mpeg4", "flac", 44100, "audio_encoding"),
         ("clip.mkv", "mpeg4", "pcm_s16le", 384_000, "too_much_audio"),
     ],
     ids=["opus", "mp3", "amr", "pcm", "flac", "pcm-384khz"],
