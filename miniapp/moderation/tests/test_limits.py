@@ -21,8 +21,7 @@ def test_the_api_notes_each_refusal_by_an_abuse_limit_but_not_by_the_view_rate(c
     video = make_video(users["erin"])
     likes = [client.post(f"/api/videos/{video.pk}/like/") for _ in range(2)]
     views = [
-        client.post(f"/api/videos/{video.pk}/views/", {"seconds": 5}, content_type="application/json")
-        for _ in range(2)
+        client.post(f"/api/videos/{video.pk}/views/", {"seconds": 5}, content_type="application/json") for _ in range(2)
     ]
     assert [answer.status_code for answer in likes + views] == [200, 429, 200, 429]
     assert likes[1]["Retry-After"] and likes[1].json()["retry_after"] > 0
