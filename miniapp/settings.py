@@ -310,6 +310,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Called by the API's exception handler with the request and the view on every 429: a
+# throttle only counts, and what a refusal means is moderation's to decide (it notes it).
+API_THROTTLED_HOOK = "miniapp.moderation.limits.limit_refused"
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 SPECTACULAR_SETTINGS = {

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -20,15 +19,7 @@ from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
 from miniapp.lib.text import validate_multiline
 from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
-from miniapp.videos.models import Video
-from miniapp.videos.selectors import video_published
-
-
-def _published_video(request, video_id: int) -> Video:
-    video = video_published(video_id)
-    if video is None:
-        raise Http404(_("This video does not exist or is no longer available."))
-    return video
+from miniapp.videos.selectors import video_or_404, video_published_or_404
 
 
 class LikeApi(APIView):
@@ -43,13 +34,13 @@ class LikeApi(APIView):
 
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request, video_id: int):
-        video = _published_video(request, video_id)
+        video = video_published_or_404(video_id)
         liked, count = services.like_create(user=request.user, video=video, share=arrival_share(request, video.pk))
         return Response(self.OutputSerializer({"liked": liked, "like_count": count}).data)
 
     @extend_schema(request=None, responses={200: OutputSerializer})
     def delete(self, request, video_id: int):
-        liked, count = services.like_delete(user=request.user, video=_published_video(request, video_id))
+        liked, count = services.like_delete(user=request.user, video=video_published_or_404(video_id))
         return Response(self.OutputSerializer({"liked": liked, "like_count": count}).data)
 
 
@@ -154,7 +145,7 @@ class ShareApi(APIView):
         },
     )
     def post(self, request, video_id: int):
-        video = _published_video(request, video_id)
+        video = video_published_or_404(video_id)
         data = self.InputSerializer(data=request.data)
         valid = data.validated_data if data.is_valid() else {}
         ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
@@ -197,7 +188,7 @@ class ViewApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request, video_id: int):
-        video = _published_video(request, video_id)
+        video = video_published_or_404(video_id)
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             raise ValidationError({"detail": _("Send how long the video played, in seconds, as `seconds`.")})
@@ -253,7 +244,5 @@ class VideoStatsApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request, video_id: int):
-        video = stats.video_get_for_stats(video_id=video_id, user=request.user)
-        if video is None:
-            raise Http404(_("This video does not exist or is no longer available."))
+        video = video_or_404(stats.video_get_for_stats(video_id=video_id, user=request.user))
         return Response(self.OutputSerializer(stats.video_share_stats(video)).data)

@@ -5,6 +5,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
@@ -37,8 +38,8 @@ def _body_refusal(exc: Exception) -> APIException | None:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus a sign-in hint on 403s for anonymous users, and JSON errors for
-    bodies Django refuses."""
+    """DRF's handler, plus a sign-in hint on 403s for anonymous users, JSON errors for
+    bodies Django refuses, and on every 429 the hook `API_THROTTLED_HOOK` names."""
     exc = _body_refusal(exc) or exc
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, NotAuthenticated):
@@ -53,6 +54,8 @@ def exception_handler(exc, context):
             % {"seconds": seconds},
             "retry_after": seconds,
         }
+        if settings.API_THROTTLED_HOOK:
+            import_string(settings.API_THROTTLED_HOOK)(request=context["request"], view=context["view"])
     return response
 
 

@@ -1,4 +1,3 @@
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -11,7 +10,7 @@ from miniapp.lib.text import validate_multiline
 from miniapp.moderation import services
 from miniapp.moderation.limits import NotBanned, ReportRateThrottle
 from miniapp.moderation.models import REPORT_TEXT_MAX, Report
-from miniapp.videos.selectors import video_published
+from miniapp.videos.selectors import video_published_or_404
 
 
 class ReportApi(APIView):
@@ -51,9 +50,7 @@ class ReportApi(APIView):
         },
     )
     def post(self, request, video_id: int):
-        video = video_published(video_id)
-        if video is None:
-            raise Http404(_("This video does not exist or is no longer available."))
+        video = video_published_or_404(video_id)
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return Response(self._refusal(data.errors), status=status.HTTP_400_BAD_REQUEST)

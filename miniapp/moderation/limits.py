@@ -1,4 +1,7 @@
-"""Abuse limits: per-user rates read from settings, and the ban check, for the write APIs."""
+"""Abuse limits: per-user rates read from settings, and the ban check, for the write APIs.
+
+The throttles only count (allow or refuse). A refusal is noted in one place,
+`limit_refused`, which the API's exception handler calls on every 429."""
 
 import logging
 
@@ -30,21 +33,12 @@ class FailOpenThrottle(UserRateThrottle):
 
 class SettingRateThrottle(FailOpenThrottle):
     """A per-user rate read from a setting at request time (e.g. LIKE_RATE = "60/min").
-
-    Each refusal is noted (`services.limit_hit_record`): users who keep hitting limits
-    are flagged in admin, and banned for a while past a higher count.
-    """
+    An abuse signal: `limit_refused` notes each refusal."""
 
     setting = ""
 
     def get_rate(self):
         return getattr(settings, self.setting)
-
-    def allow_request(self, request, view):
-        allowed = super().allow_request(request, view)
-        if not allowed:
-            services.limit_hit_record(user=request.user, scope=self.scope)
-        return allowed
 
 
 class LikeRateThrottle(SettingRateThrottle):
@@ -74,6 +68,19 @@ class ViewRateThrottle(FailOpenThrottle):
 
     def get_rate(self):
         return settings.VIEW_RATE
+
+
+def limit_refused(*, request, view) -> None:
+    """`API_THROTTLED_HOOK`: `view` answered `request` with a 429. Note the refusal
+    (`services.limit_hit_record`) when it was by an abuse limit: users who keep hitting
+    limits are flagged in admin, and banned for a while past a higher count.
+
+    A write API has one abuse limit, so the one it names is the one that refused; a
+    ViewRateThrottle refusal (not an abuse signal) is not noted.
+    """
+    for throttle in view.get_throttles():
+        if isinstance(throttle, SettingRateThrottle):
+            services.limit_hit_record(user=request.user, scope=throttle.scope)
 
 
 class NotBanned(BasePermission):

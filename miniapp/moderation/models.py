@@ -82,10 +82,6 @@ class Ban(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} banned {self.created:%Y-%m-%d}"
 
-    @property
-    def automatic(self) -> bool:
-        return self.created_by_id is None
-
 
 class LimitHit(models.Model):
     """A request refused by a rate limit; users who hit limits again and again are flagged."""

@@ -1,12 +1,18 @@
 """Moderation decisions. Each one is a service, so hiding a video from admin, from the
 automatic rules or from a test does the same thing: change the state, withdraw what
-friends' feeds show live, and append one `ModerationAction` to the audit log."""
+friends' feeds show live, and append one `ModerationAction` to the audit log.
+
+Each decision has a check, `<service>_check`, which writes nothing and raises
+PermissionDenied or ValidationError saying why the decision is refused; the service calls
+it first, and admin calls it to offer only what would be allowed. A decision that would
+change nothing is not refused: the service answers so (False, None or 0). Who may moderate
+at all (the permissions of the "moderators" group) is admin's to check."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Greatest
@@ -43,6 +49,13 @@ def _record(kind: str, *, moderator: User | None, reason: str, video: Video | No
     )
 
 
+def video_moderate_check(*, kind: str) -> None:
+    """ValidationError unless `kind` is a decision on a video: hide, remove or restore, which
+    a moderator may take on any video, and the automatic rules too."""
+    if kind not in STATUS_AFTER:
+        raise ValidationError(_("Not a decision on a video: %(kind)s.") % {"kind": kind})
+
+
 @transaction.atomic
 def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: str) -> bool:
     """Hide, remove or restore `video`. False, and nothing changes, when it is already so.
@@ -52,6 +65,7 @@ def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: s
     the API, share links and its media stop serving it. A moderator's decision closes the
     video's open reports; the automatic hide (moderator None) leaves them open for review.
     """
+    video_moderate_check(kind=kind)
     video = Video.objects.select_for_update().get(pk=video.pk)
     target = STATUS_AFTER[kind]
     if video.status == target or video.status in NO_OP_FROM.get(kind, ()):
@@ -69,9 +83,17 @@ def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: s
     return True
 
 
+def reports_dismiss_check(*, moderator: User | None) -> None:
+    """PermissionDenied for the automatic rules (no moderator): they hide a reported video
+    pending review, and leave its reports for a moderator to close."""
+    if moderator is None:
+        raise PermissionDenied(_("Only a moderator dismisses reports."))
+
+
 @transaction.atomic
 def reports_dismiss(*, reports, moderator: User, reason: str) -> int:
     """Close open reports without touching their videos. Returns how many were open."""
+    reports_dismiss_check(moderator=moderator)
     open_reports = list(reports.filter(status=Report.Status.OPEN).select_related("video"))
     Report.objects.filter(pk__in=[r.pk for r in open_reports]).update(
         status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome="dismiss"
@@ -109,8 +131,10 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
     return report, True
 
 
-def _may_ban(moderator: User | None, user: User) -> None:
-    """Nobody bans or unbans themselves; only superusers ban or unban staff."""
+def user_ban_check(*, user: User, moderator: User | None) -> None:
+    """PermissionDenied, saying why, unless `moderator` may ban `user` or lift their ban:
+    nobody bans or unbans themselves, and only superusers ban or unban staff. The automatic
+    rules (no moderator) are not refused; they leave staff alone (`user_ban`)."""
     if moderator is None:
         return
     if moderator.pk == user.pk:
@@ -128,7 +152,7 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
     """
     if moderator is None and user.is_staff:
         return None
-    _may_ban(moderator, user)
+    user_ban_check(user=user, moderator=moderator)
     if ban_in_force(user) is not None:
         return None
     ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
@@ -149,7 +173,7 @@ def _banned_until_set(user: User, until: datetime | None) -> None:
 @transaction.atomic
 def user_unban(*, user: User, moderator: User, reason: str) -> bool:
     """Lift the bans in force on `user`. False when there was none."""
-    _may_ban(moderator, user)
+    user_ban_check(user=user, moderator=moderator)
     lifted = bans_in_force().filter(user=user).update(lifted=timezone.now(), lifted_by=moderator)
     if not lifted:
         return False

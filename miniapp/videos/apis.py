@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,7 +13,7 @@ from miniapp.lib.api import TextField
 from miniapp.lib.text import validate_multiline, validate_one_line
 from miniapp.moderation.limits import NotBanned, UploadRateThrottle
 from miniapp.videos import processing, services
-from miniapp.videos.selectors import video_get_for_viewer
+from miniapp.videos.selectors import video_get_for_viewer, video_or_404
 
 
 class VideoListApi(APIView):
@@ -109,7 +108,5 @@ class VideoDetailApi(APIView):
 
     @extend_schema(responses=VideoOutputSerializer)
     def get(self, request, video_id: int):
-        video = video_get_for_viewer(video_id=video_id, viewer=request.user)
-        if video is None:
-            raise Http404(_("This video does not exist or is no longer available."))
+        video = video_or_404(video_get_for_viewer(video_id=video_id, viewer=request.user))
         return Response(video_cards([video], request=request)[0])

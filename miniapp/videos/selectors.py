@@ -1,4 +1,6 @@
 from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from miniapp.videos.models import Video
 
@@ -19,6 +21,19 @@ def video_feed(*, viewer) -> QuerySet[Video]:
 def video_published(video_id: int) -> Video | None:
     """The video if it is published: what may be liked, shared, reported or viewed, staff or not."""
     return Video.objects.filter(pk=video_id, status=Video.Status.PUBLISHED).first()
+
+
+def video_published_or_404(video_id: int) -> Video:
+    """`video_published`, or the 404 of `video_or_404`."""
+    return video_or_404(video_published(video_id))
+
+
+def video_or_404(video: Video | None) -> Video:
+    """`video`, found by one of the lookups here; None (no such video, or not one the
+    caller may have) is the one 404 every API gives for a video, whatever the reason."""
+    if video is None:
+        raise Http404(_("This video does not exist or is no longer available."))
+    return video
 
 
 def video_get_for_viewer(*, video_id: int, viewer) -> Video | None:

@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from miniapp.engagement.visitors import gives_visitor_id
 from miniapp.lib.site import absolute_url, on_this_site
 from miniapp.moderation.models import Report
 from miniapp.videos.models import Video
-from miniapp.videos.selectors import video_get_for_viewer
+from miniapp.videos.selectors import video_get_for_viewer, video_or_404
 from miniapp.videos.services import video_card_ensure
 
 LIKE_AFTER_SIGN_IN = "like_after_sign_in"
@@ -93,9 +93,10 @@ def like_after_sign_in(request, video_id: int):
     someone else made must not be able to like anything for anyone."""
     if request.user.is_authenticated:
         return JsonResponse({"detail": _("You are signed in: like the video directly.")}, status=409)
-    video = video_get_for_viewer(video_id=video_id, viewer=request.user)
-    if video is None:
-        return JsonResponse({"detail": _("This video does not exist or is no longer available.")}, status=404)
+    try:
+        video = video_or_404(video_get_for_viewer(video_id=video_id, viewer=request.user))
+    except Http404 as unavailable:  # the API's 404, as JSON: the page's script reads it
+        return JsonResponse({"detail": str(unavailable)}, status=404)
     request.session[LIKE_AFTER_SIGN_IN] = video.pk
     return JsonResponse({"liked_after_sign_in": video.pk})
 

@@ -1,5 +1,5 @@
 """Moderation in Django admin: the report queue, the audit log and bans here; videos and
-users in `videos` and `users` beside it. Every decision goes through `services`."""
+users in `videos` and `users` beside it. Every decision goes through `decide`."""
 
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
@@ -10,11 +10,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from miniapp.moderation import services
-from miniapp.moderation.admin import videos as admin_videos
 from miniapp.moderation.admin.decide import decide
-from miniapp.moderation.forms import ReasonForm
+from miniapp.moderation.decisions import Decision
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
+from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
 
@@ -84,41 +83,22 @@ class ReportAdmin(ReadOnlyAdmin):
         description=gettext_lazy("Dismiss the selected reports (the videos stay up)"), permissions=["resolve"]
     )
     def dismiss(self, request, queryset):
-        return decide(
-            self,
-            request,
-            objects=list(queryset),
-            title=_("Dismiss reports"),
-            question=_("The videos stay up; the reports are closed."),
-            confirm_label=_("Dismiss"),
-            form_class=ReasonForm,
-            apply=lambda report, data: (
-                services.reports_dismiss(
-                    reports=Report.objects.filter(pk=report.pk), moderator=request.user, reason=data["reason"]
-                )
-                > 0
-            ),
-            unchanged=lambda report: _("That report was closed already: nothing changed."),
-            cancel_url=reverse("admin:moderation_report_changelist"),
-            action="dismiss",
-        )
-
-    def _videos(self, request, queryset, kind, action):
-        return admin_videos.VideoAdmin(admin_videos.Video, self.admin_site)._decide(
-            request,
-            admin_videos.Video.objects.filter(pk__in=queryset.values("video")),
-            kind,
-            action=action,
-            cancel_url=reverse("admin:moderation_report_changelist"),
-        )
+        return self._decide(request, queryset, Kind.DISMISS, targets=queryset)
 
     @admin.action(description=gettext_lazy("Hide the reported videos"), permissions=["moderate"])
     def hide_videos(self, request, queryset):
-        return self._videos(request, queryset, Kind.HIDE, "hide_videos")
+        videos = Video.objects.filter(pk__in=queryset.values("video"))
+        return self._decide(request, queryset, Kind.HIDE, targets=videos)
 
     @admin.action(description=gettext_lazy("Remove the reported videos"), permissions=["moderate"])
     def remove_videos(self, request, queryset):
-        return self._videos(request, queryset, Kind.REMOVE, "remove_videos")
+        videos = Video.objects.filter(pk__in=queryset.values("video"))
+        return self._decide(request, queryset, Kind.REMOVE, targets=videos)
+
+    def _decide(self, request, queryset, kind, *, targets):
+        decision = Decision(kind=kind, targets=tuple(targets), moderator=request.user)
+        cancel_url = reverse("admin:moderation_report_changelist")
+        return decide(self, request, decision, cancel_url=cancel_url, selected=queryset)
 
 
 @admin.register(ModerationAction)

@@ -18,9 +18,11 @@ from miniapp.accounts.models import User
 from miniapp.moderation import services
 from miniapp.moderation.admin.decide import decide
 from miniapp.moderation.admin.videos import history_link
-from miniapp.moderation.forms import BanForm, ReasonForm
-from miniapp.moderation.models import Ban
+from miniapp.moderation.decisions import Decision
+from miniapp.moderation.models import Ban, ModerationAction
 from miniapp.moderation.selectors import bans_in_force
+
+Kind = ModerationAction.Kind
 
 
 def _recent_hits() -> Q:
@@ -109,47 +111,29 @@ class ModeratedUserAdmin(UserAdmin):
     def moderation_history(self, user):
         return history_link(user=user.pk) if user.pk else "-"
 
-    def _decide(self, request, users, kind, *, action="", cancel_url=""):
-        users = list(users)
-        cancel_url = cancel_url or reverse("admin:accounts_user_changelist")
-        if kind == "ban":
-            return decide(
-                self,
-                request,
-                objects=users,
-                title=_("Ban users"),
-                question=_("Banned users can still watch, but cannot like, share, upload or report."),
-                confirm_label=_("Ban"),
-                form_class=BanForm,
-                apply=lambda user, data: (
-                    services.user_ban(user=user, moderator=request.user, reason=data["reason"], until=data["until"])
-                    is not None
-                ),
-                unchanged=lambda user: _("%(name)s is banned already: nothing changed.") % {"name": user.name},
-                cancel_url=cancel_url,
-                action=action,
-            )
-        return decide(
-            self,
-            request,
-            objects=users,
-            title=_("Lift bans"),
-            question=_("They can like, share, upload and report again."),
-            confirm_label=_("Lift ban"),
-            form_class=ReasonForm,
-            apply=lambda user, data: services.user_unban(user=user, moderator=request.user, reason=data["reason"]),
-            unchanged=lambda user: _("%(name)s is not banned: nothing changed.") % {"name": user.name},
-            cancel_url=cancel_url,
-            action=action,
-        )
+    def _decide(self, request, queryset, kind):
+        decision = Decision(kind=kind, targets=tuple(queryset), moderator=request.user)
+        cancel_url = reverse("admin:accounts_user_changelist")
+        return decide(self, request, decision, cancel_url=cancel_url, selected=queryset)
 
     @admin.action(description=gettext_lazy("Ban the selected users"), permissions=["ban"])
     def ban(self, request, queryset):
-        return self._decide(request, queryset, "ban", action="ban")
+        return self._decide(request, queryset, Kind.BAN)
 
     @admin.action(description=gettext_lazy("Lift the bans of the selected users"), permissions=["ban"])
     def unban(self, request, queryset):
-        return self._decide(request, queryset, "unban", action="unban")
+        return self._decide(request, queryset, Kind.UNBAN)
+
+    def _may_ban(self, request, user) -> bool:
+        """Whether `user`'s page offers Ban and Lift ban: the right to, and the service's own
+        rules (`user_ban_check`), so that no button leads to a refusal."""
+        if not self.has_ban_permission(request):
+            return False
+        try:
+            services.user_ban_check(user=user, moderator=request.user)
+        except PermissionDenied:
+            return False
+        return True
 
     def has_delete_permission(self, request, obj=None):
         # The service's own rules, so that the button is not offered where it would be refused.
@@ -184,12 +168,13 @@ class ModeratedUserAdmin(UserAdmin):
 
     def decide_one(self, request, user_id: int, kind: str):
         """The Ban / Lift ban buttons of a user's page."""
-        if kind not in ("ban", "unban") or not self.has_ban_permission(request):
+        if kind not in (Kind.BAN, Kind.UNBAN) or not self.has_ban_permission(request):
             return redirect("admin:accounts_user_change", user_id)
         user = get_object_or_404(User, pk=user_id)
+        decision = Decision(kind=kind, targets=(user,), moderator=request.user)
         page = reverse("admin:accounts_user_change", args=[user_id])
-        return self._decide(request, [user], kind, cancel_url=page) or redirect(page)
+        return decide(self, request, decision, cancel_url=page) or redirect(page)
 
-    def render_change_form(self, request, context, *args, **kwargs):
-        context["can_ban"] = self.has_ban_permission(request)
-        return super().render_change_form(request, context, *args, **kwargs)
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        context["can_ban"] = obj is not None and self._may_ban(request, obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)

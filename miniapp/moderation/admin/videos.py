@@ -8,23 +8,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from miniapp.moderation import services
 from miniapp.moderation.admin.decide import decide
-from miniapp.moderation.forms import ReasonForm
+from miniapp.moderation.decisions import VIDEO_KINDS, Decision
 from miniapp.moderation.models import ModerationAction, Report
 from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
 OPEN = Q(reports__status=Report.Status.OPEN)
-
-DECISIONS = {
-    Kind.HIDE: (gettext_lazy("Hide videos"), gettext_lazy("Hide: they leave every feed at once, until restored.")),
-    Kind.RESTORE: (gettext_lazy("Restore videos"), gettext_lazy("Restore: they are published again.")),
-    Kind.REMOVE: (
-        gettext_lazy("Remove videos"),
-        gettext_lazy("Remove: they leave every feed at once, for breaking the rules."),
-    ),
-}
 
 
 class ReportedFilter(admin.SimpleListFilter):
@@ -142,38 +132,22 @@ class VideoAdmin(admin.ModelAdmin):
     def moderation_history(self, video):
         return history_link(video=video.pk)
 
-    def _decide(self, request, videos, kind, *, action="", cancel_url=""):
-        title, question = DECISIONS[kind]
-        return decide(
-            self,
-            request,
-            objects=list(videos),
-            title=title,
-            question=question,
-            confirm_label=title,
-            form_class=ReasonForm,
-            apply=lambda video, data: services.video_moderate(
-                video=video, kind=kind, moderator=request.user, reason=data["reason"]
-            ),
-            unchanged=lambda video: (
-                _("“%(title)s” is already %(status)s: nothing changed.")
-                % {"title": video.title, "status": video.get_status_display()}
-            ),
-            cancel_url=cancel_url or reverse("admin:videos_video_changelist"),
-            action=action,
-        )
+    def _decide(self, request, queryset, kind):
+        decision = Decision(kind=kind, targets=tuple(queryset), moderator=request.user)
+        cancel_url = reverse("admin:videos_video_changelist")
+        return decide(self, request, decision, cancel_url=cancel_url, selected=queryset)
 
     @admin.action(description=gettext_lazy("Hide the selected videos"), permissions=["moderate"])
     def hide(self, request, queryset):
-        return self._decide(request, queryset, Kind.HIDE, action="hide")
+        return self._decide(request, queryset, Kind.HIDE)
 
     @admin.action(description=gettext_lazy("Restore the selected videos"), permissions=["moderate"])
     def restore(self, request, queryset):
-        return self._decide(request, queryset, Kind.RESTORE, action="restore")
+        return self._decide(request, queryset, Kind.RESTORE)
 
     @admin.action(description=gettext_lazy("Remove the selected videos"), permissions=["moderate"])
     def remove(self, request, queryset):
-        return self._decide(request, queryset, Kind.REMOVE, action="remove")
+        return self._decide(request, queryset, Kind.REMOVE)
 
     def get_urls(self):
         decide_one = self.admin_site.admin_view(self.decide_one)
@@ -181,11 +155,12 @@ class VideoAdmin(admin.ModelAdmin):
 
     def decide_one(self, request, video_id: int, kind: str):
         """The Hide / Restore / Remove buttons of a video's page."""
-        if kind not in DECISIONS or not self.has_moderate_permission(request):
+        if kind not in VIDEO_KINDS or not self.has_moderate_permission(request):
             return redirect("admin:videos_video_change", video_id)
         video = get_object_or_404(Video, pk=video_id)
+        decision = Decision(kind=kind, targets=(video,), moderator=request.user)
         page = reverse("admin:videos_video_change", args=[video_id])
-        return self._decide(request, [video], kind, cancel_url=page) or redirect(page)
+        return decide(self, request, decision, cancel_url=page) or redirect(page)
 
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_moderate"] = self.has_moderate_permission(request)

@@ -186,3 +186,38 @@ def test_banning_a_fellow_moderator_from_admin_is_refused_with_a_message(mod_cli
     )
     assert "superuser" in response.content.decode() or "超级用户" in response.content.decode()
     assert not other.bans.exists()
+
+
+def test_the_report_queue_hides_the_reported_videos_with_a_reason(mod_client, users, liked_video):
+    import re
+
+    from miniapp.videos.tests.conftest import make_video
+
+    other = make_video(users["erin"], title="另一个")
+    services.report_create(reporter=users["dave"], video=other, reason="other")
+    report, _ = services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
+    asked = mod_client.post("/admin/moderation/report/", {"action": "hide_videos", "_selected_action": [report.pk]})
+    page = asked.content.decode()
+    assert "老王收麦子" in page and "另一个" not in page
+    # The page posts the selected reports back to their action, as a browser sends them.
+    selected = re.findall(r'name="_selected_action" value="(\d+)"', page)
+    assert selected == [str(report.pk)]
+    form = {"action": "hide_videos", "_selected_action": selected, "confirm": "yes", "reason": "广告"}
+    mod_client.post("/admin/moderation/report/", form)
+    statuses = dict(Video.objects.values_list("title", "status"))
+    assert statuses == {"老王收麦子": Video.Status.HIDDEN, "另一个": Video.Status.PUBLISHED}
+    report.refresh_from_db()
+    assert (report.status, report.outcome) == ("resolved", "hide")
+
+
+def test_ban_and_lift_are_offered_only_where_the_rules_allow_them(mod_client, moderator, users):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    alice = users["alice"]
+    assert f"/{alice.pk}/decide/ban/" in mod_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+    own_page = mod_client.get(f"/admin/accounts/user/{moderator.pk}/change/").content.decode()
+    assert "/decide/ban/" not in own_page and "/decide/unban/" not in own_page  # nobody bans themselves
+    asked = mod_client.post("/admin/accounts/user/", {"action": "ban", "_selected_action": [alice.pk, moderator.pk]})
+    with translation.override("zh-hans"):
+        assert gettext("You cannot ban or unban yourself.") in asked.content.decode()  # said before confirming
