@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of
+from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
-from miniapp.engagement.selectors import activity_event
 from miniapp.realtime.events import send_event_on_commit
 from miniapp.videos import hotness
 from miniapp.videos.models import Video

@@ -21,6 +21,7 @@ from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
 from miniapp.realtime.events import send_event_to_everyone_on_commit, send_signout_on_commit
+from miniapp.videos.events import video_gone_event
 from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
@@ -60,7 +61,7 @@ def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: s
     video.status = target
     if target != Video.Status.PUBLISHED:
         activities_retract(Activity.objects.filter(video=video))
-        send_event_to_everyone_on_commit({"type": "video_gone", "video": video.pk})
+        send_event_to_everyone_on_commit(video_gone_event(video))
     if moderator is not None:
         Report.objects.filter(video=video, status=Report.Status.OPEN).update(
             status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=kind

@@ -1,10 +1,11 @@
 """The one path by which every writer pushes an event to users' sockets.
 
-A service calls `send_event_on_commit(recipients=[user ids], event={...})`. Once
-the transaction commits (never before, never for a rollback) the event goes, as
-ONE channel-layer message, to every worker's hub (`realtime.hub`), and each hub
-hands it to the sockets of those recipients it holds. The push is a hint: the
-database is the record, and clients catch up from it after a gap.
+A service calls `send_event_on_commit(recipients=[user ids], event={...})`, the event
+made by its builder (every type is catalogued in `realtime.schema`). Once the transaction
+commits (never before, never for a rollback) the event goes, as ONE channel-layer message,
+to every worker's hub (`realtime.hub`), and each hub hands it to the sockets of those
+recipients it holds. The push is a hint: the database is the record, and clients catch up
+from it after a gap.
 
 A session that ends takes the same path to close its sockets on every worker
 (`send_signout_on_commit`).
@@ -20,10 +21,12 @@ import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from miniapp.realtime.auth import session_digest
+from miniapp.realtime.schema import check_event
 
 log = logging.getLogger(__name__)
 
@@ -94,17 +97,24 @@ def _send(message: dict, what: str) -> None:
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
     if not recipients:
         return
-    # Round-trip through JSON now, so a value that cannot travel fails in the
-    # service (and in its tests), not later in a worker.
-    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    event = _outgoing(event)
     recipients = list(recipients)
     transaction.on_commit(lambda: publish(recipients=recipients, event=event))
 
 
 def send_event_to_everyone_on_commit(event: dict) -> None:
     """Like `send_event_on_commit`, to every open socket (e.g. a video taken down: pages drop it)."""
-    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    event = _outgoing(event)
     transaction.on_commit(lambda: publish(recipients=None, event=event))
+
+
+def _outgoing(event: dict) -> dict:
+    # Round-trip through JSON now, so a value that cannot travel fails in the
+    # service (and in its tests), not later in a worker.
+    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
+    if settings.REALTIME_CHECK_EVENTS:
+        check_event(event)
+    return event
 
 
 def send_signout_on_commit(*, user_id: int, session_key: str | None = None) -> None:

@@ -8,8 +8,8 @@ import json
 import pytest
 from channels.layers import get_channel_layer
 
+from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity
-from miniapp.engagement.selectors import activity_event
 from miniapp.engagement.services import like_create
 from miniapp.realtime.events import BROADCAST_GROUP, fanout_message
 from miniapp.realtime.hub import hub
