@@ -20,7 +20,7 @@ from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
-from miniapp.realtime.events import send_event_to_everyone_on_commit, send_signout_on_commit
+from miniapp.realtime.events import events_batch, send_event_to_everyone_on_commit, send_signout_on_commit
 from miniapp.videos.events import video_gone_event
 from miniapp.videos.models import Video
 
@@ -45,13 +45,15 @@ def _record(kind: str, *, moderator: User | None, reason: str, video: Video | No
 
 
 @transaction.atomic
+@events_batch()
 def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: str) -> bool:
     """Hide, remove or restore `video`. False, and nothing changes, when it is already so.
 
     Taking a video down withdraws every like and share of it from friends' feeds (a
-    `retract` event each) and tells every open page to drop it (`video_gone`); the feed,
-    the API, share links and its media stop serving it. A moderator's decision closes the
-    video's open reports; the automatic hide (moderator None) leaves them open for review.
+    `retract` event each) and tells every open page to drop it (`video_gone`), all in one
+    channel-layer message; the feed, the API, share links and its media stop serving it.
+    A moderator's decision closes the video's open reports; the automatic hide (moderator
+    None) leaves them open for review.
     """
     video = Video.objects.select_for_update().get(pk=video.pk)
     target = STATUS_AFTER[kind]
@@ -169,6 +171,7 @@ def user_delete_check(*, user: User, moderator: User) -> None:
 
 
 @transaction.atomic
+@events_batch()
 def user_delete(*, user: User, moderator: User, reason: str) -> None:
     """Delete `user` and what is theirs, undone as the services undo each part.
 

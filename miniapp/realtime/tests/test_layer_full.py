@@ -53,10 +53,14 @@ async def test_a_full_layer_loses_pushes_and_the_sockets_catch_up(users, open_so
     ]
     messages = [
         fanout_message(
-            recipients=[users["bob"].pk],
-            event=await db_call(
-                lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk))
-            ),
+            deliveries=[
+                (
+                    [users["bob"].pk],
+                    await db_call(
+                        lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk))
+                    ),
+                )
+            ]
         )
         for row in rows
     ]
