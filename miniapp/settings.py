@@ -377,6 +377,9 @@ ACTIVITY_PAGE_SIZE = env_int("ACTIVITY_PAGE_SIZE", 50, minimum=1)
 # Sockets close when their session ends: at once when it is signed out, its password changed,
 # its user banned or deleted, or it expires; this often when it was deleted on the server.
 SOCKET_SESSION_CHECK_SECONDS = env_int("SOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)
+# Check every event sent to a socket against its catalogue (`realtime.schema`) and raise
+# for one that does not match: on in the tests (settings_test), off in production.
+REALTIME_CHECK_EVENTS = False
 
 # Abuse limits, per user (DRF rate syntax: N/second, N/minute, N/hour, N/day).
 LIKE_RATE = env_rate("LIKE_RATE", "60/minute")

@@ -10,3 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Files tests write (e.g. seed_demo's moderator password) go apart from the developer's own.
 VAR_DIR = VAR_DIR / "test"  # noqa: F405
+
+# Every event the suite sends to a socket (the e2e tests' Daphne too) is checked against the
+# catalogue in realtime.schema: a malformed one raises in the code that sent it.
+REALTIME_CHECK_EVENTS = True

@@ -1,6 +1,6 @@
 import re
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from miniapp.accounts.models import Friendship
+from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.lib.site import absolute_url
 from miniapp.videos.models import Video
@@ -55,28 +56,6 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
         if len(entry["users"]) < limit:
             entry["users"].append(like.user)
     return dict(found)
-
-
-def activity_event(activity: Activity) -> dict:
-    """The JSON event for one log entry, as the socket and the API send it."""
-    if activity.verb == Activity.Verb.RETRACT:
-        return {"type": "retract", "id": activity.target_id, "seq": activity.pk}
-    actor, video = activity.actor, activity.video
-    event = {
-        "type": "activity",
-        "id": activity.pk,
-        "seq": activity.pk,
-        "verb": activity.verb,
-        "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
-        "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
-        "created": activity.created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "url": reverse("video-detail", args=[video.pk]),
-    }
-    if activity.verb == Activity.Verb.SHARE:
-        event["note"] = activity.note
-        if activity.share_id:  # opening the share from the feed credits it
-            event["url"] += f"?s={activity.share.token}"
-    return event
 
 
 def _visible_to(viewer_id: int) -> QuerySet[Activity]:

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of
+from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
-from miniapp.engagement.selectors import activity_event
-from miniapp.realtime.events import send_event_on_commit
+from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
 
@@ -81,8 +81,8 @@ def activities_retract(activities) -> int:
     the same people who got the entry. Call inside a transaction.
 
     A constant number of queries however many entries (hiding a video withdraws every
-    like of it): the retractions are inserted together and the actors' friends are read
-    in one query.
+    like of it): the retractions are inserted together, the actors' friends are read
+    in one query, and the events go in one channel-layer message (`events_batch`).
     """
     targets = list(activities.select_for_update().filter(retracted=False).exclude(verb=Activity.Verb.RETRACT))
     if not targets:
@@ -99,8 +99,9 @@ def activities_retract(activities) -> int:
         for target in targets
     )
     friends = friend_ids_by_user({target.actor_id for target in targets})
-    for retraction in retractions:
-        notify_activity(retraction, friend_ids=friends.get(retraction.actor_id, []))
+    with events_batch():
+        for retraction in retractions:
+            notify_activity(retraction, friend_ids=friends.get(retraction.actor_id, []))
     return len(targets)
 
 
@@ -154,9 +155,10 @@ def share_create(
                 Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, audience=friend, note=note, share=share)
                 for friend in recipients
             )
-            for entry in entries:
-                entry.actor, entry.video = sharer, video
-                notify_activity(entry)
+            with events_batch():  # one entry per friend, one channel-layer message
+                for entry in entries:
+                    entry.actor, entry.video = sharer, video
+                    notify_activity(entry)
     except IntegrityError:
         if inserted or not plain or (existing := _plain_link(sharer=sharer, video=video)) is None:
             raise  # not the twin's link: something else is wrong

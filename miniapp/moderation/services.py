@@ -26,7 +26,8 @@ from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
-from miniapp.realtime.events import send_event_to_everyone_on_commit, send_signout_on_commit
+from miniapp.realtime.events import events_batch, send_event_to_everyone_on_commit, send_signout_on_commit
+from miniapp.videos.events import video_gone_event
 from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
@@ -57,13 +58,15 @@ def video_moderate_check(*, kind: str) -> None:
 
 
 @transaction.atomic
+@events_batch()
 def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: str) -> bool:
     """Hide, remove or restore `video`. False, and nothing changes, when it is already so.
 
     Taking a video down withdraws every like and share of it from friends' feeds (a
-    `retract` event each) and tells every open page to drop it (`video_gone`); the feed,
-    the API, share links and its media stop serving it. A moderator's decision closes the
-    video's open reports; the automatic hide (moderator None) leaves them open for review.
+    `retract` event each) and tells every open page to drop it (`video_gone`), all in one
+    channel-layer message; the feed, the API, share links and its media stop serving it.
+    A moderator's decision closes the video's open reports; the automatic hide (moderator
+    None) leaves them open for review.
     """
     video_moderate_check(kind=kind)
     video = Video.objects.select_for_update().get(pk=video.pk)
@@ -74,7 +77,7 @@ def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: s
     video.status = target
     if target != Video.Status.PUBLISHED:
         activities_retract(Activity.objects.filter(video=video))
-        send_event_to_everyone_on_commit({"type": "video_gone", "video": video.pk})
+        send_event_to_everyone_on_commit(video_gone_event(video))
     if moderator is not None:
         Report.objects.filter(video=video, status=Report.Status.OPEN).update(
             status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=kind
@@ -192,6 +195,7 @@ def user_delete_check(*, user: User, moderator: User) -> None:
 
 
 @transaction.atomic
+@events_batch()
 def user_delete(*, user: User, moderator: User, reason: str) -> None:
     """Delete `user` and what is theirs, undone as the services undo each part.
 

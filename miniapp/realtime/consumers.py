@@ -20,6 +20,7 @@ from miniapp.engagement.selectors import activity_position, activity_replay
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
+from miniapp.realtime.schema import PING, check_event, hello_event, pong_event, reload_event, replayed
 
 log = logging.getLogger(__name__)
 
@@ -88,23 +89,23 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         # Where the log stands: a client that had no id resumes from here next time, and
         # a catch-up (`catch_up`) starts from here.
         self.synced = position
-        await self.send(text_data=json.dumps({"type": "hello", "last_id": position}))
+        await self.send_event(hello_event(last_id=position))
         after = parse_after(self.scope)
-        replayed: set[int] = set()
+        sent: set[int] = set()  # the seqs replayed
         if after is not None:
             events, complete = await database_sync_to_async(activity_replay)(
                 viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT, overlap=True
             )
             if complete:
                 for event in events:
-                    replayed.add(event["seq"])
-                    await self.send(text_data=json.dumps({**event, "replay": True}, ensure_ascii=False))
+                    sent.add(event["seq"])
+                    await self.send_event(replayed(event))
             else:
                 # Too much to replay: the client reloads its feed from the API instead.
-                await self.send(text_data=json.dumps({"type": "reload", "last_id": position}))
+                await self.send_event(reload_event(last_id=position))
         pending, self.buffer = self.buffer, None
         for event, text in pending:
-            if event.get("seq") not in replayed:  # live while the replay ran: send once
+            if event.get("seq") not in sent:  # live while the replay ran: send once
                 await self.send(text_data=text)
 
     async def disconnect(self, code):
@@ -118,6 +119,13 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         if self.expiry is not None:
             self.expiry.cancel()
             self.expiry = None
+
+    async def send_event(self, event: dict) -> None:
+        """Send one of the socket's own frames (hello, reload, pong, a replay); the hub's live
+        events come through `push`, checked when they were published."""
+        if settings.REALTIME_CHECK_EVENTS:
+            check_event(event)
+        await self.send(text_data=json.dumps(event, ensure_ascii=False))
 
     async def send(self, text_data=None, bytes_data=None, close=False):
         if not self.ended:  # a socket signed out gets nothing after its close
@@ -201,9 +209,9 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         )
         if complete:
             for event in events:
-                await self.send(text_data=json.dumps({**event, "replay": True}, ensure_ascii=False))
+                await self.send_event(replayed(event))
         else:
-            await self.send(text_data=json.dumps({"type": "reload", "last_id": position}))
+            await self.send_event(reload_event(last_id=position))
         self.synced = max(self.synced, position)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -215,5 +223,5 @@ class ActivityConsumer(AsyncWebsocketConsumer):
             message = json.loads(text_data)
         except (TypeError, ValueError, RecursionError):
             return  # not JSON, or nested too deep for the parser: ignored
-        if isinstance(message, dict) and message.get("type") == "ping":
-            await self.send(text_data='{"type": "pong"}')
+        if isinstance(message, dict) and message.get("type") == PING:
+            await self.send_event(pong_event())

@@ -1,10 +1,14 @@
 """The one path by which every writer pushes an event to users' sockets.
 
-A service calls `send_event_on_commit(recipients=[user ids], event={...})`. Once
-the transaction commits (never before, never for a rollback) the event goes, as
-ONE channel-layer message, to every worker's hub (`realtime.hub`), and each hub
-hands it to the sockets of those recipients it holds. The push is a hint: the
-database is the record, and clients catch up from it after a gap.
+A service calls `send_event_on_commit(recipients=[user ids], event={...})`, the event
+made by its builder (every type is catalogued in `realtime.schema`). Once the transaction
+commits (never before, never for a rollback) the event goes, as ONE channel-layer message,
+to every worker's hub (`realtime.hub`), and each hub hands it to the sockets of those
+recipients it holds. The push is a hint: the database is the record, and clients catch up
+from it after a gap.
+
+Inside `with events_batch():` (a takedown, a ban: many retractions at once) the events
+sent go together, as one message, once the transaction commits.
 
 A session that ends takes the same path to close its sockets on every worker
 (`send_signout_on_commit`).
@@ -17,18 +21,26 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from miniapp.realtime.auth import session_digest
+from miniapp.realtime.schema import check_event
 
 log = logging.getLogger(__name__)
 
 BROADCAST_GROUP = "miniapp.broadcast"
-MESSAGE_TYPE = "hub.fanout"
+# A fan-out message: events and who gets them, [[recipients, [event, ...]], ...]. (It was
+# one event a message, "hub.fanout", before: in a rolling restart a worker ignores the
+# other kind's, sees the gap in that publisher's numbers and catches up from the database.)
+MESSAGE_TYPE = "hub.events"
 BEAT_TYPE = "hub.beat"
 SIGNOUT_TYPE = "hub.signout"
 
@@ -40,11 +52,23 @@ _numbers = itertools.count(1)
 _done = 0  # the highest number this process has finished sending (or given up on)
 _done_lock = threading.Lock()
 PUBLISH_ATTEMPTS = 3
+# A message carries events until their recipients (and the events) add up to this; a batch
+# with more goes in several. (One event always goes whole, whatever its recipients.)
+MESSAGE_SIZE = 10_000
+
+Delivery = tuple[list[int] | None, dict]  # (recipients, None for every socket; the event)
 
 
-def fanout_message(*, recipients: list[int] | None, event: dict) -> dict:
-    """The layer message for one event, numbered: the next of this process's messages."""
-    return {"type": MESSAGE_TYPE, "recipients": recipients, "event": event, "origin": ORIGIN, "n": next(_numbers)}
+def fanout_message(*, deliveries: list[Delivery]) -> dict:
+    """The layer message for these events, numbered: the next of this process's messages.
+    An event goes with the one before it when they have the same recipients."""
+    parts: list[list] = []
+    for recipients, event in deliveries:
+        if parts and parts[-1][0] == recipients:
+            parts[-1][1].append(event)
+        else:
+            parts.append([recipients, [event]])
+    return {"type": MESSAGE_TYPE, "deliveries": parts, "origin": ORIGIN, "n": next(_numbers)}
 
 
 def signout_message(*, user_id: int, session: str | None) -> dict:
@@ -66,11 +90,21 @@ def _finished(number: int) -> None:
         _done = max(_done, number)
 
 
-def publish(*, recipients: list[int] | None, event: dict) -> None:
-    """Send one fan-out message to every worker (`recipients` None: to every socket).
+def publish(deliveries: list[Delivery]) -> None:
+    """Send events to every worker, in one message (several past MESSAGE_SIZE).
     Failures are logged, never raised: the write already committed and clients will
     catch up from the database."""
-    _send(fanout_message(recipients=recipients, event=event), f"event {event.get('id')}")
+    chunk: list[Delivery] = []
+    size = 0
+    for recipients, event in deliveries:
+        cost = 1 + len(recipients or ())
+        if chunk and size + cost > MESSAGE_SIZE:
+            _send(fanout_message(deliveries=chunk), f"{len(chunk)} event(s)")
+            chunk, size = [], 0
+        chunk.append((recipients, event))
+        size += cost
+    if chunk:
+        _send(fanout_message(deliveries=chunk), f"{len(chunk)} event(s)")
 
 
 def _send(message: dict, what: str) -> None:
@@ -94,17 +128,52 @@ def _send(message: dict, what: str) -> None:
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
     if not recipients:
         return
-    # Round-trip through JSON now, so a value that cannot travel fails in the
-    # service (and in its tests), not later in a worker.
-    event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
-    recipients = list(recipients)
-    transaction.on_commit(lambda: publish(recipients=recipients, event=event))
+    _send_on_commit((list(recipients), _outgoing(event)))
 
 
 def send_event_to_everyone_on_commit(event: dict) -> None:
     """Like `send_event_on_commit`, to every open socket (e.g. a video taken down: pages drop it)."""
+    _send_on_commit((None, _outgoing(event)))
+
+
+def _outgoing(event: dict) -> dict:
+    # Round-trip through JSON now, so a value that cannot travel fails in the
+    # service (and in its tests), not later in a worker.
     event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
-    transaction.on_commit(lambda: publish(recipients=None, event=event))
+    if settings.REALTIME_CHECK_EVENTS:
+        check_event(event)
+    return event
+
+
+# The events of the `events_batch()` under way in this thread (or task), once committed.
+_batch: ContextVar[list[Delivery] | None] = ContextVar("realtime_event_batch", default=None)
+
+
+def _send_on_commit(delivery: Delivery) -> None:
+    batch = _batch.get()
+    if batch is None:
+        transaction.on_commit(lambda: publish([delivery]))
+    else:
+        # Into the batch once committed: an event sent in a savepoint that rolls back never is.
+        transaction.on_commit(lambda: batch.append(delivery))
+
+
+@contextmanager
+def events_batch() -> Iterator[None]:
+    """The events sent inside go to the channel layer together, as one message, once their
+    transaction commits (then after the events' own hooks, which collect them). Inside
+    another batch, this one is part of it."""
+    if _batch.get() is not None:
+        yield
+        return
+    collected: list[Delivery] = []
+    token = _batch.set(collected)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        # Also after an error: the transaction's rollback (if any) drops this hook with the events'.
+        transaction.on_commit(lambda: collected and publish(collected))
 
 
 def send_signout_on_commit(*, user_id: int, session_key: str | None = None) -> None:

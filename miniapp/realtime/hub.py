@@ -153,7 +153,9 @@ class Hub:
                 kind, now = message.get("type"), asyncio.get_running_loop().time()
                 if kind == MESSAGE_TYPE:
                     self.gaps.saw(message.get("origin"), message.get("n"), now)
-                    await self.deliver(message["recipients"], message["event"])
+                    for recipients, events in message["deliveries"]:
+                        for event in events:
+                            await self.deliver(recipients, event)
                     self.check_gaps()
                 elif kind == SIGNOUT_TYPE:
                     self.gaps.saw(message.get("origin"), message.get("n"), now)

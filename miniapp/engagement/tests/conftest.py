@@ -8,7 +8,7 @@ from miniapp.realtime import events
 def pushed(monkeypatch):
     """Every event published to the channel layer, as (recipients, event)."""
     sent = []
-    monkeypatch.setattr(events, "publish", lambda *, recipients, event: sent.append((sorted(recipients), event)))
+    monkeypatch.setattr(events, "publish", lambda deliveries: sent.extend((sorted(r), e) for r, e in deliveries))
     return sent
 
 

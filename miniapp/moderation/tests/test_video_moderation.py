@@ -15,7 +15,7 @@ def pushed(monkeypatch):
     from miniapp.realtime import events
 
     sent = []
-    monkeypatch.setattr(events, "publish", lambda *, recipients, event: sent.append((recipients, event)))
+    monkeypatch.setattr(events, "publish", lambda deliveries: sent.extend(deliveries))
     return sent
 
 

@@ -166,8 +166,8 @@ async def test_garbage_after_means_no_replay(users, video, open_socket, db_call,
 
 async def test_live_events_out_of_log_order_are_all_delivered(users, open_socket, db_call):
     """Each request publishes after its own commit, so a lower id can arrive second."""
+    from miniapp.engagement.events import activity_event
     from miniapp.engagement.models import Activity
-    from miniapp.engagement.selectors import activity_event
     from miniapp.realtime.hub import hub
 
     videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(2)]

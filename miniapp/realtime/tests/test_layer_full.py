@@ -8,8 +8,8 @@ import json
 import pytest
 from channels.layers import get_channel_layer
 
+from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity
-from miniapp.engagement.selectors import activity_event
 from miniapp.engagement.services import like_create
 from miniapp.realtime.events import BROADCAST_GROUP, fanout_message
 from miniapp.realtime.hub import hub
@@ -53,10 +53,14 @@ async def test_a_full_layer_loses_pushes_and_the_sockets_catch_up(users, open_so
     ]
     messages = [
         fanout_message(
-            recipients=[users["bob"].pk],
-            event=await db_call(
-                lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk))
-            ),
+            deliveries=[
+                (
+                    [users["bob"].pk],
+                    await db_call(
+                        lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk))
+                    ),
+                )
+            ]
         )
         for row in rows
     ]

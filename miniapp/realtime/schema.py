@@ -1,0 +1,120 @@
+"""The catalogue of every event a socket can receive: its `type` and fields, one JSON Schema each.
+
+The builders live with what an event is made of: `engagement.events` (activity, retract, from
+the log), `videos.events` (video_gone), and the socket's own frames below (hello, reload, pong).
+Every event goes out through `realtime.events` or `ActivityConsumer`, and the test suite checks
+each one it sends against this catalogue (`check_event`; the plugin
+`miniapp.realtime.tests.event_checks`), as Zulip's `event_schema` does. A new event is
+one entry here, its builder, and a test that makes the app send it
+(`realtime/tests/test_event_catalogue.py`, which fails for a type it has no test for).
+
+JSON Schema because the events are JSON and the check is a well-kept library's (`jsonschema`),
+not ours; it is used by the tests only, so production never imports it.
+"""
+
+from functools import cache
+
+ID = {"type": "integer", "minimum": 1}
+POSITION = {"type": "integer", "minimum": 0}  # a log position: 0 while the log is empty
+TEXT = {"type": "string"}
+PATH = {"type": "string", "pattern": "^/"}  # same origin as the page (see ARCHITECTURE.md)
+TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"}  # UTC, to the second
+REPLAY = {"const": True}  # sent again from the log: a reconnect's replay, or a catch-up
+
+
+def record(required: dict, optional: dict | None = None) -> dict:
+    """An object with these fields (each a schema), the `required` ones always, and no other."""
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+def event(type_: str, required: dict | None = None, optional: dict | None = None) -> dict:
+    """An event: `{"type": type_}` with these fields."""
+    return record({"type": {"const": type_}, **(required or {})}, optional)
+
+
+ACTOR = record({"id": ID, "name": TEXT, "avatar": TEXT})
+VIDEO = record({"id": ID, "title": TEXT, "poster_url": PATH})
+
+EVENTS = {
+    # First on every socket: where the log stands (resume from here when you had no id).
+    "hello": event("hello", {"last_id": POSITION}),
+    # More was missed than a replay sends (ACTIVITY_REPLAY_LIMIT): fetch /api/activity/ again.
+    "reload": event("reload", {"last_id": POSITION}),
+    # The answer to the client's {"type": "ping"}.
+    "pong": event("pong"),
+    # A friend liked or shared a video. `seq` is its log position (equal to `id`); a share
+    # has a `note` and its `url` is the share link.
+    "activity": {
+        **event(
+            "activity",
+            {
+                "id": ID,
+                "seq": ID,
+                "verb": {"enum": ["like", "share"]},
+                "actor": ACTOR,
+                "video": VIDEO,
+                "created": TIME,
+                "url": PATH,
+            },
+            {"note": {"type": "string", "maxLength": 140}, "replay": REPLAY},
+        ),
+        "if": {"properties": {"verb": {"const": "share"}}},
+        "then": {"required": ["note"]},  # a share's note, "" when there is none; a like has no note
+        "else": {"not": {"required": ["note"]}},
+    },
+    # The entry `id` is withdrawn (an unlike, a takedown, a ban...); `seq` is the retraction's
+    # own log position.
+    "retract": event("retract", {"id": ID, "seq": ID}, {"replay": REPLAY}),
+    # A moderator took the video down: every open page drops it. Sent to every socket, not logged.
+    "video_gone": event("video_gone", {"video": ID}),
+}
+
+# What a client may send (anything else is ignored).
+PING = "ping"
+
+
+def hello_event(*, last_id: int) -> dict:
+    return {"type": "hello", "last_id": last_id}
+
+
+def reload_event(*, last_id: int) -> dict:
+    return {"type": "reload", "last_id": last_id}
+
+
+def pong_event() -> dict:
+    return {"type": "pong"}
+
+
+def replayed(event: dict) -> dict:
+    """An event from the log sent again (a replay or a catch-up): marked `"replay": true`."""
+    return {**event, "replay": True}
+
+
+class MalformedEvent(ValueError):
+    pass
+
+
+@cache
+def _validator(type_: str):
+    from jsonschema import Draft202012Validator
+
+    schema = EVENTS[type_]
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def check_event(event: object) -> str:
+    """The event's type, if the catalogue has it and the event matches its schema; else
+    MalformedEvent saying what is wrong."""
+    if not isinstance(event, dict) or event.get("type") not in EVENTS:
+        raise MalformedEvent(f"not an event of the catalogue: {event!r}")
+    errors = sorted(_validator(event["type"]).iter_errors(event), key=lambda error: list(error.path))
+    if errors:
+        where = "; ".join(f"{'.'.join(map(str, error.path)) or '(event)'}: {error.message}" for error in errors)
+        raise MalformedEvent(f"{event['type']} event {event!r}: {where}")
+    return event["type"]
