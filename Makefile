@@ -45,5 +45,10 @@ lint: $(VENV)/.test-deps
 test: lint messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# bench/RESULTS.md from the benchmarks' runs in bench/results/*.json (the standard library is enough).
+.PHONY: bench-results
+bench-results:
+	$(PYTHON) -m bench.results
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
