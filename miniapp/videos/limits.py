@@ -1,11 +1,12 @@
 """What one upload may cost the server, and the checks that hold it to that.
 
 Transcoding decodes every frame and encodes it again, so its cost grows with pixels × frames, and
-with encodings that no phone records (issue 14: a 62 KB H.264 4:4:4 720p clip of 59 s cost 16 s
-of CPU). So an upload is held to what a phone records: a few codecs in 4:2:0
-colour, a frame size, a frame rate, and a total of pixels × frames. The probe checks all of it
-from the container and the packets, before decoding more than a frame or two; FrameBudget checks
-it again on every frame decoded, because headers can lie.
+with encodings that no phone records (issue 14: a minute of H.264 4:4:4, smaller than a photo, kept
+a core busy far longer than any phone's clip; bench/upload_cost.py, bench/RESULTS.md). So an upload
+is held to what a phone records: a few codecs in 4:2:0 colour, a frame size, a frame rate, and a
+total of pixels × frames. The probe checks all of it from the container and the packets, before
+decoding more than a frame or two; FrameBudget checks it again on every frame decoded, because
+headers can lie.
 """
 
 import math
