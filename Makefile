@@ -50,5 +50,10 @@ graph: $(VENV)/.test-deps
 test: lint messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# bench/RESULTS.md from the benchmarks' runs in bench/results/*.json (the standard library is enough).
+.PHONY: bench-results
+bench-results:
+	$(PYTHON) -m bench.results
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

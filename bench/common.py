@@ -1,14 +1,20 @@
-"""What the benchmarks share: a throwaway copy of the app, Daphne on 127.0.0.1, tables and JSON.
+"""What the benchmarks share: a throwaway copy of the app, Daphne on 127.0.0.1, tables and results.
 
 Nothing here reads or writes the developer's `var/`, database or media: every run gets a fresh
 temporary folder (removed at the end) and an environment that points the app at it.
+
+Every benchmark ends with `write_results`: its figures, and the tables it printed, go to
+bench/results/<benchmark>.json (or --json PATH) with the date, the commit, the command line and
+the machine; `python -m bench.results` turns those files into bench/RESULTS.md.
 """
 
 import contextlib
 import json
 import os
+import platform
 import resource
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -17,10 +23,12 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+RESULTS = ROOT / "bench" / "results"  # one JSON file per run; bench/results.py makes bench/RESULTS.md of them
 
 # Settings the app reads from the environment: dropped from the inherited environment so a
 # developer's own values (database, Redis, provider...) never leak into a benchmark run.
@@ -183,10 +191,68 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
 
 
-def write_json(path: str | None, data: dict) -> None:
-    if path:
-        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        print(f"\nFigures written to {path}")
+def json_argument(parser) -> None:
+    """The --json option every benchmark takes: where `write_results` writes the run."""
+    parser.add_argument(
+        "--json", metavar="PATH", help="write the run's figures here (default: bench/results/<benchmark>.json)"
+    )
+
+
+def git_commit() -> dict:
+    """The commit the run measured, and whether the working tree had changes beside it (results aside)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603, S607
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results", ":!bench/RESULTS.md")
+    return {"commit": git("rev-parse", "--short=7", "HEAD") or "unknown", "uncommitted_changes": bool(changes)}
+
+
+def machine() -> dict:
+    """What the figures depend on besides the code: cores, CPU, Python, and how busy the machine was."""
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write_results(
+    path: str | None, figures: dict, *, tables: dict[str, tuple[list, list[list]]], notes: list[str] = ()
+) -> Path:
+    """Write this run as JSON: what ran (the benchmark, the exact command line), when, on which commit and
+    machine, the `tables` it printed ({title: (headers, rows)}, as bench/RESULTS.md shows them), any `notes`,
+    and all its `figures`. `path` None: bench/results/<benchmark>.json, replacing that benchmark's last run
+    there (git keeps the earlier ones); `python -m bench.results` then brings bench/RESULTS.md up to date."""
+    main = sys.modules["__main__"]
+    name = Path(main.__file__).stem
+    record = {
+        "benchmark": name,
+        "title": " ".join((main.__doc__ or name).strip().split("\n\n")[0].split()),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **git_commit(),
+        "command": shlex.join(sys.orig_argv),
+        "machine": machine(),
+        "tables": [
+            {"title": title, "headers": list(headers), "rows": rows} for title, (headers, rows) in tables.items()
+        ],
+        "notes": list(notes),
+        "figures": figures,
+    }
+    target = Path(path) if path else RESULTS / f"{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"\nFigures written to {target}" + ("" if path else " (`python -m bench.results`: into bench/RESULTS.md)"))
+    return target
 
 
 def raise_fd_limit(want: int) -> None:

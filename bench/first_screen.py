@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import app_env, daphne, free_port, manage, table, temp_dir, time_limit, write_json  # noqa: E402
+from bench.common import app_env, daphne, free_port, json_argument, manage, table, temp_dir, time_limit, write_results  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 GOAL_BYTES = 60 * 1024
+TOTALS_HEADERS = ["figure", "bytes", "KB"]
 TEXT_KINDS = ("document", "stylesheet", "script")
 KINDS = {"document": "document", "stylesheet": "stylesheet", "script": "script", "image": "image", "media": "media"}
 
@@ -115,7 +116,9 @@ def summarize(rows: list[dict]) -> dict:
     }
 
 
-def report(rows: list[dict], summary: dict, accept_encoding: str) -> None:
+def report(rows: list[dict], summary: dict, accept_encoding: str) -> list[list]:
+    """Print every response and the totals; return the totals' rows."""
+
     def size(value):
         return "-" if value is None else value
 
@@ -135,10 +138,9 @@ def report(rows: list[dict], summary: dict, accept_encoding: str) -> None:
         ("other (on the wire)", "other_wire"),
         ("response headers, all requests", "response_headers"),
     ]
+    totals = [[name, summary[key], round(summary[key] / 1024, 1)] for name, key in figures]
     print()
-    print(
-        table(["figure", "bytes", "KB"], [[name, summary[key], round(summary[key] / 1024, 1)] for name, key in figures])
-    )
+    print(table(TOTALS_HEADERS, totals))
     print(f"\nChromium sent Accept-Encoding: {accept_encoding!r}")
     if summary["static_compressed"]:
         print("Static CSS/JS from WhiteNoise came compressed (Content-Encoding on every one).")
@@ -146,12 +148,13 @@ def report(rows: list[dict], summary: dict, accept_encoding: str) -> None:
         print(f"NOT COMPRESSED static CSS/JS: {summary['static_uncompressed'] or 'no static CSS/JS seen'}")
     if summary["not_finished"]:
         print(f"Not finished within the wait (failed or still loading): {summary['not_finished']}")
+    return totals
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wait", type=float, default=3.0, help="seconds to wait after the page's load event")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    json_argument(parser)
     args = parser.parse_args()
     time_limit(170)
     started = time.monotonic()
@@ -166,9 +169,13 @@ def main() -> None:
         with daphne(env, port, tmp / "daphne.log") as url:
             rows, accept_encoding = load_first_screen(url, args.wait)
     summary = summarize(rows)
-    report(rows, summary, accept_encoding)
+    totals = report(rows, summary, accept_encoding)
     print(f"\nTotal run time {time.monotonic() - started:.1f} s")
-    write_json(args.json, {"accept_encoding": accept_encoding, "summary": summary, "responses": rows})
+    write_results(
+        args.json,
+        {"accept_encoding": accept_encoding, "summary": summary, "responses": rows},
+        tables={"First screen of / (iPhone 13, signed out), besides video": (TOTALS_HEADERS, totals)},
+    )
 
 
 if __name__ == "__main__":

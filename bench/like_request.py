@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import app_env, table, temp_dir, time_limit, write_json  # noqa: E402
+from bench.common import app_env, json_argument, table, temp_dir, time_limit, write_results  # noqa: E402
 
 VIDEOS = 200
 WARM_UP = 20
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an EMPTY scratch PostgreSQL database instead of a temporary SQLite")
     parser.add_argument("--redis-url", help="Redis for the channel layer and cache (its database is flushed)")
     parser.add_argument("--profile", action="store_true", help="print the functions that took the most time")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    json_argument(parser)
     args = parser.parse_args()
     time_limit(600)
     started = time.monotonic()
@@ -165,9 +165,11 @@ def main() -> None:
         rows, sql = asyncio.run(sync_to_async(measure)(args.likes, profiler))
 
     layer = "Redis" if args.redis_url else "in-memory"
-    print(f"\nOne like by a user with {data['liker_friends']} friends, in-process ({connection.vendor}, {layer} layer)")
+    title = f"One like by a user with {data['liker_friends']} friends, in-process ({connection.vendor}, {layer} layer)"
+    print(f"\n{title}")
     headers = ["request", "requests", "median_ms", "p95_ms", "max_ms", "in_database_median_ms", "queries"]
-    print(table(headers, [[row[h] for h in headers] for row in rows]))
+    timings = [[row[h] for h in headers] for row in rows]
+    print(table(headers, timings))
     for kind, statements in sql.items():
         print(f"\nThe queries of the last {kind}:")
         print("\n".join(f"  {i}. {statement[:160]}" for i, statement in enumerate(statements, 1)))
@@ -177,7 +179,11 @@ def main() -> None:
         print("\nWhere the time went (likes and unlikes together), by cumulative time:")
         print(out.getvalue())
     print(f"Total run time {time.monotonic() - started:.1f} s")
-    write_json(args.json, {"data": data, "vendor": connection.vendor, "layer": layer, "timings": rows, "sql": sql})
+    write_results(
+        args.json,
+        {"data": data, "vendor": connection.vendor, "layer": layer, "timings": rows, "sql": sql},
+        tables={title: (headers, timings)},
+    )
 
 
 if __name__ == "__main__":

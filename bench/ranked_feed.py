@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import app_env, daphne, free_port, table, temp_dir, time_limit, write_json  # noqa: E402
+from bench.common import app_env, daphne, free_port, json_argument, table, temp_dir, time_limit, write_results  # noqa: E402
 from bench.ranked_data import seed  # noqa: E402
 
 GOAL_MS = 30
@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=10_000, help="published videos (+3%% hidden or removed)")
     parser.add_argument("--likes", type=int, default=100_000)
     parser.add_argument("--database-url", help="an EMPTY scratch PostgreSQL database instead of a temporary SQLite")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    json_argument(parser)
     args = parser.parse_args()
     time_limit(900)
     started = time.monotonic()
@@ -319,17 +319,19 @@ def main() -> None:
         connection.close()
 
     vendor = connection.vendor
-    print(
-        f"\nGET {FEED} ranked, {vendor}: {data['users']} users, {data['friendships']} friendship rows, "
+    title = (
+        f"GET {FEED} ranked, {vendor}: {data['users']} users, {data['friendships']} friendship rows, "
         f"{data['videos']} videos ({data['published']} published), {data['likes']} likes; times in ms"
     )
+    print(f"\n{title}")
     print(
         f"Seeding: migrate + seed_demo {data['migrate_and_seed_demo_s']} s, bulk data {data['bulk_s']} s; "
         f"alice: {data['alice_friends']} friends, {data['alice_friend_likes_7d']} friend likes in 7 days, "
         f"{data['alice_views']} views; erin: {data['erin_friends']} friends"
     )
     headers = ["case", "requests", "median_ms", "p95_ms", "max_ms", "queries_min", "queries_max"]
-    print(table(headers, [[row.get(h, "-") for h in headers] for row in rows + http_rows]))
+    timings = [[row.get(h, "-") for h in headers] for row in rows + http_rows]
+    print(table(headers, timings))
     print("\nTime of each query (in-process, first pages and the walk)")
     qheaders = ["viewer", "query", "runs", "median_ms", "p95_ms", "max_ms"]
     print(table(qheaders, [[row[h] for h in qheaders] for row in per_query]))
@@ -361,7 +363,7 @@ def main() -> None:
         print(f"Check FAILED: a video shown twice or a watched video shown early for {', '.join(repeated)}")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Total run time {time.monotonic() - started:.1f} s; load average at the end {load} on {os.cpu_count()} CPUs")
-    write_json(
+    write_results(
         args.json,
         {
             "data": data,
@@ -374,6 +376,7 @@ def main() -> None:
             "goal_ms": GOAL_MS,
             "pass": not slow and not unbounded and not repeated,
         },
+        tables={title: (headers, timings)},
     )
 
 

@@ -296,7 +296,7 @@ def main() -> None:
     parser.add_argument("--layer", choices=["core", "pubsub"], help="REDIS_LAYER of (b) and (c) (default: the app's)")
     parser.add_argument("--worker-cores", type=float, default=WORKER_CORES, help="CPUs of each capped Daphne")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
-    parser.add_argument("--json", help="also write the figures here")
+    common.json_argument(parser)
     args = parser.parse_args()
     if args.worker_cores < 0.1:
         parser.error("--worker-cores: at least 0.1 (the quota must be 1 ms or more in every 10 ms)")
@@ -349,9 +349,13 @@ def main() -> None:
     if profile_dir:
         print_profiles(max(sizes), results[max(sizes)])
     print(f"\nWhole run {time.monotonic() - started:.0f} s.")
-    common.write_json(args.json, {"sizes": sizes, "services": where, "debug": args.debug, "layer": args.layer,
-                                  "load": loads, "worker_cores": args.worker_cores, "results": results, "ratios": found,
-                                  "goals": {"n": goal_n, "table": goal_table}})  # fmt: skip
+    tables = {f"Like to friend, {where}": (HEADERS, table)}
+    if goal_table:
+        tables[f"Goals at N={goal_n}"] = (["system", "goal", "value", "met"], goal_table)
+    common.write_results(args.json, {"sizes": sizes, "services": where, "debug": args.debug, "layer": args.layer,
+                                     "load": loads, "worker_cores": args.worker_cores, "results": results,
+                                     "ratios": found, "goals": {"n": goal_n, "table": goal_table}},
+                         tables=tables, notes=[FOOTNOTE.strip().replace("\n", " ")])  # fmt: skip
 
 
 if __name__ == "__main__":

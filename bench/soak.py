@@ -316,7 +316,7 @@ def main() -> None:
     parser.add_argument("--layer", choices=["core", "pubsub"], help="REDIS_LAYER (default: the app's)")
     parser.add_argument("--probe", type=Path, help="serve bench/soak_probe.py and keep its reports in this folder")
     parser.add_argument("--probe-frames", type=int, default=1, help="tracemalloc's frames per allocation (0: off)")
-    parser.add_argument("--json", help="also write the figures here")
+    common.json_argument(parser)
     args = parser.parse_args()
     if bool(args.database_url) != bool(args.redis_url):
         parser.error("--database-url and --redis-url go together")
@@ -355,7 +355,13 @@ def main() -> None:
     print(verdict)
     if result.get("lost", {}).get("missing") or result.get("lost", {}).get("stale"):
         print(f"LOST: {result['lost']['missing']} likes missing, {result['lost']['stale']} stale")
-    common.write_json(args.json, {"args": {k: str(v) for k, v in vars(args).items()}, "goal_mb": grown, **result})
+    samples = [[s["reconnects"], round(s["rss_kb"] / 1024, 1)] for s in result["samples"]]
+    common.write_results(
+        args.json,
+        {"args": {k: str(v) for k, v in vars(args).items()}, "goal_mb": grown, **result},
+        tables={f"The Daphne's RSS, {args.users} users on {where}": (["reconnects", "RSS MB"], samples)},
+        notes=[verdict],
+    )
 
 
 if __name__ == "__main__":

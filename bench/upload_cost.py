@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import app_env, table, temp_dir, time_limit, write_json  # noqa: E402
+from bench.common import app_env, json_argument, table, temp_dir, time_limit, write_results  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -58,7 +58,7 @@ def measure(path: Path, out_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worst", action="store_true", help="also the most the limits admit (slow)")
-    parser.add_argument("--json", help="write the figures to this file")
+    json_argument(parser)
     args = parser.parse_args()
     time_limit(1800)
     with temp_dir() as tmp:
@@ -102,8 +102,11 @@ def main() -> None:
             )
             print(f"{name}: {result}", flush=True)
         print()
-        print(table(["clip", "bytes", "outcome", "CPU s", "wall s", "peak RSS MB"], rows))
-        write_json(args.json, figures)
+        headers = ["clip", "bytes", "outcome", "CPU s", "wall s", "peak RSS MB"]
+        print(table(headers, rows))
+        write_results(
+            args.json, figures, tables={"prepare() with the default limits, one clip after another": (headers, rows)}
+        )
 
 
 if __name__ == "__main__":

@@ -30,11 +30,11 @@ application = ProtocolTypeRouter(
 
 # Everything loaded so far lives as long as the process: move it out of the
 # collector's sight, and collect less often. With CPython's defaults, full
-# collections paused the loop for 80-190 ms with 1,000 sockets open and made the
-# p99 of a like (bench/like_fanout.py, N=100) 60 ms instead of 22 ms. The price:
+# collections walked every long-lived object (each open socket's among them) and
+# paused the loop often enough to show in a like's p99 (bench/RESULTS.md). The price:
 # a full collection now comes after about 2.5 billion allocations, so what lives
 # long must be freed by reference counting, never left in a reference cycle (a
-# closed socket was, 7 KB a reconnect: realtime.socket_cycles, bench/soak.py).
+# closed socket was: realtime.socket_cycles, bench/soak.py).
 gc.collect()
 gc.freeze()
 gc.set_threshold(50_000, 50, 1000)

@@ -136,8 +136,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # messages before they drop some (catch-up from the database fills any gap anyway).
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
-# REDIS_LAYER: "pubsub" (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE, 10-15% less
-# like-to-friend latency at p99 in bench/realtime.py --layer) or "core" (RedisChannelLayer:
+# REDIS_LAYER: "pubsub" (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE, the faster of
+# the two in bench/realtime.py --layer, bench/RESULTS.md) or "core" (RedisChannelLayer:
 # lists, capacities, group expiry). The hub notices a lost message on either (realtime.hub).
 REDIS_LAYER = env_str("REDIS_LAYER", "pubsub")
 if REDIS_LAYER not in ("core", "pubsub"):

@@ -2,8 +2,8 @@
 
 The server is the real stack under Daphne with the cyclic collector off (tests/socket_memory_app.py), so a
 connection still in memory once Daphne has let go of it is held by a reference cycle. With asgi.py's collector
-thresholds such cycles wait for a full collection that practically never comes: the worker grew by about
-6 KB a reconnect (realtime.socket_cycles; bench/soak.py measures it at scale). Counting objects, not memory,
+thresholds such cycles wait for a full collection that practically never comes: the worker grew with every
+reconnect (realtime.socket_cycles; bench/soak.py measures it at scale). Counting objects, not memory,
 makes the test exact.
 """
 

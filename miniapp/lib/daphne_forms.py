@@ -3,8 +3,8 @@
 Daphne hands each request's raw body to Django, but the Twisted request it builds on
 first parses every multipart and URL-encoded POST body into `request.args`, which
 nothing reads. That costs twice: the parse runs on the reactor thread (Twisted's
-email-based parser took 8.3 s for a 50 MB upload here, every socket of the worker
-waiting), and a body it cannot read (a multipart body of the closing boundary alone)
+email-based parser took seconds for an upload at the size limit, every socket of the
+worker waiting), and a body it cannot read (a multipart body of the closing boundary alone)
 gets Twisted's own bare 400, no content type, before Django sees it, where our APIs
 answer JSON. Twisted 25.5 lets a request skip that parse (`parsePOSTFormSubmission`);
 Daphne does not ask for it yet, so this does, until it does upstream.

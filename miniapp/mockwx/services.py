@@ -114,7 +114,8 @@ _parsed_keys: dict[str, RSAKey] = {}
 def signing_key() -> tuple[str, RSAKey]:
     """The current signing key (kid, key), created on first use and kept in the database.
 
-    Parsed keys are kept per kid: reading the PEM costs ~60 ms, twice per token.
+    Parsed keys are kept per kid: parsing the PEM costs more than the rest of a token call,
+    and a token needs the key twice.
     """
     row = SigningKey.objects.only("kid").first()
     if row is None:

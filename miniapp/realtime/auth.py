@@ -4,8 +4,8 @@ the session may have ended; and whether the page that opened it may (the Origin 
 Channels' `AuthMiddlewareStack` does the first, and its `SessionMiddleware` also wraps
 the socket's `send` so as to save a session that a consumer changed. Our sockets never
 change the session, yet that wrapper inspected it (through lazy objects) for every frame
-pushed: 10–15% of the server's time per delivery with 1,000 sockets (py-spy, in
-`bench/realtime.py --profile`). This middleware passes the server's own `send` on.
+pushed, so every friend a like reaches paid for it (py-spy, in `bench/realtime.py
+--profile`; bench/RESULTS.md). This middleware passes the server's own `send` on.
 """
 
 import hashlib

@@ -2,9 +2,9 @@
 
 Through ASGI, every pushed event costs each socket a walk down Channels' `send`, Daphne's
 `handle_reply` (a coroutine), and autobahn's `sendMessage`, `sendFrame` and `sendData`, which
-format their debug-log arguments on every call even with that log off. With 1,000 sockets
-py-spy (`bench/realtime.py --profile`) put that walk at most of the server's time per
-delivery. A like's event is the same bytes for every friend, so the hub frames it once
+format their debug-log arguments on every call even with that log off. py-spy
+(`bench/realtime.py --profile`) put that walk at most of the server's time per delivery
+(bench/RESULTS.md). A like's event is the same bytes for every friend, so the hub frames it once
 (autobahn's `PreparedMessage`, made for broadcasts) and each socket pays only for the write
 to its connection, the one step that cannot be shared.
 

@@ -13,8 +13,8 @@ the cyclic collector. Two cycles in the server stack catch every WebSocket conne
    The channel stays the transport's producer (its flow control) until the connection closes.
 
 A connection that lives for a while reaches the collector's oldest generation, and with asgi.py's thresholds
-that generation is rarely collected: a Daphne serving reconnecting phones grew by about 6 KB a reconnect
-(bench/soak.py). django/daphne#373 reports that growth upstream.
+that generation is rarely collected: a Daphne serving reconnecting phones grew with every reconnect, without
+end (bench/soak.py; bench/RESULTS.md). django/daphne#373 reports that growth upstream.
 
 `FreeClosedSockets` breaks both when a socket opens: it gives `is_closed` a first callback that replaces the
 protocol with None as the Deferred fires (nothing in Daphne, Channels or miniapp reads that result), and takes

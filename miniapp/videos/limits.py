@@ -1,17 +1,18 @@
 """What one upload may cost the server, and the checks that hold it to that.
 
 Transcoding decodes every frame and encodes it again, so its cost grows with pixels × frames, and
-with encodings that no phone records (issue 14: a 62 KB H.264 4:4:4 720p clip of 59 s cost 16 s
-of CPU). So an upload is held to what a phone records: a few codecs in 4:2:0
-colour, a frame size, a frame rate, and a total of pixels × frames. The probe checks all of it
-from the container and the packets, before decoding more than a frame or two; FrameBudget checks
-it again on every frame decoded, because headers can lie.
+with encodings that no phone records (issue 14: a minute of H.264 4:4:4, smaller than a photo, kept
+a core busy far longer than any phone's clip; bench/upload_cost.py, bench/RESULTS.md). So an upload
+is held to what a phone records: a few codecs in 4:2:0 colour, a frame size, a frame rate, and a
+total of pixels × frames. The probe checks all of it from the container and the packets, before
+decoding more than a frame or two; FrameBudget checks it again on every frame decoded, because
+headers can lie.
 
 Sound is held the same way: a codec phones record, a sample rate and channels a recorder uses, no
 more audio packets than a phone writes for the length and none larger than one frame can be, all
 from the probe; and no more seconds of sound decoded than the length allows (AudioBudget). Each
-packet, however small, decodes to a whole frame of sound: 300,000 AAC packets of 4 bytes, stamped
-as 50 s, hold 6,400 s of sound and cost 28 s of CPU to transcode (issue 14).
+packet, however small, decodes to a whole frame of sound, so a small file of tiny packets can hold
+hours of it (issue 14's re-test; bench/upload_cost.py's audio clips).
 """
 
 import math
