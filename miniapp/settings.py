@@ -203,7 +203,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "miniapp.lib.staticfiles.ModuleManifestStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG

@@ -1,94 +1,88 @@
-"use strict";
 // 好友动态: the server rendered the newest entries; the socket adds live ones on top
 // and withdraws retracted ones, resuming from the last entry after any gap.
-(() => {
-  const list = document.querySelector(".activity-list");
-  if (!list || !window.miniapp) return;
-  const gettext = window.gettext || ((text) => text);
-  const interpolate = window.interpolate || ((format) => format);
-  const template = document.getElementById("activity-template");
-  const empty = document.querySelector(".activity-empty");
-  const lang = document.documentElement.lang || "zh-hans";
-  const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-  const UNITS = [
-    ["year", 31_536_000],
-    ["month", 2_592_000],
-    ["day", 86_400],
-    ["hour", 3_600],
-    ["minute", 60],
-  ];
+import { gettext, request, url } from "../miniapp/api.js";
+import { describe, subscribe } from "./events.js";
+import { connect } from "./socket.js";
 
-  function ago(iso) {
-    const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
-    for (const [unit, size] of UNITS) {
-      if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
-    }
-    return gettext("just now");
+const list = document.querySelector(".activity-list");
+const template = document.getElementById("activity-template");
+const empty = document.querySelector(".activity-empty");
+const lang = document.documentElement.lang || "zh-hans";
+const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+const UNITS = [
+  ["year", 31_536_000],
+  ["month", 2_592_000],
+  ["day", 86_400],
+  ["hour", 3_600],
+  ["minute", 60],
+];
+
+function ago(iso) {
+  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
   }
+  return gettext("just now");
+}
 
-  function refreshTimes() {
-    list.querySelectorAll(".activity-time").forEach((time) => {
-      time.textContent = ago(time.getAttribute("datetime"));
-    });
-  }
-
-  function describe(event) {
-    const format = event.verb === "share" ? gettext("%(name)s shared 《%(title)s》") : gettext("%(name)s liked 《%(title)s》");
-    return interpolate(format, { name: event.actor.name, title: event.video.title }, true);
-  }
-
-  function render(event) {
-    const item = template.content.firstElementChild.cloneNode(true);
-    item.dataset.id = event.id;
-    item.dataset.video = event.video.id;
-    item.querySelector(".activity-link").href = event.url || `/v/${event.video.id}/`;
-    item.querySelector(".avatar").src = event.actor.avatar;
-    item.querySelector(".activity-text").textContent = describe(event);
-    const note = item.querySelector(".activity-note");
-    note.textContent = event.note || "";
-    note.hidden = !event.note;
-    const time = item.querySelector(".activity-time");
-    time.setAttribute("datetime", event.created);
-    time.textContent = ago(event.created);
-    item.querySelector(".activity-poster").src = event.video.poster_url;
-    return item;
-  }
-
-  function add(event, { fresh = true } = {}) {
-    if (list.querySelector(`.activity[data-id="${event.id}"]`)) return;
-    const item = render(event);
-    if (fresh) item.classList.add("is-new");
-    list.prepend(item);
-    empty.hidden = true;
-  }
-
-  function remove(id) {
-    const item = list.querySelector(`.activity[data-id="${id}"]`);
-    if (item) item.remove();
-    empty.hidden = list.children.length > 0;
-  }
-
-  async function reload() {
-    const response = await fetch("/api/activity/", { credentials: "same-origin" });
-    if (!response.ok) return;
-    const page = await response.json();
-    list.replaceChildren();
-    page.results.forEach((event) => add(event, { fresh: false }));
-    empty.hidden = list.children.length > 0;
-    socket.lastId = page.last_id;
-  }
-
-  const socket = new window.miniapp.ActivitySocket({
-    after: Number(list.dataset.lastId),
-    onEvent: (event) => (event.type === "retract" ? remove(event.id) : add(event)),
-    onReload: reload,
+function refreshTimes() {
+  list.querySelectorAll(".activity-time").forEach((time) => {
+    time.textContent = ago(time.getAttribute("datetime"));
   });
-  // A video taken down: its entries go too (the retract events say so one by one as well).
-  document.addEventListener("miniapp:video-gone", (event) => {
-    list.querySelectorAll(`.activity[data-video="${event.detail.id}"]`).forEach((item) => item.remove());
-    empty.hidden = list.children.length > 0;
-  });
-  refreshTimes();
-  setInterval(refreshTimes, 60_000);
-  socket.start();
-})();
+}
+
+function render(event) {
+  const item = template.content.firstElementChild.cloneNode(true);
+  item.dataset.id = event.id;
+  item.dataset.video = event.video.id;
+  item.querySelector(".activity-link").href = event.url || url("video-detail", event.video.id);
+  item.querySelector(".avatar").src = event.actor.avatar;
+  item.querySelector(".activity-text").textContent = describe(event);
+  const note = item.querySelector(".activity-note");
+  note.textContent = event.note || "";
+  note.hidden = !event.note;
+  const time = item.querySelector(".activity-time");
+  time.setAttribute("datetime", event.created);
+  time.textContent = ago(event.created);
+  item.querySelector(".activity-poster").src = event.video.poster_url;
+  return item;
+}
+
+function add(event, { fresh = true } = {}) {
+  if (list.querySelector(`.activity[data-id="${event.id}"]`)) return;
+  const item = render(event);
+  if (fresh) item.classList.add("is-new");
+  list.prepend(item);
+  empty.hidden = true;
+}
+
+function remove(id) {
+  const item = list.querySelector(`.activity[data-id="${id}"]`);
+  if (item) item.remove();
+  empty.hidden = list.children.length > 0;
+}
+
+async function reload() {
+  let page;
+  try {
+    page = await request(url("api-activity"));
+  } catch {
+    return;
+  }
+  list.replaceChildren();
+  page.results.forEach((event) => add(event, { fresh: false }));
+  empty.hidden = list.children.length > 0;
+  socket.resumeAfter(page.last_id);
+}
+
+subscribe("activity", add);
+subscribe("retract", (event) => remove(event.id));
+subscribe("reload", reload);
+// A video taken down: its entries go too (the retract events say so one by one as well).
+subscribe("video-gone", ({ id }) => {
+  list.querySelectorAll(`.activity[data-video="${id}"]`).forEach((item) => item.remove());
+  empty.hidden = list.children.length > 0;
+});
+refreshTimes();
+setInterval(refreshTimes, 60_000);
+const socket = connect({ after: Number(list.dataset.lastId) });

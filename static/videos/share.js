@@ -1,260 +1,241 @@
-"use strict";
 // The share sheet: send to friends with a note, copy the link, its QR code, the system share
 // sheet where there is one, and inside WeChat a pointer to WeChat's own menu. Every link is a
 // share link (/v/<id>/?s=<token>) made by the server, so views and likes through it are credited.
-(() => {
-  const sheet = document.getElementById("share-sheet");
-  const feed = window.miniappFeed;
-  if (!sheet || !feed) return;
-  const gettext = window.gettext || ((text) => text);
-  const ngettext = window.ngettext || ((one, many, n) => (n === 1 ? one : many));
-  const interpolate = window.interpolate || ((format, values) => format.replace(/%\((\w+)\)s/g, (_, key) => values[key]));
-  const signedIn = document.body.dataset.signedIn === "1";
-  const inWeChat = /MicroMessenger/i.test(navigator.userAgent);
-  const guide = document.querySelector(".wechat-guide");
-  const form = sheet.querySelector(".sheet-friends");
-  const picker = form.querySelector(".friend-picker");
-  const note = form.querySelector("textarea");
-  const noteCount = form.querySelector(".sheet-note-count");
-  const error = form.querySelector(".sheet-error");
-  const send = form.querySelector("[type=submit]");
-  let slide = null; // the video being shared
-  let opener = null; // focus goes back there on close
-  let link = null; // {id, url}: the plain link of this video, made once
-  let friendsLoaded = false;
+import { gettext, interpolate, ngettext, request, url } from "../miniapp/api.js";
+import { arrival, say, setCount, signedIn } from "./feed/page.js";
 
-  sheet.querySelector('[data-action="wechat"]').hidden = !inWeChat;
-  sheet.querySelector('[data-action="system"]').hidden = inWeChat || !navigator.share;
+const sheet = document.getElementById("share-sheet");
+const inWeChat = /MicroMessenger/i.test(navigator.userAgent);
+const guide = document.querySelector(".wechat-guide");
+const form = sheet.querySelector(".sheet-friends");
+const picker = form.querySelector(".friend-picker");
+const note = form.querySelector("textarea");
+const noteCount = form.querySelector(".sheet-note-count");
+const error = form.querySelector(".sheet-error");
+const send = form.querySelector("[type=submit]");
+let slide = null; // the video being shared
+let opener = null; // focus goes back there on close
+let plain = null; // {id, url}: the plain link of this video, made once
+let friendsLoaded = false;
 
-  function open(forSlide, button) {
-    slide = forSlide;
-    opener = button;
-    if (link && link.id !== slide.dataset.id) link = null;
-    showPane(null);
-    sheet.hidden = false;
-    document.body.classList.add("has-sheet");
-    sheet.querySelector(".sheet-option:not([hidden])").focus();
-  }
+sheet.querySelector('[data-action="wechat"]').hidden = !inWeChat;
+sheet.querySelector('[data-action="system"]').hidden = inWeChat || !navigator.share;
 
-  function close() {
-    sheet.hidden = true;
-    document.body.classList.remove("has-sheet");
-    if (opener) opener.focus();
-  }
+function open(forSlide, button) {
+  slide = forSlide;
+  opener = button;
+  if (plain && plain.id !== slide.dataset.id) plain = null;
+  showPane(null);
+  sheet.hidden = false;
+  document.body.classList.add("has-sheet");
+  sheet.querySelector(".sheet-option:not([hidden])").focus();
+}
 
-  function showPane(name) {
-    sheet.querySelectorAll(".sheet-pane").forEach((pane) => {
-      pane.hidden = pane.dataset.pane !== name;
-    });
-  }
+function close() {
+  sheet.hidden = true;
+  document.body.classList.remove("has-sheet");
+  if (opener) opener.focus();
+}
 
-  function signInFirst() {
-    location.assign(`/login/?next=${encodeURIComponent(`/v/${slide.dataset.id}/`)}`);
-  }
-
-  // The server makes (or hands back) the link; signed out, the page's own link is passed on.
-  async function shareLink() {
-    const id = slide.dataset.id;
-    if (link && link.id === id) return link.url;
-    if (!signedIn) {
-      const url = new URL(`/v/${id}/`, location.origin);
-      if (feed.arrival.token && id === feed.arrival.id) url.searchParams.set("s", feed.arrival.token);
-      return url.href;
-    }
-    const body = await post(id, { to: [], note: "" });
-    link = { id, url: body.url };
-    return body.url;
-  }
-
-  async function post(id, payload) {
-    const response = await fetch(`/api/videos/${id}/shares/`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": feed.csrfToken(), Accept: "application/json" },
-      body: JSON.stringify(payload),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || gettext("Could not share. Please try again."));
-    if (slide && slide.dataset.id === id) feed.setCount(slide.querySelectorAll(".action-count")[1], body.share_count);
-    return body;
-  }
-
-  function failed(err) {
-    feed.say(err instanceof TypeError ? gettext("The network failed. Check your connection and try again.") : err.message);
-  }
-
-  const actions = {
-    async friends() {
-      if (!signedIn) return signInFirst();
-      showPane("friends");
-      if (!friendsLoaded) await loadFriends();
-      (picker.querySelector("input") || note).focus();
-    },
-    async copy() {
-      let url;
-      try {
-        url = await shareLink();
-      } catch (err) {
-        return failed(err);
-      }
-      try {
-        await navigator.clipboard.writeText(url);
-        close();
-        feed.say(gettext("Link copied. Paste it into a chat."));
-      } catch {
-        // No clipboard here (an older web view, or not allowed): show the link to copy by hand.
-        showPane("link");
-        const input = sheet.querySelector("#share-link-input");
-        input.value = url;
-        input.focus();
-        input.select();
-      }
-    },
-    async qr() {
-      try {
-        const url = new URL(await shareLink());
-        const qr = new URL(`${url.pathname}qr.svg`, location.origin);
-        if (url.searchParams.get("s")) qr.searchParams.set("s", url.searchParams.get("s"));
-        sheet.querySelector(".sheet-qr img").src = qr.href;
-        showPane("qr");
-      } catch (err) {
-        failed(err);
-      }
-    },
-    async system() {
-      try {
-        const title = slide.querySelector(".slide-title").textContent;
-        await navigator.share({ title, text: title, url: await shareLink() });
-        close();
-      } catch (err) {
-        if (err.name !== "AbortError") failed(err);
-      }
-    },
-    report() {
-      if (!signedIn) return signInFirst();
-      showPane("report");
-      reportForm.querySelector("input").focus();
-    },
-    async wechat() {
-      // WeChat shares the page's own address: make it this video's share link first.
-      try {
-        const url = new URL(await shareLink());
-        history.replaceState(null, "", `${url.pathname}${url.search}`);
-        close();
-        guide.hidden = false;
-      } catch (err) {
-        failed(err);
-      }
-    },
-  };
-
-  const reportForm = sheet.querySelector(".sheet-report");
-  const reportError = reportForm.querySelector(".sheet-error");
-  const reportSend = reportForm.querySelector("[type=submit]");
-  reportForm.addEventListener("change", () => {
-    reportSend.disabled = !reportForm.querySelector("input:checked");
+function showPane(name) {
+  sheet.querySelectorAll(".sheet-pane").forEach((pane) => {
+    pane.hidden = pane.dataset.pane !== name;
   });
-  reportForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const reason = reportForm.querySelector("input:checked");
-    if (!reason) return;
-    reportSend.disabled = true;
-    reportError.hidden = true;
+}
+
+function signInFirst() {
+  location.assign(`${url("login")}?next=${encodeURIComponent(url("video-detail", slide.dataset.id))}`);
+}
+
+// The server makes (or hands back) the link; signed out, the page's own link is passed on.
+async function shareLink() {
+  const id = slide.dataset.id;
+  if (plain && plain.id === id) return plain.url;
+  if (!signedIn) {
+    const page = new URL(url("video-detail", id), location.origin);
+    if (arrival.token && id === arrival.id) page.searchParams.set("s", arrival.token);
+    return page.href;
+  }
+  const body = await post(id, { to: [], note: "" });
+  plain = { id, url: body.url };
+  return body.url;
+}
+
+async function post(id, payload) {
+  const fallback = gettext("Could not share. Please try again.");
+  const body = await request(url("api-shares", id), { method: "POST", json: payload, fallback });
+  if (slide && slide.dataset.id === id) setCount(slide.querySelectorAll(".action-count")[1], body.share_count);
+  return body;
+}
+
+const failed = (err) => say(err.message);
+
+const actions = {
+  async friends() {
+    if (!signedIn) return signInFirst();
+    showPane("friends");
+    if (!friendsLoaded) await loadFriends();
+    (picker.querySelector("input") || note).focus();
+  },
+  async copy() {
+    let address;
     try {
-      const response = await fetch(`/api/videos/${slide.dataset.id}/reports/`, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": feed.csrfToken(), Accept: "application/json" },
-        body: JSON.stringify({ reason: reason.value, text: reportForm.elements.text.value.trim() }),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.detail || gettext("Could not send the report. Please try again."));
-      reportForm.reset();
-      close();
-      feed.say(gettext("Thank you. Our moderators will look at it."));
+      address = await shareLink();
     } catch (err) {
-      reportError.textContent = err instanceof TypeError ? gettext("The network failed. Check your connection and try again.") : err.message;
-      reportError.hidden = false;
-      reportSend.disabled = false;
+      return failed(err);
     }
-  });
-
-  async function loadFriends() {
     try {
-      const response = await fetch("/api/friends/", { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      const { friends } = await response.json();
-      picker.replaceChildren(...friends.map(friendRow));
-      if (!friends.length) {
-        const none = document.createElement("li");
-        none.className = "muted";
-        none.textContent = gettext("No friends here yet. Copy the link instead.");
-        picker.append(none);
-      }
-      friendsLoaded = true;
+      await navigator.clipboard.writeText(address);
+      close();
+      say(gettext("Link copied. Paste it into a chat."));
     } catch {
-      picker.querySelector("li").textContent = gettext("Could not load your friends. Please try again.");
+      // No clipboard here (an older web view, or not allowed): show the link to copy by hand.
+      showPane("link");
+      const input = sheet.querySelector("#share-link-input");
+      input.value = address;
+      input.focus();
+      input.select();
     }
-  }
-
-  function friendRow(friend) {
-    const row = document.createElement("li");
-    const label = document.createElement("label");
-    const box = Object.assign(document.createElement("input"), { type: "checkbox", name: "to", value: friend.id });
-    const face = Object.assign(document.createElement("img"), { src: friend.avatar, alt: "", width: 36, height: 36 });
-    const name = document.createElement("span");
-    name.textContent = friend.name;
-    label.append(box, face, name);
-    row.append(label);
-    return row;
-  }
-
-  function chosen() {
-    return Array.from(picker.querySelectorAll("input:checked"), (box) => Number(box.value));
-  }
-
-  picker.addEventListener("change", () => {
-    send.disabled = chosen().length === 0;
-  });
-  note.addEventListener("input", () => {
-    noteCount.textContent = `${note.value.length}/140`;
-  });
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const to = chosen();
-    if (!to.length) return;
-    send.disabled = true;
-    error.hidden = true;
+  },
+  async qr() {
     try {
-      await post(slide.dataset.id, { to, note: note.value.trim() });
-      form.reset();
-      noteCount.textContent = "0/140";
-      close();
-      const sent = ngettext("Sent to %(count)s friend.", "Sent to %(count)s friends.", to.length);
-      feed.say(interpolate(sent, { count: to.length }, true));
+      const shared = new URL(await shareLink());
+      const qr = new URL(url("share-qr", slide.dataset.id), location.origin);
+      if (shared.searchParams.get("s")) qr.searchParams.set("s", shared.searchParams.get("s"));
+      sheet.querySelector(".sheet-qr img").src = qr.href;
+      showPane("qr");
     } catch (err) {
-      error.textContent = err instanceof TypeError ? gettext("The network failed. Check your connection and try again.") : err.message;
-      error.hidden = false;
-      send.disabled = false;
+      failed(err);
     }
-  });
+  },
+  async system() {
+    try {
+      const title = slide.querySelector(".slide-title").textContent;
+      await navigator.share({ title, text: title, url: await shareLink() });
+      close();
+    } catch (err) {
+      if (err.name !== "AbortError") failed(err);
+    }
+  },
+  report() {
+    if (!signedIn) return signInFirst();
+    showPane("report");
+    reportForm.querySelector("input").focus();
+  },
+  async wechat() {
+    // WeChat shares the page's own address: make it this video's share link first.
+    try {
+      const shared = new URL(await shareLink());
+      history.replaceState(null, "", `${shared.pathname}${shared.search}`);
+      close();
+      guide.hidden = false;
+    } catch (err) {
+      failed(err);
+    }
+  },
+};
 
-  sheet.addEventListener("click", (event) => {
-    if (event.target.closest("[data-close]")) return close();
-    const option = event.target.closest(".sheet-option");
-    if (option) actions[option.dataset.action]();
-  });
-  guide.addEventListener("click", () => {
-    guide.hidden = true;
-  });
-  document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    if (!sheet.hidden) close();
-    guide.hidden = true;
-  });
-  document.addEventListener("click", (event) => {
-    const button = event.target.closest(".action-share");
-    if (button) open(button.closest(".slide"), button);
-  });
-})();
+const reportForm = sheet.querySelector(".sheet-report");
+const reportError = reportForm.querySelector(".sheet-error");
+const reportSend = reportForm.querySelector("[type=submit]");
+reportForm.addEventListener("change", () => {
+  reportSend.disabled = !reportForm.querySelector("input:checked");
+});
+reportForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const reason = reportForm.querySelector("input:checked");
+  if (!reason) return;
+  reportSend.disabled = true;
+  reportError.hidden = true;
+  try {
+    await request(url("api-reports", slide.dataset.id), {
+      method: "POST",
+      json: { reason: reason.value, text: reportForm.elements.text.value.trim() },
+      fallback: gettext("Could not send the report. Please try again."),
+    });
+    reportForm.reset();
+    close();
+    say(gettext("Thank you. Our moderators will look at it."));
+  } catch (err) {
+    reportError.textContent = err.message;
+    reportError.hidden = false;
+    reportSend.disabled = false;
+  }
+});
+
+async function loadFriends() {
+  try {
+    const { friends } = await request(url("api-friends"));
+    picker.replaceChildren(...friends.map(friendRow));
+    if (!friends.length) {
+      const none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = gettext("No friends here yet. Copy the link instead.");
+      picker.append(none);
+    }
+    friendsLoaded = true;
+  } catch {
+    picker.querySelector("li").textContent = gettext("Could not load your friends. Please try again.");
+  }
+}
+
+function friendRow(friend) {
+  const row = document.createElement("li");
+  const label = document.createElement("label");
+  const box = Object.assign(document.createElement("input"), { type: "checkbox", name: "to", value: friend.id });
+  const face = Object.assign(document.createElement("img"), { src: friend.avatar, alt: "", width: 36, height: 36 });
+  const name = document.createElement("span");
+  name.textContent = friend.name;
+  label.append(box, face, name);
+  row.append(label);
+  return row;
+}
+
+function chosen() {
+  return Array.from(picker.querySelectorAll("input:checked"), (box) => Number(box.value));
+}
+
+picker.addEventListener("change", () => {
+  send.disabled = chosen().length === 0;
+});
+note.addEventListener("input", () => {
+  noteCount.textContent = `${note.value.length}/140`;
+});
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const to = chosen();
+  if (!to.length) return;
+  send.disabled = true;
+  error.hidden = true;
+  try {
+    await post(slide.dataset.id, { to, note: note.value.trim() });
+    form.reset();
+    noteCount.textContent = "0/140";
+    close();
+    const sent = ngettext("Sent to %(count)s friend.", "Sent to %(count)s friends.", to.length);
+    say(interpolate(sent, { count: to.length }, true));
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+    send.disabled = false;
+  }
+});
+
+sheet.addEventListener("click", (event) => {
+  if (event.target.closest("[data-close]")) return close();
+  const option = event.target.closest(".sheet-option");
+  if (option) actions[option.dataset.action]();
+});
+guide.addEventListener("click", () => {
+  guide.hidden = true;
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  if (!sheet.hidden) close();
+  guide.hidden = true;
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".action-share");
+  if (button) open(button.closest(".slide"), button);
+});

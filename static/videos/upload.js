@@ -1,62 +1,57 @@
-"use strict";
 // Upload with a progress bar: XHR, because fetch cannot report upload progress.
-(() => {
-  const form = document.querySelector(".upload-form");
-  if (!form) return;
-  const gettext = window.gettext || ((text) => text);
-  const interpolate = window.interpolate || ((format, args) => args.reduce((text, arg) => text.replace("%s", arg), format));
-  const progress = form.querySelector(".upload-progress");
-  const status = form.querySelector(".upload-status");
-  const button = form.querySelector("button[type=submit]");
-  const maxBytes = Number(form.dataset.maxBytes) * 1024 * 1024;
+import { csrfToken, errorMessage, gettext, interpolate } from "../miniapp/api.js";
 
-  function say(text, isError = false) {
-    status.textContent = text;
-    status.classList.toggle("is-error", isError);
+const form = document.querySelector(".upload-form");
+const progress = form.querySelector(".upload-progress");
+const status = form.querySelector(".upload-status");
+const button = form.querySelector("button[type=submit]");
+const maxBytes = Number(form.dataset.maxBytes) * 1024 * 1024;
+
+function say(text, isError = false) {
+  status.textContent = text;
+  status.classList.toggle("is-error", isError);
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const file = form.elements.file.files[0];
+  if (file && file.size > maxBytes) {
+    say(interpolate(gettext("This file is too big: videos can be at most %s MB."), [form.dataset.maxBytes]), true);
+    return;
   }
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const file = form.elements.file.files[0];
-    if (file && file.size > maxBytes) {
-      say(interpolate(gettext("This file is too big: videos can be at most %s MB."), [form.dataset.maxBytes]), true);
+  const request = new XMLHttpRequest();
+  request.open("POST", form.action);
+  request.setRequestHeader("X-CSRFToken", csrfToken());
+  request.setRequestHeader("Accept", "application/json");
+  request.upload.addEventListener("progress", (e) => {
+    if (!e.lengthComputable) return;
+    progress.value = Math.round((e.loaded / e.total) * 100);
+    say(progress.value < 100 ? gettext("Uploading…") : gettext("Processing the video…"));
+  });
+  request.addEventListener("load", () => {
+    button.disabled = false;
+    let body = {};
+    try {
+      body = JSON.parse(request.responseText);
+    } catch {
+      body = {};
+    }
+    if (request.status === 201) {
+      say(gettext("Done!"));
+      window.location.assign(new URL(body.page_url).pathname);
       return;
     }
-    const request = new XMLHttpRequest();
-    request.open("POST", form.action);
-    request.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
-    request.setRequestHeader("Accept", "application/json");
-    request.upload.addEventListener("progress", (e) => {
-      if (!e.lengthComputable) return;
-      progress.value = Math.round((e.loaded / e.total) * 100);
-      say(progress.value < 100 ? gettext("Uploading…") : gettext("Processing the video…"));
-    });
-    request.addEventListener("load", () => {
-      button.disabled = false;
-      let body = {};
-      try {
-        body = JSON.parse(request.responseText);
-      } catch {
-        body = {};
-      }
-      if (request.status === 201) {
-        say(gettext("Done!"));
-        window.location.assign(new URL(body.page_url).pathname);
-        return;
-      }
-      progress.hidden = true;
-      const detail = body.detail || Object.values(body).flat().join(" ") || gettext("The upload failed. Please try again.");
-      say(detail, true);
-    });
-    request.addEventListener("error", () => {
-      button.disabled = false;
-      progress.hidden = true;
-      say(gettext("The network failed. Check your connection and try again."), true);
-    });
-    button.disabled = true;
-    progress.hidden = false;
-    progress.value = 0;
-    say(gettext("Uploading…"));
-    request.send(new FormData(form));
+    progress.hidden = true;
+    say(errorMessage(body, gettext("The upload failed. Please try again.")), true);
   });
-})();
+  request.addEventListener("error", () => {
+    button.disabled = false;
+    progress.hidden = true;
+    say(gettext("The network failed. Check your connection and try again."), true);
+  });
+  button.disabled = true;
+  progress.hidden = false;
+  progress.value = 0;
+  say(gettext("Uploading…"));
+  request.send(new FormData(form));
+});

@@ -1,0 +1,84 @@
+// Cards: further pages of the feed come from the API as the viewer nears the end, each
+// card filled into a copy of the server's slide template.
+import { interpolate, ngettext, request } from "../../miniapp/api.js";
+import { feed, onThisSite, setCount, slides, videoOf } from "./page.js";
+
+const template = document.getElementById("slide-template");
+const seen = new Set(); // ids of the slides on the page: a card on two pages shows once
+let nextUrl = feed?.dataset.next || "";
+let loading = false;
+let onSlide = () => {};
+
+function fill(slide, card) {
+  slide.dataset.id = card.id;
+  slide.setAttribute("aria-label", card.title);
+  const video = videoOf(slide);
+  video.dataset.src = onThisSite(card.video_url);
+  video.dataset.poster = onThisSite(card.poster_url);
+  video.classList.toggle("is-landscape", card.width > card.height);
+  slide.querySelector(".slide-author").textContent = `@${card.author.name}`;
+  slide.querySelector(".slide-title").textContent = card.title;
+  const desc = slide.querySelector(".slide-desc");
+  if (desc && card.description) desc.textContent = card.description;
+  else if (desc) desc.remove();
+  const avatar = slide.querySelector(".slide-avatar");
+  avatar.src = card.author.avatar;
+  avatar.alt = card.author.name;
+  const [likes, shares] = slide.querySelectorAll(".action-count");
+  setCount(likes, card.like_count);
+  setCount(shares, card.share_count);
+  slide.querySelector(".action-like").setAttribute("aria-pressed", String(card.liked_by_me));
+  fillFriends(slide, card);
+}
+
+// "3 位好友赞过" with the first friends' faces.
+function fillFriends(slide, card) {
+  const line = slide.querySelector(".slide-friends");
+  const count = card.friends_liked_count;
+  const faces = card.friends_who_liked.map((friend) => {
+    const face = document.createElement("img");
+    Object.assign(face, { src: friend.avatar, alt: "", width: 20, height: 20 });
+    return face;
+  });
+  line.querySelector(".slide-friends-faces").replaceChildren(...faces);
+  const text = ngettext("%(count)s friend liked this", "%(count)s friends liked this", count);
+  line.querySelector(".slide-friends-text").textContent = count ? interpolate(text, { count }, true) : "";
+  line.hidden = !count;
+}
+
+function add(card) {
+  if (seen.has(card.id)) return;
+  seen.add(card.id);
+  const slide = template.content.firstElementChild.cloneNode(true);
+  if (!slide.querySelector(".slide-desc")) {
+    const desc = document.createElement("p");
+    desc.className = "slide-desc";
+    slide.querySelector(".slide-info").append(desc);
+  }
+  fill(slide, card);
+  feed.append(slide);
+  onSlide(slide);
+}
+
+export async function loadMore() {
+  if (loading || !nextUrl) return;
+  loading = true;
+  try {
+    const page = await request(nextUrl);
+    page.results.forEach(add);
+    nextUrl = onThisSite(page.next || "");
+  } catch (error) {
+    console.warn(error); // try again when the viewer moves on
+  } finally {
+    loading = false;
+  }
+}
+
+// onSlide(slide): a slide was added (the server's first, then each one loaded).
+export function start(options) {
+  onSlide = options.onSlide;
+  slides().forEach((slide) => {
+    seen.add(Number(slide.dataset.id));
+    onSlide(slide);
+  });
+}

@@ -1,0 +1,116 @@
+// Playback: the slide that is 60 % visible plays (muted, inline), the next one is
+// preloaded and no more; slides further away give their video back.
+import { gettext } from "../../miniapp/api.js";
+import { feed, slides, videoOf } from "./page.js";
+
+const soundToggle = document.querySelector(".sound-toggle");
+let playing = null;
+let soundOn = false;
+let hooks = { onActivate: () => {}, onNearEnd: () => {} };
+
+// The slide on screen (null before the first one shows).
+export const current = () => playing;
+
+function attach(slide) {
+  const video = videoOf(slide);
+  if (!video.getAttribute("poster")) video.poster = video.dataset.poster;
+  if (!video.getAttribute("src")) video.src = video.dataset.src;
+}
+
+export function detach(slide) {
+  const video = videoOf(slide);
+  if (!video.getAttribute("src")) return;
+  video.pause();
+  video.removeAttribute("src");
+  video.load(); // frees the decoder and the buffered data
+}
+
+function play(slide) {
+  const video = videoOf(slide);
+  video.muted = !soundOn;
+  video.play().then(
+    () => slide.classList.remove("is-paused"),
+    () => {
+      if (!video.muted) {
+        // Sound needs a tap first on this browser: fall back to muted.
+        setSound(false);
+        video.muted = true;
+        video.play().catch(() => slide.classList.add("is-paused"));
+      } else {
+        slide.classList.add("is-paused");
+      }
+    },
+  );
+}
+
+function activate(slide) {
+  if (playing === slide) return;
+  playing = slide;
+  hooks.onActivate(slide);
+  const list = slides();
+  const index = list.indexOf(slide);
+  list.forEach((other, i) => {
+    const video = videoOf(other);
+    if (i === index) {
+      video.preload = "auto";
+      attach(other);
+      play(other);
+    } else if (i === index + 1) {
+      video.pause();
+      video.preload = "auto";
+      attach(other);
+    } else {
+      video.pause();
+      video.preload = "none";
+      if (Math.abs(i - index) > 1) detach(other);
+      if (i === index + 2 && !video.getAttribute("poster")) video.poster = video.dataset.poster;
+    }
+  });
+  if (index >= list.length - 3) hooks.onNearEnd();
+}
+
+export function togglePause(slide) {
+  const video = videoOf(slide);
+  if (video.paused) {
+    play(slide);
+  } else {
+    video.pause();
+    slide.classList.add("is-paused");
+  }
+}
+
+function setSound(on) {
+  soundOn = on;
+  if (!soundToggle) return;
+  soundToggle.setAttribute("aria-pressed", String(on));
+  soundToggle.textContent = on ? gettext("Mute") : gettext("Sound on");
+}
+
+const observer = new IntersectionObserver(
+  (entries) => entries.forEach((entry) => entry.isIntersecting && activate(entry.target)),
+  { root: feed, threshold: 0.6 },
+);
+
+export const observe = (slide) => observer.observe(slide);
+export const unobserve = (slide) => observer.unobserve(slide);
+
+// onActivate(slide): another slide is on screen; onNearEnd(): three slides or fewer are left.
+export function start({ onActivate, onNearEnd }) {
+  hooks = { onActivate, onNearEnd };
+  document.addEventListener("visibilitychange", () => {
+    if (!playing) return;
+    if (document.hidden) videoOf(playing).pause();
+    else play(playing);
+  });
+  if (soundToggle) {
+    soundToggle.hidden = false;
+    soundToggle.addEventListener("click", () => {
+      setSound(!soundOn);
+      if (playing) {
+        videoOf(playing).muted = !soundOn;
+        if (soundOn) play(playing);
+      }
+    });
+  }
+  if (slides().length) activate(slides()[0]);
+}
