@@ -3,16 +3,24 @@
 alice has friends bob, carol and dave (as on the provider); erin is nobody's friend.
 """
 
+from pathlib import Path
+
 import pytest
 import requests
 from django.urls import reverse
 
 from miniapp.accounts import services as accounts
+from miniapp.lib.catalogs import catalogs_compile
 from miniapp.lib.oidc import socialaccount_providers
 from miniapp.mockwx import services as mockwx
 
 DEMO_FRIENDS = {"alice": ["bob", "carol", "dave"], "bob": ["alice"], "carol": ["alice"], "dave": ["alice"], "erin": []}
 CALLBACK = "/accounts/oidc/wx/login/callback/"
+
+
+def pytest_configure(config):
+    # Pages and messages are checked in Chinese and English: a fresh clone has no .mo files yet.
+    catalogs_compile(locale_dirs=[Path(__file__).resolve().parent / "locale"])
 
 
 @pytest.fixture(autouse=True)
