@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import signed_in_page
+from tests.fixtures.servers import signed_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import screenshot, signed_in_page
+from tests.fixtures.servers import screenshot, signed_in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

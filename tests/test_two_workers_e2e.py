@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.conftest import screenshot, signed_in_page, start_server, stop_server
+from tests.fixtures.servers import screenshot, signed_in_page, start_server, stop_server
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

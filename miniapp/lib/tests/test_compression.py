@@ -3,7 +3,7 @@ import gzip
 import pytest
 
 from miniapp.lib.compression import is_text
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
+from tests.fixtures.oauth import REDIRECT_URI, query_of
 
 SHAPES = {
     "nul": "\x00",

@@ -8,7 +8,7 @@ longer than 32 characters was cut to its first 32, signing in someone else.
 import pytest
 
 from miniapp.mockwx.models import Identity
-from miniapp.mockwx.tests.conftest import REDIRECT_URI
+from tests.fixtures.oauth import REDIRECT_URI
 
 BAD = {
     "zero-width-space": "ali\u200bce",

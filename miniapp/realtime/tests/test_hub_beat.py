@@ -11,7 +11,7 @@ from miniapp.engagement.services import like_create
 from miniapp.realtime import events
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.hub import hub
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

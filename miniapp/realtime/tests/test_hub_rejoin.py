@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from miniapp.engagement.services import like_create
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.events import BROADCAST_GROUP
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
