@@ -2,7 +2,8 @@
 #   make run    set up .venv, migrate, load the demo data, collect the static files and serve
 #               the app as deployed (DEBUG off, compressed) on http://127.0.0.1:8000
 #   make test   the whole test suite (lint + pytest), as CI runs it
-# And: make dev (the same with DEBUG on, reloading on code changes), make messages (compile the
+# And: make dev (the same with DEBUG on, reloading on code changes), make test-quick (the inner
+# loop: all but the browser and multi-process tests, marked e2e), make messages (compile the
 # translations after editing locale/*.po). Only Python and make are needed.
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +13,7 @@ PORT ?= 8000
 VAR_DIR ?= var
 STATIC_ROOT ?= staticfiles
 
-.PHONY: run dev test lint setup messages clean
+.PHONY: run dev test test-quick lint setup messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "miniapp needs Python 3.11 or newer"'
@@ -63,6 +64,9 @@ lint: $(VENV)/.test-deps
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-quick: lint
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

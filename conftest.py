@@ -20,6 +20,14 @@ def pytest_configure(config):
     catalogs_compile(locale_dirs=[Path(__file__).resolve().parent / "locale"])
 
 
+def pytest_collection_modifyitems(config, items):
+    # `make test-quick` (-m "not e2e") must start no browser and no server process.
+    for item in items:
+        outside = {"chromium", "daphne_server"} & set(getattr(item, "fixturenames", ()))
+        if outside and not item.get_closest_marker("e2e"):
+            raise pytest.UsageError(f"{item.nodeid} runs a browser or a Daphne subprocess: mark it e2e")
+
+
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """A channel layer of the test's own: a Redis layer's connections and receive loop belong

@@ -22,7 +22,7 @@ from tests.fixtures.factories import make_video
 from tests.fixtures.personas import api_session, signin, with_csrf
 from tests.fixtures.servers import screenshot, signed_in_page, start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # How long the database stays out of reach in the PostgreSQL outage test.
 OUTAGE_SECONDS = 6

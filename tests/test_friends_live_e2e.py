@@ -4,7 +4,7 @@ import pytest
 
 from tests.fixtures.servers import screenshot, signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

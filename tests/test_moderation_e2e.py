@@ -6,7 +6,7 @@ from django.conf import settings
 
 from tests.fixtures.servers import screenshot, signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

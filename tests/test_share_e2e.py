@@ -5,7 +5,7 @@ import pytest
 
 from tests.fixtures.servers import screenshot, signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NOTE = "这是我们村的老王 <b>真的</b>"
 

@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from tests.fixtures.personas import api_session
 from tests.fixtures.servers import signed_in_page, start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 from tests.fixtures.personas import api_session
 from tests.fixtures.servers import start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 5  # of each way a socket ends
 RELEASE_SECONDS = 15  # Daphne's checker lets go of a closed connection within a second or two

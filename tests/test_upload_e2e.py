@@ -10,7 +10,7 @@ from miniapp.videos.tests.samples import encode
 from tests.fixtures.personas import signin, with_csrf
 from tests.fixtures.servers import signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def signed_in_session(site: str, nickname: str) -> requests.Session:
