@@ -6,7 +6,7 @@ tests/test_api_errors_e2e.py sends the same over Daphne with DEBUG on.
 import pytest
 from django.test import Client
 
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 
