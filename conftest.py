@@ -4,6 +4,7 @@ and a channel layer of each test's own."""
 from pathlib import Path
 
 import pytest
+from django.utils.translation.reloader import translation_file_changed
 
 from miniapp.lib.catalogs import catalogs_compile
 
@@ -17,7 +18,11 @@ pytest_plugins = [
 
 def pytest_configure(config):
     # Pages and messages are checked in Chinese and English: a fresh clone has no .mo files yet.
-    catalogs_compile(locale_dirs=[Path(__file__).resolve().parent / "locale"])
+    # Django may have read the catalogs already (loading the apps): it reads them again, as
+    # its autoreloader has it do when a .mo file changes.
+    written = catalogs_compile(locale_dirs=[Path(__file__).resolve().parent / "locale"])
+    if written:
+        translation_file_changed(sender=None, file_path=written[0])
 
 
 def pytest_collection_modifyitems(config, items):
