@@ -1,13 +1,19 @@
 # The two commands of the quick start:
-#   make run    set up .venv, migrate, load the demo data, serve on http://127.0.0.1:8000
-#   make test   the whole test suite (lint + pytest)
+#   make run    set up .venv, migrate, load the demo data, collect the static files and serve
+#               the app as deployed (DEBUG off, compressed) on http://127.0.0.1:8000
+#   make test   the whole test suite (lint + pytest), as CI runs it
+# And: make dev (the same with DEBUG on, reloading on code changes), make test-quick (the inner
+# loop: all but the browser and multi-process tests, marked e2e), make messages (compile the
+# translations after editing locale/*.po). Only Python and make are needed.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+VAR_DIR ?= var
+STATIC_ROOT ?= staticfiles
 
-.PHONY: run test lint graph setup messages clean
+.PHONY: run dev test test-quick lint graph setup messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "miniapp needs Python 3.11 or newer"'
@@ -22,20 +28,34 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
-# Compiled catalogs are built, not committed; compilemessages needs GNU gettext (msgfmt).
+# Compiled catalogs (.mo) are built, not committed, in pure Python (miniapp.lib.catalogs):
+# no GNU gettext. pytest compiles them too when it starts.
 messages: $(VENV)/.run-deps
-	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian: apt-get install gettext)"; exit 1; }
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	$(BIN)/python -m miniapp.lib.catalogs
 
-# Sign-in comes back to SITE_URL, so by default it is where `make run` serves.
-run setup: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# Sign-in comes back to SITE_URL, so by default it is where `make run` and `make dev` serve.
+run dev setup: export SITE_URL ?= http://127.0.0.1:$(PORT)
+
+# `make run` is the product: DEBUG off (Django's plain error pages, no debug pages), static files
+# hashed and compressed by collectstatic and served by WhiteNoise, pages and API answers
+# compressed. Its SECRET_KEY is this clone's own, in var/ (miniapp.lib.secrets), as `make dev`'s.
+run: export DEBUG = 0
+run: export SECRET_KEY ?= $(shell $(PYTHON) -m miniapp.lib.secrets $(VAR_DIR)/secret_key)
 
 setup: messages
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 
-run: setup
+# Collected once, and again when a static file or a dependency changes (compressing takes a while).
+$(STATIC_ROOT)/staticfiles.json: $(shell find static -type f) $(VENV)/.run-deps
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+
+run: setup $(STATIC_ROOT)/staticfiles.json
 	$(BIN)/daphne -b $(HOST) -p $(PORT) miniapp.asgi:application
+
+# Daphne too (its runserver), with DEBUG on and reloading when the code changes.
+dev: setup
+	$(BIN)/python manage.py runserver --nostatic $(HOST):$(PORT)
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check miniapp tests bench conftest.py
@@ -47,8 +67,11 @@ lint: $(VENV)/.test-deps
 graph: $(VENV)/.test-deps
 	$(BIN)/python .ci/app_graph.py
 
-test: lint messages
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-quick: lint
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 
 # bench/RESULTS.md from the benchmarks' runs in bench/results/*.json (the standard library is enough).
 .PHONY: bench-results
@@ -57,3 +80,4 @@ bench-results:
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	find locale -name '*.mo' -delete

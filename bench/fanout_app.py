@@ -1,7 +1,7 @@
 """miniapp as a fan-out system under test: a seeded copy with every user signed in, served by 1 or 2 Daphnes.
 
 For N friends, in a fresh temporary VAR_DIR the app runs as in production (bench/common.app_env: DEBUG
-off, static files collected; with debug=True as `make run` runs it, DEBUG on), on SQLite and the in-memory
+off, static files collected; with debug=True as `make dev` runs it, DEBUG on), on SQLite and the in-memory
 channel layer unless a database or Redis URL is given, and with LIKE_RATE=100000/minute so the rate limit
 never interferes: `migrate`, `seed_demo --users N+1 --friends 2` (user0001 is everyone's friend); then
 one Daphne serves the sign-ins of user0001 (the liker) and user0002..user(N+1) through
@@ -138,7 +138,7 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
         port = common.free_port()
         url = f"http://127.0.0.1:{port}"
         database_url = database_url or f"sqlite:///{tmp / 'db.sqlite3'}"
-        if debug:  # as `make run`
+        if debug:  # as `make dev`
             env = common.inherited_env()
             env.update(VAR_DIR=str(tmp), SITE_URL=url, DATABASE_URL=database_url)
         else:

@@ -15,8 +15,8 @@ For each N in --sizes (default 100 and 1,000), in one run, on the same N sockets
 - floor: a minimal `websockets` server broadcasting a trigger as big as a like event (bench/baselines.py);
 - stock_*: a minimal stock Channels app (bench/stock_channels.py), one group_send per like, served by Daphne,
   on the in-memory layer, channels_redis RedisPubSubChannelLayer and RedisChannelLayer.
-The miniapp set-ups run as in production (DEBUG off; --debug: on, as `make run`), seeded and signed in as
-bench/fanout_app.py says; every system is measured as
+The miniapp set-ups run as in production and `make run` (DEBUG off; --debug: on, as `make dev`), seeded and
+signed in as bench/fanout_app.py says; every system is measured as
 bench/fanout.py says (latency of likes sent one at a time, deliveries lost, the sustained rate: the fastest
 rate step kept up with, the servers' CPU per delivery, memory per idle socket), here with 100 timed likes
 (20 for the capped set-ups) and rate steps that offer 500 to 64,000 deliveries/s, rising by √2, then
@@ -292,7 +292,7 @@ def main() -> None:
     parser.add_argument("--redis-url", help="a scratch Redis database (it and the next are flushed)")
     parser.add_argument("--profile", nargs="?", const="", help="py-spy the servers at the largest N (files: DIR)")
     parser.add_argument("--workers", type=int, default=8, help="parallel sign-ins")
-    parser.add_argument("--debug", action="store_true", help="run miniapp with DEBUG on, as `make run` does")
+    parser.add_argument("--debug", action="store_true", help="run miniapp with DEBUG on, as `make dev` does")
     parser.add_argument("--layer", choices=["core", "pubsub"], help="REDIS_LAYER of (b) and (c) (default: the app's)")
     parser.add_argument("--worker-cores", type=float, default=WORKER_CORES, help="CPUs of each capped Daphne")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
@@ -317,7 +317,7 @@ def main() -> None:
     common.time_limit(args.time_limit)
     started, results, table, loads = time.monotonic(), {}, [], {}
     with backing.services(args.database_url, args.redis_url) as (database_url, redis_url, where):
-        mode = "DEBUG on (as make run)" if args.debug else "DEBUG off (as in production)"
+        mode = "DEBUG on (as make dev)" if args.debug else "DEBUG off (as in production)"
         layer = f", REDIS_LAYER={args.layer}" if args.layer else ""
         print(f"realtime: sizes {sizes}; {where}; LIKE_RATE={fanout_app.LIKE_RATE}, {mode}{layer}")
         for n in sizes:

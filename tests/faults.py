@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.fixtures.servers import free_port
 
 BUFFER = 65536
 

@@ -7,10 +7,11 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 
-from miniapp.videos.tests.conftest import make_video
-from tests.conftest import api_session, start_server, stop_server
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import api_session
+from tests.fixtures.servers import start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # A multipart body of the closing boundary alone: schemathesis sends it. Twisted's form
 # parser, which Daphne's requests ran before Django saw the body, refused it with a bare 400.

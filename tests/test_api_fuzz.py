@@ -20,7 +20,7 @@ from miniapp.engagement import services as engagement
 from miniapp.engagement import visitors
 from miniapp.lib.parsers import JSON_MAX_DEPTH
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 # The document /api/schema/ serves, built at collection time: schemathesis makes one test per
 # operation from it. (Its lazy loader, `from_fixture`, does not run on pytest 9.)

@@ -9,7 +9,7 @@ import requests
 
 from miniapp.mockwx import services
 from miniapp.mockwx.models import Token
-from miniapp.mockwx.tests.conftest import OAuthApp
+from tests.fixtures.oauth import OAuthApp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIRECT_URI = "https://race.example/cb"

@@ -6,9 +6,9 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import signed_in_page
+from tests.fixtures.servers import signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_pages_run_under_the_policy_with_nothing_blocked(site, chromium):

@@ -15,14 +15,14 @@ import requests
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from conftest import signin
 from miniapp.engagement.models import Activity, Like, View
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
-from tests.conftest import api_session, screenshot, signed_in_page, start_server, stop_server, with_csrf
 from tests.faults import Proxy, RedisServer
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import api_session, signin, with_csrf
+from tests.fixtures.servers import screenshot, signed_in_page, start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # How long the database stays out of reach in the PostgreSQL outage test.
 OUTAGE_SECONDS = 6

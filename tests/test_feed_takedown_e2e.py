@@ -4,9 +4,9 @@ playing stays with a notice, another one goes."""
 import pytest
 from django.conf import settings
 
-from tests.conftest import signed_in_page
+from tests.fixtures.servers import signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def hide_in_admin(page, site: str, video) -> None:

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 
 from miniapp.engagement.models import Like
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
-from tests.conftest import api_session
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import api_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,9 +4,9 @@ bob's open 好友动态 page drops alice's like of it at once, without a reload.
 import pytest
 from django.conf import settings
 
-from tests.conftest import screenshot, signed_in_page
+from tests.fixtures.servers import screenshot, signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 
 from miniapp.engagement.models import ShareLink
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
-from tests.conftest import api_session
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import api_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,9 +3,9 @@ bob sees it live, opens it, likes it and shares it on to carol; alice's stats sh
 
 import pytest
 
-from tests.conftest import screenshot, signed_in_page
+from tests.fixtures.servers import screenshot, signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NOTE = "这是我们村的老王 <b>真的</b>"
 

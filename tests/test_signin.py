@@ -8,10 +8,10 @@ import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
 
-from conftest import signin
 from miniapp.accounts.models import Friendship, PendingFriend, User
 from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.models import Client, Identity
+from tests.fixtures.personas import signin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

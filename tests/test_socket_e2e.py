@@ -12,9 +12,10 @@ from django.db import connection
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import api_session, signed_in_page, start_server, stop_server
+from tests.fixtures.personas import api_session
+from tests.fixtures.servers import signed_in_page, start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

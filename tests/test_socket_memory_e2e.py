@@ -16,9 +16,10 @@ from django.contrib.auth import get_user_model
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import api_session, start_server, stop_server
+from tests.fixtures.personas import api_session
+from tests.fixtures.servers import start_server, stop_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 5  # of each way a socket ends
 RELEASE_SECONDS = 15  # Daphne's checker lets go of a closed connection within a second or two

@@ -5,9 +5,10 @@ import os
 
 import pytest
 
-from tests.conftest import screenshot, signed_in_page, start_server, stop_server
+from tests.fixtures.servers import screenshot, signed_in_page, start_server, stop_server
 
 pytestmark = [
+    pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="two workers need a shared channel layer (REDIS_URL)"),
 ]

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import signin
 from miniapp.videos.tests.samples import encode
-from tests.conftest import signed_in_page, with_csrf
+from tests.fixtures.personas import signin, with_csrf
+from tests.fixtures.servers import signed_in_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def signed_in_session(site: str, nickname: str) -> requests.Session:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tests.conftest import screenshot, signed_in_page, swipe_up
+from tests.fixtures.servers import screenshot, signed_in_page, swipe_up
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -62,15 +62,28 @@ def test_a_shared_link_opens_the_video_signed_out(site, demo_videos, phone):
     page.wait_for_function("document.querySelector('.slide video').currentTime > 0.1")
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
-def test_screenshots(site, demo_videos, phone, locale):
+def assert_a_phone_screen(path, page) -> None:
+    """The screenshot is there, at the phone's size in pixels, and not blank."""
+    from PIL import Image, ImageStat
+
+    scale = page.evaluate("devicePixelRatio")
+    with Image.open(path) as image:
+        assert image.size == (page.viewport_size["width"] * scale, page.viewport_size["height"] * scale)
+        assert ImageStat.Stat(image.convert("L")).stddev[0] > 10  # not one flat colour
+
+
+@pytest.mark.parametrize(("locale", "me_tab"), [("zh-CN", "我的"), ("en-US", "Me")])
+def test_screenshots(site, demo_videos, phone, locale, me_tab):
     context = phone(locale=locale)
     page = context.new_page()
     page.goto(f"{site}/")
     page.wait_for_function("document.querySelector('.slide video').currentTime > 0.5")
-    screenshot(page, f"feed-{locale}")
+    assert page.locator(".tabbar a").last.inner_text() == me_tab  # in the phone's language
+    assert_a_phone_screen(screenshot(page, f"feed-{locale}"), page)
     page.goto(f"{site}/v/{demo_videos[2].pk}/")
     page.wait_for_function("document.querySelector('.slide video').currentTime > 0.5")
-    screenshot(page, f"video-{locale}")
+    assert page.locator(".slide").first.get_attribute("data-id") == str(demo_videos[2].pk)
+    assert_a_phone_screen(screenshot(page, f"video-{locale}"), page)
     me = signed_in_page(context, site, "alice", "/me/")
-    screenshot(me, f"me-{locale}")
+    assert "alice" in me.locator("main").inner_text()
+    assert_a_phone_screen(screenshot(me, f"me-{locale}"), me)

@@ -75,7 +75,7 @@ def _not_found_body(request) -> JsonResponse:
 def api_not_found(request):
     """Every URL under /api/ that names no endpoint (`/api/videos/abc/`, `/api/videos/-1/`):
     the API's JSON 404, as a missing object gets. A view and not `handler404`, which DEBUG
-    (the `make run` default) passes over for its HTML page. A missing final slash is not
+    (the settings' default, `make dev`) passes over for its HTML page. A missing final slash is not
     redirected (a redirected POST loses its body): the answer names the address."""
     return _not_found_body(request)
 

@@ -2,6 +2,7 @@
 
 import hmac
 import secrets
+import sys
 from hashlib import sha256
 from pathlib import Path
 
@@ -29,3 +30,9 @@ def derived_secret(secret_key: str, purpose: str) -> str:
     client secret has to be written down anywhere.
     """
     return hmac.new(secret_key.encode(), purpose.encode(), sha256).hexdigest()
+
+
+if __name__ == "__main__":
+    # `make run` serves with DEBUG off, where settings want SECRET_KEY from the environment:
+    # it passes this clone's own key, the one `make dev` (DEBUG on) reads from the same file.
+    print(dev_secret_key(Path(sys.argv[1])))

@@ -1,7 +1,7 @@
 import pytest
 
 from miniapp.engagement.services import like_create, like_delete
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.db import connection, transaction
 
 from miniapp.engagement.models import Activity, Like
 from miniapp.engagement.services import like_create, like_delete, user_set_share_likes
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

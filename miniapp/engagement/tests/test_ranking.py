@@ -11,7 +11,7 @@ from miniapp.engagement import services
 from miniapp.engagement.models import Like
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

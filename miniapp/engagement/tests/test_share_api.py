@@ -2,7 +2,7 @@ import pytest
 
 from miniapp.engagement.models import Activity, ShareLink
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 from miniapp.engagement import services, visitors
 from miniapp.engagement.models import Like, View
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

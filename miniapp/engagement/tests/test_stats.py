@@ -10,7 +10,7 @@ from miniapp.engagement.models import Like, ShareLink
 from miniapp.engagement.services import like_create, share_create, view_record, visitor_key
 from miniapp.engagement.stats import likes_chart, likes_over_time, video_share_stats
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ tests/test_api_errors_e2e.py sends the same over Daphne with DEBUG on.
 import pytest
 from django.test import Client
 
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_a_form_with_too_many_fields_is_a_json_400(alice, video, settings):
 @pytest.mark.parametrize("debug", [True, False])
 @pytest.mark.parametrize("path", ["/api/videos/-1/", "/api/nonexistent/", "/api/videos/abc/"])
 def test_an_api_address_that_names_nothing_is_a_json_404(client, settings, debug, path):
-    settings.DEBUG = debug  # `make run`'s default; Django's 404 page passes over handler404 then
+    settings.DEBUG = debug  # `make dev`'s; Django's 404 page passes over handler404 then
     response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}

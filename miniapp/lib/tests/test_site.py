@@ -8,7 +8,7 @@ from django.test import Client
 
 from miniapp.engagement import services
 from miniapp.engagement.models import ShareLink
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

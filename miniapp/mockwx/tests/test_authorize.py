@@ -1,7 +1,7 @@
 import pytest
 
 from miniapp.mockwx.models import AuthorizationCode, Identity
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
+from tests.fixtures.oauth import REDIRECT_URI, query_of
 
 
 def test_it_shows_the_consent_page(oauth):
@@ -52,7 +52,7 @@ def test_the_consent_form_needs_csrf(identities, settings):
     from django.test import Client
 
     from miniapp.mockwx import services
-    from miniapp.mockwx.tests.conftest import OAuthApp
+    from tests.fixtures.oauth import OAuthApp
 
     settings.SITE_URL = "http://testserver"
     strict = Client(enforce_csrf_checks=True)

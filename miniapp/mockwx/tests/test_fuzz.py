@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from miniapp.mockwx.models import AuthorizationCode
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
+from tests.fixtures.oauth import REDIRECT_URI, query_of
 
 SHAPES = {
     "nul": "\x00",

@@ -11,7 +11,7 @@ fillers, the braille blank, the grapheme joiner, variation selectors), "alice " 
 import pytest
 
 from miniapp.mockwx.models import AuthorizationCode, Identity
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
+from tests.fixtures.oauth import REDIRECT_URI, query_of
 
 DEMO = ["alice", "bob", "carol", "dave", "erin"]
 

@@ -5,7 +5,7 @@ from joserfc.jwk import KeySet
 
 from miniapp.mockwx import services
 from miniapp.mockwx.models import AuthorizationCode, Token
-from miniapp.mockwx.tests.conftest import REDIRECT_URI
+from tests.fixtures.oauth import REDIRECT_URI
 
 
 def test_it_exchanges_a_code_for_tokens(oauth, identities):
@@ -111,7 +111,7 @@ def test_a_different_redirect_uri_is_refused(oauth):
 def test_another_clients_code_is_refused(oauth, client):
     other, other_secret = services.client_register(name="other", redirect_uris=[REDIRECT_URI])
     code = oauth.code_for("alice")
-    from miniapp.mockwx.tests.conftest import OAuthApp
+    from tests.fixtures.oauth import OAuthApp
 
     thief = OAuthApp(client, other, other_secret)
     thief.verifier = oauth.verifier

@@ -1,6 +1,6 @@
 from miniapp.mockwx import services
 from miniapp.mockwx.models import Token
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, OAuthApp
+from tests.fixtures.oauth import REDIRECT_URI, OAuthApp
 
 
 def bearer(token: str) -> dict:

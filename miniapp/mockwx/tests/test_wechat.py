@@ -2,7 +2,7 @@ import pytest
 
 from miniapp.mockwx import services
 from miniapp.mockwx.models import Token
-from miniapp.mockwx.tests.conftest import REDIRECT_URI, query_of
+from tests.fixtures.oauth import REDIRECT_URI, query_of
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from miniapp.moderation.services import moderator_make
-from miniapp.realtime.tests.conftest import db_call, open_socket  # noqa: F401  (the socket fixtures)
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from miniapp.engagement.services import share_create
 from miniapp.moderation import services
 from miniapp.moderation.models import LimitHit, ModerationAction
 from miniapp.moderation.selectors import ban_in_force
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

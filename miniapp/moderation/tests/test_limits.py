@@ -2,7 +2,7 @@ import pytest
 
 from miniapp.moderation.limits import LikeRateThrottle
 from miniapp.moderation.models import LimitHit
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

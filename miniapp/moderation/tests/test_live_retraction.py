@@ -6,7 +6,7 @@ import pytest
 from miniapp.engagement.services import like_create
 from miniapp.moderation import services
 from miniapp.moderation.models import ModerationAction
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -7,7 +7,7 @@ from miniapp.moderation import services
 from miniapp.moderation.models import LimitHit, ModerationAction, Report
 from miniapp.moderation.selectors import open_report_weight
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from miniapp.moderation import services
 from miniapp.moderation.models import LimitHit, ModerationAction
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 Kind = ModerationAction.Kind
 

@@ -3,7 +3,7 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from miniapp.realtime.tests.conftest import session_cookie
+from tests.fixtures.personas import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -11,7 +11,7 @@ from miniapp.moderation.models import ModerationAction
 from miniapp.moderation.services import video_moderate
 from miniapp.realtime import events
 from miniapp.realtime.schema import EVENTS, MalformedEvent, check_event
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,8 +2,6 @@
 publisher's next heartbeat, with no event after it, and the hub's sockets catch up; a
 heartbeat that fails loses nothing, and sets off no catch-up."""
 
-import asyncio
-
 import pytest
 from channels.layers import get_channel_layer
 
@@ -11,7 +9,8 @@ from miniapp.engagement.services import like_create
 from miniapp.realtime import events
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.hub import hub
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
+from tests.fixtures.sockets import until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -54,17 +53,28 @@ async def test_heartbeats_that_fail_set_off_no_catch_up(users, open_socket, db_c
     monkeypatch.setattr(hub, "start_catch_up", lambda: catch_ups.append(1))
     layer = get_channel_layer()
     real_send = layer.group_send
+    failed, heard = [], []
+    real_heard = hub.gaps.sent_up_to
+
+    def sent_up_to(*args):
+        heard.append(1)
+        real_heard(*args)
+
+    monkeypatch.setattr(hub.gaps, "sent_up_to", sent_up_to)
 
     async def beats_fail(group, message):
         if message["type"] == events.BEAT_TYPE:
+            failed.append(1)
             raise ConnectionError("Redis is away")
         await real_send(group, message)
 
     with monkeypatch.context() as patch:
         patch.setattr(layer, "group_send", beats_fail)
-        await asyncio.sleep(0.5)
-    await asyncio.sleep(0.6)  # beats get through again
+        await until(lambda: len(failed) >= 3)
+    heard_before = len(heard)
+    await until(lambda: len(heard) >= heard_before + 2)  # beats get through again, and the hub read them
     assert catch_ups == []
+    assert not hub.gaps.waiting()  # nor is one coming: no number is missing
     await bob.close()
 
 

@@ -1,15 +1,14 @@
 """A layer that forgot the hub's group membership (Redis restarted without its data) is
 joined again on a timer, and live events flow again."""
 
-import asyncio
-
 import pytest
 from channels.layers import get_channel_layer
 
 from miniapp.engagement.services import like_create
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.events import BROADCAST_GROUP
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
+from tests.fixtures.sockets import until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -19,6 +18,13 @@ async def test_the_hub_joins_again_after_the_layer_forgot_it(users, open_socket,
     video = await db_call(make_video, users["erin"])
     bob = await open_socket(users["bob"])
     layer = get_channel_layer()
+    real_group_add, joined = layer.group_add, []
+
+    async def group_add(group, channel):
+        await real_group_add(group, channel)
+        joined.append(group)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
     # Forget every member of the group, as a Redis restart would.
     if hasattr(layer, "_group_key"):  # channels-redis: delete the group's key
         redis = layer.connection(layer.consistent_hash(BROADCAST_GROUP))
@@ -26,7 +32,7 @@ async def test_the_hub_joins_again_after_the_layer_forgot_it(users, open_socket,
     else:
         for channel in list(layer.groups.get(BROADCAST_GROUP, {})):
             await layer.group_discard(BROADCAST_GROUP, channel)
-    await asyncio.sleep(0.6)  # the keeper has joined again
+    await until(lambda: BROADCAST_GROUP in joined)  # the keeper has joined again
     await db_call(like_create, user=users["alice"], video=video)
     event = await bob.receive(timeout=3)
     assert event["type"] == "activity" and event["video"]["id"] == video.pk

@@ -13,7 +13,7 @@ from miniapp.engagement.models import Activity
 from miniapp.engagement.services import like_create
 from miniapp.realtime.events import BROADCAST_GROUP, fanout_message
 from miniapp.realtime.hub import hub
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

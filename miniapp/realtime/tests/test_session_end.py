@@ -13,8 +13,8 @@ from django.test import Client
 
 from miniapp.engagement.services import like_create
 from miniapp.moderation.services import moderator_make, user_ban, user_delete
-from miniapp.realtime.tests.conftest import signed_in_client
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import signed_in_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from miniapp.realtime.auth import session_expiry, session_store, sessions_signed_in
-from miniapp.realtime.tests.conftest import session_cookie
+from tests.fixtures.personas import session_cookie
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from miniapp.videos import processing
 from miniapp.videos.models import Video
 from miniapp.videos.processing import CARD_SIZE, VideoRejected, prepare, write_card
 from miniapp.videos.services import video_card_ensure, video_create
-from miniapp.videos.tests.conftest import make_video
 from miniapp.videos.tests.samples import encode, first_half
+from tests.fixtures.factories import make_video
 
 
 @pytest.fixture

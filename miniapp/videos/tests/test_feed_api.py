@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from miniapp.videos.models import Video
-from miniapp.videos.tests.conftest import make_video
+from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
 
