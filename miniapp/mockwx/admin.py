@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from miniapp.mockwx.forms import IdentityAdminForm
-from miniapp.mockwx.models import AuthorizationCode, Client, Identity, SigningKey, Token
+from miniapp.mockwx.groups import group_members_check
+from miniapp.mockwx.models import AuthorizationCode, Client, Group, Identity, SigningKey, Token
 
 
 @admin.register(Identity)
@@ -11,6 +13,34 @@ class IdentityAdmin(admin.ModelAdmin):
     search_fields = ["nickname", "unionid"]
     readonly_fields = ["unionid", "created"]
     filter_horizontal = ["friends"]
+
+
+class GroupAdminForm(forms.ModelForm):
+    def clean_members(self):
+        members = list(self.cleaned_data["members"])
+        group_members_check(members)
+        return members
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    """Groups as the provider keeps them; apps see each by its pairwise id only."""
+
+    form = GroupAdminForm
+    list_display = ["name", "owner", "member_count", "created"]
+    search_fields = ["name", "members__nickname"]
+    readonly_fields = ["key", "created"]
+    autocomplete_fields = ["owner"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).select_related("owner").annotate(member_count=Count("members"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, group) -> int:
+        return group.member_count
 
 
 @admin.register(Client)

@@ -10,7 +10,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from django.db import models
 from django.utils import timezone
 
-from miniapp.lib.text import validate_nickname
+from miniapp.lib.text import validate_nickname, validate_one_line
 
 OIDC = "oidc"
 WECHAT = "wechat"
@@ -19,6 +19,10 @@ DIALECTS = [(OIDC, "OpenID Connect"), (WECHAT, "WeChat")]
 
 def new_unionid() -> str:
     return "u" + secrets.token_urlsafe(21)
+
+
+def new_group_key() -> str:
+    return "g" + secrets.token_urlsafe(21)
 
 
 def new_client_id() -> str:
@@ -52,6 +56,29 @@ class Identity(models.Model):
         return self.pk
 
 
+# A WeChat group holds at most 500 people.
+GROUP_MAX_MEMBERS = 500
+
+
+class Group(models.Model):
+    """A group chat on the provider (a WeChat 群): a name, an owner and its members. An app
+    knows it only by a pairwise id (`groups.gid_for`, like WeChat's openGId) and through the
+    `groups` endpoint; `key` never leaves the provider. Names are unique here so that
+    `manage.py mockwx_group NAME` can find one (WeChat's are not)."""
+
+    key = models.CharField(max_length=40, unique=True, default=new_group_key, editable=False)
+    name = models.CharField(max_length=32, unique=True, validators=[validate_one_line])
+    owner = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    members = models.ManyToManyField(Identity, related_name="groups", blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Client(ClientMixin, models.Model):
     """A confidential client (an "app" on the provider), with exact redirect URIs."""
 
@@ -59,7 +86,7 @@ class Client(ClientMixin, models.Model):
     client_id = models.CharField(max_length=48, unique=True, default=new_client_id)
     secret_hash = models.CharField(max_length=64, editable=False)
     redirect_uris = models.TextField(help_text="One URI a line; matched exactly.")
-    scope = models.CharField(max_length=200, default="openid profile friends snsapi_base snsapi_userinfo")
+    scope = models.CharField(max_length=200, default="openid profile friends groups snsapi_base snsapi_userinfo")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -285,7 +285,8 @@ def discovery() -> dict:
         "userinfo_endpoint": f"{base}/userinfo",
         "jwks_uri": f"{base}/jwks",
         "friends_endpoint": f"{base}/friends",
-        "scopes_supported": ["openid", "profile", "friends"],
+        "groups_endpoint": f"{base}/groups",
+        "scopes_supported": ["openid", "profile", "friends", "groups"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -313,13 +314,19 @@ def discovery() -> dict:
 
 def avatar_svg(identity: Identity) -> str:
     """A round avatar with the nickname's first character, coloured by the unionid."""
+    return letter_avatar_svg(identity.nickname, seed=identity.unionid)
+
+
+def letter_avatar_svg(name: str, *, seed: str, rounded: bool = True) -> str:
+    """An avatar with `name`'s first character, coloured by `seed`: round for a person, a
+    rounded square for a group, as WeChat draws them."""
     from django.utils.html import escape
 
-    hue = int(hashlib.sha256(identity.unionid.encode()).hexdigest()[:4], 16) % 360
-    letter = escape(identity.nickname[:1].upper())
+    hue = int(hashlib.sha256(seed.encode()).hexdigest()[:4], 16) % 360
+    letter = escape(name[:1].upper())
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 96 96" width="96" height="96">'
-        f'<rect width="96" height="96" rx="48" fill="hsl({hue},55%,52%)"/>'
+        f'<rect width="96" height="96" rx="{48 if rounded else 16}" fill="hsl({hue},55%,52%)"/>'
         f'<text x="48" y="62" font-size="44" text-anchor="middle" fill="#fff" '
         f'font-family="PingFang SC,Noto Sans CJK SC,sans-serif">{letter}</text></svg>'
     )

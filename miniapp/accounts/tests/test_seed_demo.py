@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import friends_of
-from miniapp.mockwx.models import Client, Identity
+from miniapp.mockwx.models import Client, Group, Identity
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,9 @@ def test_it_loads_the_personas_and_is_idempotent():
     assert sorted(u.username for u in friends_of(alice)) == ["bob", "carol", "dave"]
     assert not friends_of(User.objects.get(username="erin")).exists()
     assert User.objects.count() == 6
+    # The provider's groups: erin, nobody's friend, is in 王家村.
+    groups = {g.name: (g.owner.nickname, [m.nickname for m in g.members.order_by("pk")]) for g in Group.objects.all()}
+    assert groups == {"王家村": ("alice", ["alice", "bob", "carol", "erin"]), "家族群": ("alice", ["alice", "dave"])}
 
 
 def test_it_makes_a_moderator_who_may_moderate_but_not_administer(settings, tmp_path):
@@ -61,6 +64,8 @@ def test_it_adds_load_test_users_with_a_hub():
         assert identity.friends.count() == 5  # the hub and 4 among the others
     seed("--users", "10", "--friends", "2")
     assert Identity.objects.get(nickname="user0005").friends.count() == 3
+    load = Group.objects.get(name="load")
+    assert sorted(load.members.values_list("nickname", flat=True)) == [f"user{i:04d}" for i in range(1, 11)]
 
 
 def test_it_refuses_impossible_numbers():

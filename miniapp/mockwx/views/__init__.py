@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from miniapp.mockwx import services
 from miniapp.mockwx.forms import ConsentForm, HintForm
+from miniapp.mockwx.groups import group_avatar_svg, group_by_key, groups_claims
 from miniapp.mockwx.models import Identity
 from miniapp.mockwx.server import require_oauth, server
 
@@ -18,6 +19,7 @@ SCOPE_LABELS = {
     "openid": _("Know who you are (your OpenID)"),
     "profile": _("Your nickname and avatar"),
     "friends": _("Your friend list"),
+    "groups": _("The groups you are in, and their members"),
     "snsapi_base": _("Know who you are (your OpenID)"),
     "snsapi_userinfo": _("Your nickname and avatar"),
 }
@@ -133,6 +135,24 @@ def userinfo(request):
 def friends(request):
     token = request.oauth_token
     return JsonResponse({"friends": services.friends_claims(client=token.client, identity=token.identity)})
+
+
+@require_GET
+@require_oauth("groups")
+def groups(request):
+    """`{"groups": [{"gid", "name", "avatar", "members": [{"sub", "nickname", "picture"}]}]}`."""
+    token = request.oauth_token
+    return JsonResponse({"groups": groups_claims(client=token.client, identity=token.identity)})
+
+
+@require_GET
+def group_avatar(request, key: str):
+    group = group_by_key(key)
+    if group is None:
+        raise Http404
+    response = HttpResponse(group_avatar_svg(group), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET

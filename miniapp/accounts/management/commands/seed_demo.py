@@ -12,7 +12,8 @@ from miniapp.accounts import services as accounts
 from miniapp.accounts.models import User
 from miniapp.engagement.services import like_create
 from miniapp.mockwx import services as mockwx
-from miniapp.mockwx.models import Identity
+from miniapp.mockwx.groups import group_set
+from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Identity
 from miniapp.moderation.services import moderator_make
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
@@ -26,6 +27,14 @@ DEMO_FRIENDS = {
     "dave": ["alice"],
     "erin": [],
 }
+
+# The provider's groups (owner first): erin is nobody's friend, so a share into 王家村 reaches
+# someone a share to friends cannot.
+DEMO_GROUPS = {
+    "王家村": ["alice", "bob", "carol", "erin"],
+    "家族群": ["alice", "dave"],
+}
+LOAD_GROUP = "load"
 
 
 # Staff in the "moderators" group, signing in at /admin/ with the password seed_demo writes.
@@ -52,7 +61,8 @@ class Command(BaseCommand):
         "Load the demo data (idempotent): mock identities alice, bob, carol, dave, erin and "
         "their friendships, the demo client the app signs in with, the personas as app users and "
         "at least six demo videos made with PyAV, and a moderator (staff, in the moderators group). "
-        "--users N --friends K adds user0001…userN for load tests."
+        "--users N --friends K adds user0001…userN for load tests, and the group "
+        "'load' of the first min(N, 500) of them."
     )
 
     def add_arguments(self, parser):
@@ -66,8 +76,10 @@ class Command(BaseCommand):
             raise CommandError("--friends must be smaller than --users")
         with transaction.atomic():
             self.seed_identities()
+            self.seed_groups()
             if users:
                 self.seed_load_users(users, friends)
+                self.seed_load_group(users)
             client = self.seed_client()
             if client is not None:
                 self.seed_app_users(client)
@@ -81,6 +93,16 @@ class Command(BaseCommand):
         for nickname, friend_nicknames in DEMO_FRIENDS.items():
             identity = mockwx.identity_get_or_create(nickname=nickname)
             identity.friends.add(*[mockwx.identity_get_or_create(nickname=n) for n in friend_nicknames])
+
+    def seed_groups(self):
+        for name, nicknames in DEMO_GROUPS.items():
+            members = [mockwx.identity_get_or_create(nickname=n) for n in nicknames]
+            group_set(name=name, members=members, owner=members[0])
+
+    def seed_load_group(self, count: int):
+        members = list(Identity.objects.filter(nickname__in=[f"user{i:04d}" for i in range(1, count + 1)]))
+        members = sorted(members, key=lambda identity: identity.nickname)[:GROUP_MAX_MEMBERS]
+        group_set(name=LOAD_GROUP, members=members, owner=members[0])
 
     def seed_load_users(self, count: int, friends: int):
         """user0001 is everyone's friend (a hub); the others have `friends` friends among them."""
