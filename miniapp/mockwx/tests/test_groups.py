@@ -128,7 +128,7 @@ def test_the_admin_refuses_a_501st_member(admin_client, identities):
     assert Group.objects.get().members.count() == 500
 
 
-def test_existing_clients_may_ask_for_groups(db):
-    """New clients get the scope by default; the migration gave it to those that had friends."""
+def test_new_clients_may_ask_for_groups(db):
+    """New clients get the scope by default (migration 0006 adds it to those that had friends)."""
     made, _ = services.client_register(name="new", redirect_uris=[REDIRECT_URI])
     assert "groups" in Client.objects.get(pk=made.pk).scope.split()
