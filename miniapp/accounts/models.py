@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -32,9 +31,6 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         return self.display_name or self.username
-
-    def is_banned(self, *, now: datetime | None = None) -> bool:
-        return self.banned_until is not None and self.banned_until > (now or timezone.now())
 
     def save(self, *args, **kwargs) -> None:
         """A user made inactive (in admin, or any save) is signed out: Django stops trusting their

@@ -1,8 +1,16 @@
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from miniapp.accounts.models import Friendship, User
+
+
+def not_banned(path: str = "", *, now=None) -> Q:
+    """Users (at `path`, e.g. "friend__") whom no ban keeps from writing now: their
+    `banned_until` is unset or past. The one place the apps below moderation read a ban."""
+    field = f"{path}banned_until"
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": now or timezone.now()})
 
 
 def friends_of(user: User) -> QuerySet[User]:

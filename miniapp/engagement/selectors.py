@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from miniapp.accounts.models import Friendship
+from miniapp.accounts.selectors import not_banned
 from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.lib.site import absolute_url
@@ -29,7 +29,7 @@ def friends_whose_likes_show(viewer_id: int) -> QuerySet:
     who turned "show my likes to friends" off, nor those banned now."""
     return (
         Friendship.objects.filter(user_id=viewer_id, friend__share_likes=True)
-        .filter(Q(friend__banned_until__isnull=True) | Q(friend__banned_until__lte=timezone.now()))
+        .filter(not_banned("friend__"))
         .values("friend_id")
     )
 
