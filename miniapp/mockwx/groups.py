@@ -5,25 +5,17 @@ by their pairwise OpenIDs, through the `groups` endpoint (scope `groups`). Group
 with `manage.py mockwx_group`, in the provider's admin, and by `seed_demo`.
 """
 
-import base64
-import hashlib
-import hmac
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
 from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Client, Group, Identity
-from miniapp.mockwx.services import avatar_url, issuer, letter_avatar_svg, openid_for
+from miniapp.mockwx.services import issuer, letter_avatar_svg, matches_nothing, pairwise_id, person_claims
 
 
 def gid_for(*, client: Client, group: Group) -> str:
-    """The group's pairwise id for one client: stable, different per client, derived, not
-    stored (HMAC(SECRET_KEY, client_id|key)), shaped like WeChat's openGId."""
-    message = f"{client.client_id}|{group.key}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"mockwx.gid:" + message, hashlib.sha256).digest()
-    return "G" + base64.urlsafe_b64encode(digest).decode()[:27]
+    """The group's pairwise id for one client, shaped like WeChat's openGId (`pairwise_id`)."""
+    return pairwise_id(kind="gid", client=client, key=group.key)
 
 
 def group_avatar_url(group: Group) -> str:
@@ -42,21 +34,14 @@ def groups_claims(*, client: Client, identity: Identity) -> list[dict]:
             "gid": gid_for(client=client, group=group),
             "name": group.name,
             "avatar": group_avatar_url(group),
-            "members": [
-                {
-                    "sub": openid_for(client=client, identity=member),
-                    "nickname": member.nickname,
-                    "picture": avatar_url(member),
-                }
-                for member in group.members.all()
-            ],
+            "members": [person_claims(client=client, identity=member) for member in group.members.all()],
         }
         for group in identity.groups.order_by("pk").prefetch_related(members)
     ]
 
 
 def group_by_key(key: str) -> Group | None:
-    if "\x00" in key:  # PostgreSQL text holds no NUL: unknown, not a 500
+    if matches_nothing(key):
         return None
     return Group.objects.filter(key=key).first()
 

@@ -21,15 +21,21 @@ def issuer() -> str:
     return f"{settings.SITE_URL}/mockwx"
 
 
-def openid_for(*, client: Client, identity: Identity) -> str:
-    """The identity's pairwise id for one client: stable, and different per client.
+PAIRWISE_PREFIX = {"openid": "o", "gid": "G"}
 
-    Derived, not stored: HMAC(SECRET_KEY, client_id|unionid), like WeChat's
-    28-character OpenIDs starting with "o".
-    """
-    message = f"{client.client_id}|{identity.unionid}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"mockwx.openid:" + message, hashlib.sha256).digest()
-    return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
+
+def pairwise_id(*, kind: str, client: Client, key: str) -> str:
+    """`key`'s id for one client: stable, and different per client. Derived, not stored:
+    HMAC(SECRET_KEY, kind|client_id|key), 28 characters starting with `kind`'s letter, as
+    WeChat's OpenIDs ("o…") and openGIds ("G…") look."""
+    message = f"{client.client_id}|{key}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"mockwx.{kind}:".encode() + message, hashlib.sha256).digest()
+    return PAIRWISE_PREFIX[kind] + base64.urlsafe_b64encode(digest).decode()[:27]
+
+
+def openid_for(*, client: Client, identity: Identity) -> str:
+    """The identity's pairwise id for one client (`pairwise_id`)."""
+    return pairwise_id(kind="openid", client=client, key=identity.unionid)
 
 
 def avatar_url(identity: Identity) -> str:
@@ -50,18 +56,20 @@ def profile_claims(*, client: Client, identity: Identity) -> dict:
     return {"sub": openid_for(client=client, identity=identity), **identity_claims(identity)}
 
 
+def person_claims(*, client: Client, identity: Identity) -> dict:
+    """Someone else as a list of friends or a group's members shows them to `client`."""
+    return {
+        "sub": openid_for(client=client, identity=identity),
+        "nickname": identity.nickname,
+        "picture": avatar_url(identity),
+    }
+
+
 def friends_claims(*, client: Client, identity: Identity) -> list[dict]:
-    return [
-        {
-            "sub": openid_for(client=client, identity=friend),
-            "nickname": friend.nickname,
-            "picture": avatar_url(friend),
-        }
-        for friend in identity.friends.order_by("pk")
-    ]
+    return [person_claims(client=client, identity=friend) for friend in identity.friends.order_by("pk")]
 
 
-def _matches_nothing(value: str) -> bool:
+def matches_nothing(value: str) -> bool:
     """True for a value no row can hold. PostgreSQL text has no NUL, and a query with one
     fails (DataError, a 500) instead of finding nothing: request values with NUL are looked
     up here as what they are, unknown."""
@@ -69,13 +77,13 @@ def _matches_nothing(value: str) -> bool:
 
 
 def client_by_id(client_id: str) -> Client | None:
-    if _matches_nothing(client_id):
+    if matches_nothing(client_id):
         return None
     return Client.objects.filter(client_id=client_id).first()
 
 
 def identity_by_unionid(unionid: str) -> Identity | None:
-    if _matches_nothing(unionid):
+    if matches_nothing(unionid):
         return None
     return Identity.objects.filter(unionid=unionid).first()
 
@@ -175,7 +183,7 @@ def code_redeem(*, code: str, client: Client, dialect: str) -> AuthorizationCode
     The claim is one conditional UPDATE, so of two concurrent redemptions exactly
     one wins, on SQLite and PostgreSQL alike.
     """
-    if _matches_nothing(code):
+    if matches_nothing(code):
         raise CodeRefused("invalid")
     now = timezone.now()
     codes = AuthorizationCode.objects.filter(code=code, client=client, dialect=dialect)
@@ -201,7 +209,7 @@ def token_family_revoke(*, code: AuthorizationCode | None) -> None:
 
 
 def token_by_access(*, access_token: str, dialect: str) -> Token | None:
-    if _matches_nothing(access_token):
+    if matches_nothing(access_token):
         return None
     return (
         Token.objects.filter(access_token=access_token, dialect=dialect)
@@ -227,7 +235,7 @@ def token_create(
 
 
 def token_by_refresh(*, refresh_token: str, client: Client | None = None) -> Token | None:
-    if _matches_nothing(refresh_token):
+    if matches_nothing(refresh_token):
         return None
     token = Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
     if token is None or token.is_revoked() or token.issued_at + REFRESH_TTL < time.time():
@@ -245,7 +253,7 @@ def token_for_refresh(*, refresh_token: str, client: Client) -> Token | None:
     """
     token = (
         None
-        if _matches_nothing(refresh_token)
+        if matches_nothing(refresh_token)
         else Token.objects.filter(refresh_token=refresh_token).select_related("client", "identity", "code").first()
     )
     if token is None or token.client_id != client.pk:

@@ -150,9 +150,7 @@ def group_avatar(request, key: str):
     group = group_by_key(key)
     if group is None:
         raise Http404
-    response = HttpResponse(group_avatar_svg(group), content_type="image/svg+xml")
-    response["Cache-Control"] = "public, max-age=86400"
-    return response
+    return _svg(group_avatar_svg(group))
 
 
 @require_GET
@@ -160,6 +158,11 @@ def avatar(request, unionid: str):
     identity = services.identity_by_unionid(unionid)
     if identity is None:
         raise Http404
-    response = HttpResponse(services.avatar_svg(identity), content_type="image/svg+xml")
+    return _svg(services.avatar_svg(identity))
+
+
+def _svg(svg: str) -> HttpResponse:
+    """An avatar: it changes only with a name, so browsers and caches keep it a day."""
+    response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response
