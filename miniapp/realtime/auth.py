@@ -68,12 +68,13 @@ def session_digest(session_key: str) -> str:
 
 async def session_state(session_key: str) -> tuple[int | None, datetime | None]:
     """Whom the session signs in now (None: nobody) and until when: what a new socket on it
-    would find (the middleware's `get_user`: the session is there and unexpired, its user
-    exists and may sign in, and the session's hash still matches the user's)."""
-    user = await get_user({"session": session_store()(session_key)})
-    if not user.is_authenticated:
-        return None, None
-    return user.pk, await database_sync_to_async(session_expiry)(session_key)
+    would find (`sessions_signed_in`, the check each worker's sweep runs too), in one thread hop."""
+    return await database_sync_to_async(_session_state)(session_key)
+
+
+def _session_state(session_key: str) -> tuple[int | None, datetime | None]:
+    user_id = sessions_signed_in({session_key}).get(session_key)
+    return (user_id, session_expiry(session_key)) if user_id is not None else (None, None)
 
 
 def session_expiry(session_key: str) -> datetime | None:
