@@ -18,9 +18,8 @@ import av
 from av.stream import Disposition
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from miniapp.videos import containers
+from miniapp.videos import containers, share_card
 from miniapp.videos.limits import (
     LENGTH_GRACE,
     AudioBudget,
@@ -48,7 +47,6 @@ _DECODER_MAX_PIXELS = 8192 * 4320
 _AAC_RATES = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
 _BROWSER_PIXEL_FORMATS = {"yuv420p", "yuvj420p"}  # 10-bit or 4:4:4 H.264 doesn't play in most browsers
 # Open Graph wants at least 600×315 and WeChat and others crop link previews to about 1.91:1.
-CARD_SIZE = (1200, 630)
 
 
 class VideoRejected(Exception):
@@ -77,7 +75,7 @@ class ProbeResult:
 class PreparedVideo:
     video_path: Path
     poster_path: Path
-    card_path: Path  # the link preview image, see write_card()
+    card_path: Path  # the link preview image, see share_card.write_card()
     duration: float
     width: int
     height: int
@@ -359,44 +357,6 @@ def _write_poster(video_path: Path, poster_path: Path, *, duration: float, limit
     image.save(poster_path, format="JPEG", quality=85)
 
 
-def _play_button(diameter: int) -> Image.Image:
-    """A translucent white disc with a dark play triangle, as RGBA.
-
-    Drawn at four times the size and scaled down, because ImageDraw doesn't smooth edges.
-    No text, so no font is needed.
-    """
-    big = diameter * 4
-    button = Image.new("RGBA", (big, big), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(button)
-    draw.ellipse((0, 0, big - 1, big - 1), fill=(255, 255, 255, 200))
-    # An equilateral triangle whose centroid is the disc's centre looks centred; its box would not.
-    centre, height = big / 2, big * 0.42
-    width = height * math.sqrt(3) / 2
-    left, right = centre - width / 3, centre + width * 2 / 3
-    draw.polygon([(left, centre - height / 2), (right, centre), (left, centre + height / 2)], fill=(20, 20, 20, 230))
-    return button.resize((diameter, diameter), Image.Resampling.LANCZOS)
-
-
-def write_card(poster_path: Path, card_path: Path) -> None:
-    """Write a CARD_SIZE JPEG link preview (og:image) made from the poster.
-
-    Posters keep the video's shape (mostly 9:16), which link previews crop badly. The card shows the
-    whole poster, fitted to the card's height (or width, for wide posters), over a blurred, darkened,
-    cover-cropped copy of it, with a play button so it reads as a video.
-    """
-    with Image.open(poster_path) as opened:
-        poster = ImageOps.exif_transpose(opened).convert("RGB")
-    # Blurring a quarter-size copy and scaling it up is much cheaper and looks the same.
-    small = ImageOps.fit(poster, (CARD_SIZE[0] // 4, CARD_SIZE[1] // 4), Image.Resampling.BILINEAR)
-    small = ImageEnhance.Brightness(small.filter(ImageFilter.GaussianBlur(12))).enhance(0.55)
-    card = small.resize(CARD_SIZE, Image.Resampling.BICUBIC)
-    front = ImageOps.contain(poster, CARD_SIZE, Image.Resampling.LANCZOS)
-    card.paste(front, ((CARD_SIZE[0] - front.width) // 2, (CARD_SIZE[1] - front.height) // 2))
-    button = _play_button(CARD_SIZE[1] // 4)
-    card.paste(button, ((CARD_SIZE[0] - button.width) // 2, (CARD_SIZE[1] - button.height) // 2), button)
-    card.save(card_path, format="JPEG", quality=82, progressive=True, optimize=True)
-
-
 def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> PreparedVideo:
     """Check `src` against `limits` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg and card.jpg.
 
@@ -433,7 +393,7 @@ def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> Pre
             _transcode(src, video_part, rotation=rotation, budget=FrameBudget(limits, fps=fps))
         result = _probe(video_part, limits=limits, min_seconds=0, ours=True)[0]
         _write_poster(video_part, poster_part, duration=result.duration, limits=limits)
-        write_card(poster_part, card_part)
+        share_card.write_card(poster_part, card_part)
         os.replace(video_part, video_path)
         written.append(video_path)
         os.replace(poster_part, poster_path)

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from miniapp.accounts.models import User
-from miniapp.videos import hotness, processing
+from miniapp.videos import hotness, processing, share_card
 from miniapp.videos.limits import Limits
 from miniapp.videos.models import Video, media_folder
 
@@ -101,7 +101,7 @@ def video_card_ensure(video: Video) -> None:
             poster_path, card_path = Path(tmp) / "poster.jpg", Path(tmp) / "card.jpg"
             with default_storage.open(poster_name, "rb") as source, open(poster_path, "wb") as copy:
                 shutil.copyfileobj(source, copy)
-            processing.write_card(poster_path, card_path)
+            share_card.write_card(poster_path, card_path)
             stored = _store(card_path, posixpath.join(posixpath.dirname(poster_name), "card.jpg"))
         # Only an empty card is filled: when two first shares race, the first card stays and the other goes.
         if Video.objects.filter(pk=video.pk, card="").update(card=stored):

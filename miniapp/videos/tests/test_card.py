@@ -11,10 +11,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from miniapp.accounts.models import User
-from miniapp.videos import processing
+from miniapp.videos import share_card
 from miniapp.videos.models import Video
-from miniapp.videos.processing import CARD_SIZE, VideoRejected, prepare, write_card
+from miniapp.videos.processing import VideoRejected, prepare
 from miniapp.videos.services import video_card_ensure, video_create
+from miniapp.videos.share_card import CARD_SIZE, write_card
 from miniapp.videos.tests.samples import encode, first_half
 from tests.fixtures.factories import make_video
 
@@ -108,7 +109,7 @@ def test_a_failing_card_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken_card(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(processing, "write_card", broken_card)
+    monkeypatch.setattr(share_card, "write_card", broken_card)
     out_dir = tmp_path / "out"
     with pytest.raises(VideoRejected) as caught:
         prepare(encode(tmp_path / "clip.mp4", codec="libx264", seconds=2), out_dir=out_dir)

@@ -17,8 +17,9 @@ from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Identity
 from miniapp.moderation.services import moderator_make
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
-from miniapp.videos.processing import PreparedVideo, probe, write_card
+from miniapp.videos.processing import PreparedVideo, probe
 from miniapp.videos.services import video_create
+from miniapp.videos.share_card import write_card
 
 DEMO_FRIENDS = {
     "alice": ["bob", "carol", "dave"],
