@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "miniapp.engagement.context_processors.tab_unread",
             ],
         },
     },
@@ -278,8 +279,11 @@ OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", DEMO_CLIENT_ID if MOCK_OAUTH_ENABLED 
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
 if not OIDC_CLIENT_SECRET and MOCK_OAUTH_ENABLED and OIDC_CLIENT_ID == DEMO_CLIENT_ID:
     OIDC_CLIENT_SECRET = derived_secret(SECRET_KEY, "mockwx-demo-client")
-OIDC_SCOPES = env_list("OIDC_SCOPES", ["openid", "profile", "friends"])
+OIDC_SCOPES = env_list("OIDC_SCOPES", ["openid", "profile", "friends", "groups"])
 OIDC_FETCH_FRIENDS = env_bool("OIDC_FETCH_FRIENDS", True)
+OIDC_FETCH_GROUPS = env_bool("OIDC_FETCH_GROUPS", True)
+# The groups tab reads the user's groups from the provider again at most this often.
+GROUPS_SYNC_SECONDS = env_int("GROUPS_SYNC_SECONDS", 300, minimum=0)
 
 ACCOUNT_ADAPTER = "miniapp.accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "miniapp.accounts.adapters.SocialAccountAdapter"
@@ -294,7 +298,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_QUERY_EMAIL = False
-SOCIALACCOUNT_STORE_TOKENS = False
+# Kept (allauth's SocialToken) so that the groups tab can read the user's groups again later
+# without a new sign-in; the token reads the profile, friends and groups, nothing else.
+SOCIALACCOUNT_STORE_TOKENS = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
@@ -381,6 +387,7 @@ if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_
 # Activity: how many missed events a reconnecting socket gets before it is told to reload.
 ACTIVITY_REPLAY_LIMIT = env_int("ACTIVITY_REPLAY_LIMIT", 200, minimum=1)
 ACTIVITY_PAGE_SIZE = env_int("ACTIVITY_PAGE_SIZE", 50, minimum=1)
+GROUP_PAGE_SIZE = env_int("GROUP_PAGE_SIZE", 30, minimum=1)
 # Sockets close when their session ends: at once when it is signed out, its password changed,
 # its user banned or deleted, or it expires; this often when it was deleted on the server.
 SOCKET_SESSION_CHECK_SECONDS = env_int("SOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)

@@ -13,8 +13,9 @@ from django.db import IntegrityError, connection, transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from miniapp.accounts import groups as group_services
 from miniapp.accounts import services
-from miniapp.accounts.provider import friends_fetch
+from miniapp.accounts.provider import friends_fetch, groups_fetch
 
 # Tries to create a new user before giving up: each failed try means the username was taken
 # by someone else at that moment, and the next try generates another one.
@@ -66,14 +67,15 @@ class AccountAdapter(DefaultAccountAdapter):
         if sociallogin is not None:
             name, avatar = _profile_from(sociallogin)
             services.user_update_profile(user=user, display_name=name, avatar_url=avatar)
+            provider, uid = sociallogin.account.provider, sociallogin.account.uid
             friends = friends_fetch(request, sociallogin)
             if friends is not None:
-                services.friends_sync(
-                    user=user,
-                    provider=sociallogin.account.provider,
-                    uid=sociallogin.account.uid,
-                    friends=friends,
-                )
+                services.friends_sync(user=user, provider=provider, uid=uid, friends=friends)
+            groups = groups_fetch(request, access_token=sociallogin.token.token) if sociallogin.token else None
+            if groups is not None:
+                group_services.groups_sync(user=user, provider=provider, uid=uid, groups=groups)
+            else:  # the provider did not say: join where another member's list put this user
+                group_services.pending_memberships_claim(user=user, provider=provider, uid=uid)
         return super().post_login(request, user, **kwargs)
 
 

@@ -27,6 +27,9 @@ class User(AbstractUser):
     # kept by moderation's ban services (BANNED_FOR_GOOD: none), so that the apps below
     # moderation can tell who is banned now without reading its tables. None: not banned.
     banned_until = models.DateTimeField(_("banned until"), null=True, blank=True, editable=False)
+    # When the user's groups were last read from the provider (`accounts.groups`): at sign-in,
+    # and again from the groups tab once GROUPS_SYNC_SECONDS have passed.
+    groups_synced = models.DateTimeField(null=True, blank=True, editable=False)
 
     @property
     def name(self) -> str:
@@ -105,3 +108,58 @@ class PendingFriend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.provider}:{self.uid}"
+
+
+# A WeChat group holds at most 500 people; the provider's groups are imported as they are.
+GROUP_MAX_MEMBERS = 500
+
+
+class Group(models.Model):
+    """A group (社群) at the provider, as our client sees it: by its pairwise id (`gid`, like
+    WeChat's openGId), with its name and avatar. The provider owns it: the rows are rewritten
+    from its groups endpoint at each sign-in of a member (`accounts.groups.groups_sync`)."""
+
+    provider = models.CharField(max_length=64)
+    gid = models.CharField(max_length=191)
+    name = models.CharField(_("name"), max_length=64)
+    avatar_url = models.CharField(_("avatar"), max_length=500, blank=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="chat_groups")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "gid"], name="group_gid_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user in a group, with how far they have read its posts (a post id; 0: nothing read)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    read_up_to = models.BigIntegerField(default=0)
+    joined = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
+        indexes = [models.Index(fields=["user", "group"], name="membership_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ∈ {self.group_id}"
+
+
+class PendingMember(models.Model):
+    """A member the provider listed in a group who has not signed in to the app yet: keyed by
+    their OpenID for our client, made a `Membership` once an account with it exists."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="pending_members")
+    uid = models.CharField(max_length=191)
+    nickname = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "uid"], name="pending_member_unique")]
+        indexes = [models.Index(fields=["uid"], name="pending_member_uid")]
+
+    def __str__(self) -> str:
+        return f"{self.uid} ∈? {self.group_id}"

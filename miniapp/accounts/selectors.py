@@ -3,7 +3,7 @@ from collections import defaultdict
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from miniapp.accounts.models import Friendship, User
+from miniapp.accounts.models import Friendship, Group, Membership, User
 
 
 def not_banned(path: str = "", *, now=None) -> Q:
@@ -28,4 +28,22 @@ def friend_ids_by_user(user_ids) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     for user_id, friend_id in Friendship.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "friend_id"):
         found[user_id].append(friend_id)
+    return dict(found)
+
+
+def group_ids_of(user_id: int) -> QuerySet:
+    """The ids of the user's groups (`group_id` values), as a subquery."""
+    return Membership.objects.filter(user_id=user_id).values("group_id")
+
+
+def group_for_member(*, group_id: int, user_id: int) -> Group | None:
+    """The group, if the user is in it; None for anyone else (who is told it does not exist)."""
+    return Group.objects.filter(pk=group_id, memberships__user_id=user_id).first()
+
+
+def member_ids_by_group(group_ids) -> dict[int, list[int]]:
+    """Each group's members, for many groups in one query."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for group_id, user_id in Membership.objects.filter(group_id__in=list(group_ids)).values_list("group_id", "user_id"):
+        found[group_id].append(user_id)
     return dict(found)

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -7,13 +9,23 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from miniapp.accounts.models import User
-from miniapp.accounts.selectors import friend_ids_of
+from miniapp.accounts.groups import groups_refresh
+from miniapp.accounts.models import Group, Membership, User
+from miniapp.accounts.selectors import friend_ids_of, group_for_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX
-from miniapp.engagement.selectors import activity_latest, activity_replay, share_url
+from miniapp.engagement.selectors import (
+    UNREAD_CAP,
+    activity_latest,
+    activity_replay,
+    group_detail,
+    group_posts_page,
+    groups_of,
+    posts_page_body,
+    share_url,
+)
 from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
@@ -92,9 +104,16 @@ class ShareApi(APIView):
     throttle_classes = [ShareRateThrottle]
     MAX_RECIPIENTS = 50
 
+    MAX_GROUPS = 20
+
     class InputSerializer(serializers.Serializer):
         to = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+        groups = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
         note = TextField(required=False, allow_blank=True, default="", validators=[validate_multiline])
+
+    class PostSerializer(serializers.Serializer):
+        id = serializers.IntegerField(help_text="the group")
+        post = serializers.IntegerField(help_text="the post made in it")
 
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
@@ -102,13 +121,16 @@ class ShareApi(APIView):
         share_count = serializers.IntegerField()
         recipients = serializers.IntegerField()
         depth = serializers.IntegerField()
+        groups = serializers.ListField(child=serializers.DictField())
 
-    def _refusal(self, data: dict, ids: list[int], note: str, errors: dict) -> dict | None:
+    def _refusal(self, data: dict, ids: list[int], group_ids: list[int], note: str, errors: dict) -> dict | None:
         """Why this share cannot be made, as the 400 body; None when it can."""
         if not data:
             unshown = [error for error in errors.get("note", ()) if error.code == "invisible_character"]
             return {
-                "detail": str(unshown[0]) if unshown else _("Send a list of friend ids in `to` and the note as text.")
+                "detail": str(unshown[0])
+                if unshown
+                else _("Send a list of friend ids in `to`, of group ids in `groups`, and the note as text.")
             }
         if len(note) > NOTE_MAX:
             return {
@@ -125,6 +147,18 @@ class ShareApi(APIView):
                 % {"ids": ", ".join(map(str, strangers))},
                 "not_friends": strangers,
             }
+        if len(group_ids) > self.MAX_GROUPS:
+            return {"detail": _("Share into at most %(count)d groups at a time.") % {"count": self.MAX_GROUPS}}
+        mine = set(
+            Membership.objects.filter(user=self.request.user, group_id__in=group_ids).values_list("group_id", flat=True)
+        )
+        outside = sorted(set(group_ids) - mine)
+        if outside:
+            return {
+                "detail": _("You can only share into groups you are in. Not yours: %(ids)s.")
+                % {"ids": ", ".join(map(str, outside))},
+                "not_member": outside,
+            }
         return None
 
     @extend_schema(
@@ -140,6 +174,11 @@ class ShareApi(APIView):
                     "not_friends": serializers.ListField(
                         child=serializers.IntegerField(), required=False, help_text="ids in `to` that are not friends"
                     ),
+                    "not_member": serializers.ListField(
+                        child=serializers.IntegerField(),
+                        required=False,
+                        help_text="ids in `groups` of groups the sharer is not in",
+                    ),
                 },
             ),
         },
@@ -149,18 +188,25 @@ class ShareApi(APIView):
         data = self.InputSerializer(data=request.data)
         valid = data.validated_data if data.is_valid() else {}
         ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
-        refusal = self._refusal(valid, ids, note, data.errors if not valid else {})
+        group_ids = list(dict.fromkeys(valid.get("groups", [])))
+        refusal = self._refusal(valid, ids, group_ids, note, data.errors if not valid else {})
         if refusal is not None:
             return Response(refusal, status=status.HTTP_400_BAD_REQUEST)
         users = User.objects.in_bulk(ids)
         recipients = [users[pk] for pk in ids]
-        share, created = services.share_create(
-            sharer=request.user,
-            video=video,
-            recipients=recipients,
-            note=note,
-            arrived_via=arrival_share(request, video.pk),
-        )
+        found = Group.objects.in_bulk(group_ids) if group_ids else {}
+        groups = [found[pk] for pk in group_ids]
+        arrived_via = arrival_share(request, video.pk)
+        with transaction.atomic():
+            share, created = None, True
+            if recipients or not groups:  # to friends, or a link: the link this answers
+                share, created = services.share_create(
+                    sharer=request.user, video=video, recipients=recipients, note=note, arrived_via=arrived_via
+                )
+            posts = services.group_posts_create(
+                sharer=request.user, video=video, groups=groups, note=note, arrived_via=arrived_via
+            )
+        share = share or posts[0].share
         video.refresh_from_db(fields=["share_count"])
         body = {
             "url": share_url(share),
@@ -168,6 +214,7 @@ class ShareApi(APIView):
             "share_count": video.share_count,
             "recipients": len(recipients),
             "depth": share.depth,
+            "groups": [{"id": post.group_id, "post": post.pk} for post in posts],
         }
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.OutputSerializer(body).data, status=code)
@@ -246,3 +293,116 @@ class VideoStatsApi(APIView):
     def get(self, request, video_id: int):
         video = video_or_404(stats.video_get_for_stats(video_id=video_id, user=request.user))
         return Response(self.OutputSerializer(stats.video_share_stats(video)).data)
+
+
+class PostDocSerializer(serializers.Serializer):
+    """A group's post (documentation: the selectors answer it as it is)."""
+
+    id = serializers.IntegerField()
+    group = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["share", "live"])
+    author = UserOutputSerializer()
+    video = serializers.DictField(allow_null=True, help_text="id, title, poster_url, like_count, duration")
+    live = serializers.DictField(allow_null=True, help_text="with the live rooms")
+    note = serializers.CharField()
+    url = serializers.CharField(help_text="the video, with the post's share credited")
+    views = serializers.IntegerField(help_text="people who watched through this post")
+    created = serializers.DateTimeField()
+
+
+class GroupDocSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    avatar = serializers.CharField()
+    url = serializers.CharField()
+    member_count = serializers.IntegerField()
+    unread = serializers.IntegerField(help_text="exact to 99; 100 means over 99")
+    last_post = PostDocSerializer(allow_null=True, required=False)
+
+
+class GroupDetailDocSerializer(GroupDocSerializer):
+    members = UserOutputSerializer(many=True)
+    read_up_to = serializers.IntegerField()
+
+
+class PostPageDocSerializer(serializers.Serializer):
+    results = PostDocSerializer(many=True)
+    last_id = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+
+
+def member_group_or_404(request, group_id: int) -> Group:
+    """The group, if the signed-in user is in it; anyone else is told it does not exist."""
+    group = group_for_member(group_id=group_id, user_id=request.user.pk)
+    if group is None:
+        raise Http404(_("No such group."))
+    return group
+
+
+class GroupListApi(APIView):
+    """My groups (社群), the one with the newest post first, each with my unread count and its last
+    post, and my unread total. Counts stop at 100, meaning "over 99" ("99+"). Reads my groups from
+    the provider again first when GROUPS_SYNC_SECONDS have passed since the last time."""
+
+    @extend_schema(
+        operation_id="groups_list",
+        responses=inline_serializer(
+            "GroupList", {"groups": GroupDocSerializer(many=True), "unread": serializers.IntegerField()}
+        ),
+    )
+    def get(self, request):
+        groups_refresh(request, user=request.user)
+        groups = groups_of(user_id=request.user.pk)
+        return Response({"groups": groups, "unread": min(sum(g["unread"] for g in groups), UNREAD_CAP)})
+
+
+class GroupDetailApi(APIView):
+    """One of my groups, with its members and my read position."""
+
+    @extend_schema(responses=GroupDetailDocSerializer)
+    def get(self, request, group_id: int):
+        group = member_group_or_404(request, group_id)
+        return Response(group_detail(group=group, user_id=request.user.pk))
+
+
+class GroupPostsApi(APIView):
+    """A group's posts, oldest first: with `after=<id>` those after it (paging forward, `next`);
+    with `before=<id>` the page before it; with neither the newest page (`previous` goes back)."""
+
+    class FilterSerializer(serializers.Serializer):
+        after = serializers.IntegerField(min_value=0, required=False, help_text="the last post the client has")
+        before = serializers.IntegerField(min_value=1, required=False, help_text="the oldest post the client has")
+
+    @extend_schema(parameters=[FilterSerializer], responses=PostPageDocSerializer)
+    def get(self, request, group_id: int):
+        group = member_group_or_404(request, group_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid():
+            raise ValidationError({"detail": _("after and before must be post ids: whole numbers.")})
+        after, before = filters.validated_data.get("after"), filters.validated_data.get("before")
+        if after is not None and before is not None:
+            raise ValidationError({"detail": _("Send after or before, not both.")})
+        page, more = group_posts_page(group_id=group.pk, after=after, before=before, limit=settings.GROUP_PAGE_SIZE)
+        return Response(posts_page_body(request.path, page, more, after=after, before=before))
+
+
+class GroupReadApi(APIView):
+    """I have read the group up to post `last_id`: my unread count there and in all my groups.
+    The position never moves back; my other open pages clear the badge."""
+
+    class InputSerializer(serializers.Serializer):
+        last_id = serializers.IntegerField(min_value=0)
+
+    class OutputSerializer(serializers.Serializer):
+        unread = serializers.IntegerField()
+        total_unread = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, group_id: int):
+        group = member_group_or_404(request, group_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError({"detail": _("Send the id of the last post read as `last_id`.")})
+        unread, total = services.group_read(user=request.user, group=group, last_id=data.validated_data["last_id"])
+        return Response(self.OutputSerializer({"unread": unread, "total_unread": total}).data)

@@ -1,6 +1,8 @@
 """What the activity log sends to sockets and to `/api/activity/`: one event per log entry.
 
-The wire format (`activity`, `retract`) is catalogued in `realtime.schema`; these are its builders.
+The wire format (`activity`, `retract`, `group_post`, `group_read`) is catalogued in
+`realtime.schema`; these are its builders. A group post's body (`post_body`) is also what
+`/api/groups/{id}/posts/` answers.
 """
 
 from datetime import UTC
@@ -10,12 +12,19 @@ from django.urls import reverse
 from miniapp.engagement.models import Activity
 
 
+def _time(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def activity_event(activity: Activity) -> dict:
-    """The event for one log entry: `retract_event` for a retraction, else an `activity`.
+    """The event for one log entry: `retract_event` for a retraction, `group_post_event` for a
+    group's post, else an `activity`.
 
     Reads `actor`, `video` and, for a share, `share`: select them with the entry."""
     if activity.verb == Activity.Verb.RETRACT:
         return retract_event(activity)
+    if activity.group_id is not None:
+        return group_post_event(activity)
     actor, video = activity.actor, activity.video
     event = {
         "type": "activity",
@@ -24,7 +33,7 @@ def activity_event(activity: Activity) -> dict:
         "verb": activity.verb,
         "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
         "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
-        "created": activity.created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": _time(activity.created),
         "url": reverse("video-detail", args=[video.pk]),
     }
     if activity.verb == Activity.Verb.SHARE:
@@ -37,3 +46,46 @@ def activity_event(activity: Activity) -> dict:
 def retract_event(retraction: Activity) -> dict:
     """A retraction entry's event: the entry it withdraws (`id`), at the retraction's place in the log."""
     return {"type": "retract", "id": retraction.target_id, "seq": retraction.pk}
+
+
+def post_body(post: Activity, *, views: int = 0) -> dict:
+    """A group post as the API and the `group_post` event carry it. `views`: the people who
+    watched through it (the API counts them; a new post has none)."""
+    author, video = post.actor, post.video
+    url = reverse("video-detail", args=[video.pk])
+    if post.share_id:  # opening the post credits its share link
+        url += f"?s={post.share.token}"
+    return {
+        "id": post.pk,
+        "group": post.group_id,
+        "kind": "share",
+        "author": {"id": author.pk, "name": author.name, "avatar": author.avatar_url},
+        "video": {
+            "id": video.pk,
+            "title": video.title,
+            "poster_url": video.poster.url,
+            "like_count": video.like_count,
+            "duration": round(video.duration, 1),
+        },
+        "live": None,
+        "note": post.note,
+        "url": url,
+        "views": views,
+        "created": _time(post.created),
+    }
+
+
+def group_post_event(post: Activity, *, views: int = 0) -> dict:
+    """A post in a group, to its members; `seq` is its log position (its id)."""
+    return {"type": "group_post", "group": post.group_id, "post": post_body(post, views=views), "seq": post.pk}
+
+
+def group_read_event(*, group_id: int, last_id: int, unread: int, total_unread: int) -> dict:
+    """A member read a group up to `last_id` (on some page): their other pages clear its badge."""
+    return {
+        "type": "group_read",
+        "group": group_id,
+        "last_id": last_id,
+        "unread": unread,
+        "total_unread": total_unread,
+    }

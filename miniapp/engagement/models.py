@@ -89,12 +89,18 @@ class Like(models.Model):
 
 
 class Activity(models.Model):
-    """One entry of the friends' activity log ("好友动态"), in the order it happened.
+    """One entry of the activity log, in the order it happened: what friends did ("好友动态"),
+    and what was posted in groups (社群).
 
     The id is the position in the log: clients remember the last id they saw and
     ask for what came after. Withdrawing an entry (an unlike, a hidden video) marks
     it `retracted` and appends a `retract` entry pointing at it, so a client that
     was offline learns about the withdrawal in order too.
+
+    An entry with a `group` is a post in that group (a share into it; a live's
+    announcement later): its members see it, and only they, whoever's friends they are.
+    Its id is the post's id. Group posts and friends' entries share one log so that a
+    socket resumes both from one position (`?after=`).
     """
 
     class Verb(models.TextChoices):
@@ -114,6 +120,8 @@ class Activity(models.Model):
     note = models.CharField(max_length=NOTE_MAX, blank=True)
     # For a share: the link the recipient opens.
     share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # For a group post (and its retraction): the group it is in.
+    group = models.ForeignKey("accounts.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="posts")
     created = models.DateTimeField(default=timezone.now)
     retracted = models.BooleanField(default=False)
 
@@ -121,6 +129,8 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["actor", "id"], name="activity_actor"),
             models.Index(fields=["video", "verb"], name="activity_video"),
+            # A group's posts in order, and its unread ones after a read position.
+            models.Index(fields=["group", "id"], name="activity_group", condition=Q(group__isnull=False)),
         ]
 
     def __str__(self) -> str:

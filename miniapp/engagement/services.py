@@ -5,10 +5,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from miniapp.accounts.models import User
-from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of
-from miniapp.engagement.events import activity_event
+from miniapp.accounts.models import Group, Membership, User
+from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member_ids_by_group
+from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
+from miniapp.engagement.selectors import group_unread, unread_total
 from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
@@ -19,11 +20,19 @@ def _like_count(video_id: int) -> int:
 
 
 def notify_activity(activity: Activity, *, friend_ids: list[int] | None = None) -> None:
-    """Push a new log entry to whoever may see it: the actor's friends, or its one audience.
+    """Push a new log entry to whoever may see it: the members of its group, its one
+    audience, or the actor's friends.
 
-    `friend_ids`, when the caller already has the actor's friends, saves the lookup.
+    `friend_ids`, when the caller already has them (the actor's friends; for a group's
+    entry, its members), saves the lookup.
     """
-    if activity.audience_id:
+    if activity.group_id:
+        recipients = (
+            friend_ids
+            if friend_ids is not None
+            else member_ids_by_group([activity.group_id]).get(activity.group_id, [])
+        )
+    elif activity.audience_id:
         recipients = [activity.audience_id]
     else:
         recipients = friend_ids if friend_ids is not None else friend_ids_of(activity.actor_id)
@@ -95,13 +104,18 @@ def activities_retract(activities) -> int:
             video_id=target.video_id,
             target=target,
             audience_id=target.audience_id,
+            group_id=target.group_id,
         )
         for target in targets
     )
-    friends = friend_ids_by_user({target.actor_id for target in targets})
+    friends = friend_ids_by_user({target.actor_id for target in targets if target.group_id is None})
+    members = member_ids_by_group({target.group_id for target in targets if target.group_id is not None})
     with events_batch():
         for retraction in retractions:
-            notify_activity(retraction, friend_ids=friends.get(retraction.actor_id, []))
+            if retraction.group_id is None:
+                notify_activity(retraction, friend_ids=friends.get(retraction.actor_id, []))
+            else:
+                notify_activity(retraction, friend_ids=members.get(retraction.group_id, []))
     return len(targets)
 
 
@@ -164,6 +178,54 @@ def share_create(
             raise  # not the twin's link: something else is wrong
         return existing, False
     return share, True
+
+
+def group_posts_create(
+    *, sharer: User, video: Video, groups: list[Group], note: str = "", arrived_via: ShareLink | None = None
+) -> list[Activity]:
+    """Share `video` (published: the caller checked) into groups the sharer is in (the caller
+    checked), with one note: one post a group, each with its own share link, so that what a
+    group's members watch and like through it is credited to that post.
+
+    A constant number of queries however many members: no row per member. Every member's
+    sockets hear of the post once committed, the sharer's own other pages too.
+    """
+    if not groups:
+        return []
+    parent = _share_parent(sharer=sharer, video=video, arrived_via=arrived_via)
+    depth = parent.depth + 1 if parent else 1
+    with transaction.atomic():
+        links = ShareLink.objects.bulk_create(
+            ShareLink(sharer=sharer, video=video, note=note, parent=parent, depth=depth) for _ in groups
+        )
+        Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + len(links))
+        posts = Activity.objects.bulk_create(
+            Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, note=note, share=link, group=group)
+            for group, link in zip(groups, links, strict=True)
+        )
+        members = member_ids_by_group(group.pk for group in groups)
+        with events_batch():  # one channel-layer message for every group's post
+            for post in posts:
+                post.actor, post.video = sharer, video
+                notify_activity(post, friend_ids=members.get(post.group_id, []))
+    return posts
+
+
+def group_read(*, user: User, group: Group, last_id: int) -> tuple[int, int]:
+    """Move the user's read position in `group` (a member: the caller checked) up to post
+    `last_id`; it never moves back. Returns (unread in the group, unread in all), and tells
+    the user's other pages, which clear the badge."""
+    last_id = min(last_id, group_last_post_id(group.pk))
+    Membership.objects.filter(group=group, user=user, read_up_to__lt=last_id).update(read_up_to=last_id)
+    read_up_to = Membership.objects.values_list("read_up_to", flat=True).get(group=group, user=user)
+    unread, total = group_unread(group_id=group.pk, after=read_up_to), unread_total(user_id=user.pk)
+    event = group_read_event(group_id=group.pk, last_id=read_up_to, unread=unread, total_unread=total)
+    send_event_on_commit(recipients=[user.pk], event=event)
+    return unread, total
+
+
+def group_last_post_id(group_id: int) -> int:
+    return Activity.objects.filter(group_id=group_id).order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _plain_link(*, sharer: User, video: Video) -> ShareLink | None:

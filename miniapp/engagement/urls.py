@@ -10,4 +10,10 @@ urlpatterns = [
     path("api/activity/", apis.ActivityApi.as_view(), name="api-activity"),
     path("api/videos/<int:video_id>/stats/", apis.VideoStatsApi.as_view(), name="api-video-stats"),
     path("me/videos/<int:video_id>/stats/", views.video_stats, name="video-stats"),
+    path("api/groups/", apis.GroupListApi.as_view(), name="api-groups"),
+    path("api/groups/<int:group_id>/", apis.GroupDetailApi.as_view(), name="api-group"),
+    path("api/groups/<int:group_id>/posts/", apis.GroupPostsApi.as_view(), name="api-group-posts"),
+    path("api/groups/<int:group_id>/read/", apis.GroupReadApi.as_view(), name="api-group-read"),
+    path("groups/", views.groups_page, name="groups"),
+    path("groups/<int:group_id>/", views.group_page, name="group"),
 ]

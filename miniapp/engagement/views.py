@@ -1,14 +1,26 @@
 import io
 
 import segno
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
-from miniapp.engagement.selectors import share_for_link, share_url
+from miniapp.accounts.groups import groups_refresh
+from miniapp.accounts.selectors import group_for_member
+from miniapp.engagement.selectors import (
+    UNREAD_CAP,
+    group_detail,
+    group_posts_page,
+    groups_of,
+    posts_page_body,
+    share_for_link,
+    share_url,
+)
 from miniapp.engagement.stats import likes_chart, video_get_for_stats, video_share_stats
 from miniapp.lib.site import absolute_url
 from miniapp.videos.selectors import video_get_for_viewer
@@ -39,3 +51,29 @@ def video_stats(request, video_id: int):
     numbers = video_share_stats(video)
     context = {"video": video, "stats": numbers, "chart": likes_chart(numbers["likes_over_time"]), "tab": "me"}
     return render(request, "engagement/stats.html", context)
+
+
+@login_required
+@ensure_csrf_cookie
+@require_GET
+def groups_page(request):
+    """社群: my groups, the newest post first, with unread badges."""
+    groups_refresh(request, user=request.user)
+    groups = groups_of(user_id=request.user.pk)
+    data = {"groups": groups, "unread": min(sum(g["unread"] for g in groups), UNREAD_CAP)}
+    return render(request, "engagement/groups.html", {"groups": groups, "groups_json": data, "tab": "groups"})
+
+
+@login_required
+@ensure_csrf_cookie
+@require_GET
+def group_page(request, group_id: int):
+    """One group: its posts like a chat of cards, the newest at the bottom, new ones live."""
+    group = group_for_member(group_id=group_id, user_id=request.user.pk)
+    if group is None:
+        raise Http404("No such group.")
+    detail = group_detail(group=group, user_id=request.user.pk)
+    posts, more = group_posts_page(group_id=group.pk, limit=settings.GROUP_PAGE_SIZE)
+    page = posts_page_body(reverse("api-group-posts", args=[group.pk]), posts, more)
+    context = {"group": detail, "group_json": detail, "page": page, "page_json": page, "tab": "groups"}
+    return render(request, "engagement/group.html", context)

@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from miniapp.engagement.selectors import group_post_or_404
 from miniapp.lib.api import TextField
 from miniapp.lib.text import validate_multiline
 from miniapp.moderation import services
@@ -50,7 +51,9 @@ class ReportApi(APIView):
         },
     )
     def post(self, request, video_id: int):
-        video = video_published_or_404(video_id)
+        return self.report(request, video=video_published_or_404(video_id))
+
+    def report(self, request, *, video, post=None) -> Response:
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return Response(self._refusal(data.errors), status=status.HTTP_400_BAD_REQUEST)
@@ -59,6 +62,7 @@ class ReportApi(APIView):
             video=video,
             reason=data.validated_data["reason"],
             text=data.validated_data["text"].strip(),
+            post=post,
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.OutputSerializer(report).data, status=code)
@@ -76,3 +80,14 @@ class ReportApi(APIView):
             }
         # Details that are not text, or a body that is not an object: DRF's own message.
         return {"detail": str(next(iter(errors.values()))[0])}
+
+
+class PostReportApi(ReportApi):
+    """Report a post in one of my groups (its video, with the post's note and group to judge).
+    The same reasons and rules as a video's report; 404 unless I am in the group and the post
+    stands."""
+
+    @extend_schema(request=ReportApi.InputSerializer, responses={201: ReportApi.OutputSerializer})
+    def post(self, request, group_id: int, post_id: int):
+        post = group_post_or_404(group_id=group_id, post_id=post_id, user_id=request.user.pk)
+        return self.report(request, video=post.video, post=post)

@@ -8,7 +8,7 @@ REPORT_TEXT_MAX = 500
 
 
 class Report(models.Model):
-    """A user's report of a video. One open report per user and video."""
+    """A user's report of a video, or of a group's post of one. One open report per user and video."""
 
     class Reason(models.TextChoices):
         SPAM = "spam", _("Spam or ads")
@@ -28,6 +28,15 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports", verbose_name=_("reporter")
     )
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="reports", verbose_name=_("video"))
+    # A report of a group's post: of its video, with the post (its note, its group) to judge too.
+    post = models.ForeignKey(
+        "engagement.Activity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("group post"),
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     text = models.TextField(_("details"), max_length=REPORT_TEXT_MAX, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)

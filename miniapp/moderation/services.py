@@ -106,9 +106,12 @@ def reports_dismiss(*, reports, moderator: User, reason: str) -> int:
     return len(open_reports)
 
 
-def report_create(*, reporter: User, video: Video, reason: str, text: str = "") -> tuple[Report, bool]:
-    """File a report (the caller checked the video is published). A second open report
-    by the same user on the same video is the first one again: (report, False).
+def report_create(
+    *, reporter: User, video: Video, reason: str, text: str = "", post: Activity | None = None
+) -> tuple[Report, bool]:
+    """File a report (the caller checked the video is published), of a group's `post` of it
+    if given (the caller checked the reporter is in the group). A second open report by the
+    same user on the same video is the first one again: (report, False).
 
     Enough different users reporting (reports weighing REPORT_HIDE_AT, new or friendless
     accounts' less: `open_report_weight`) hides the video automatically, pending a
@@ -116,7 +119,7 @@ def report_create(*, reporter: User, video: Video, reason: str, text: str = "") 
     """
     try:
         with transaction.atomic():
-            report = Report(reporter=reporter, video=video, reason=reason, text=text)
+            report = Report(reporter=reporter, video=video, reason=reason, text=text, post=post)
             report.full_clean(validate_constraints=False)
             report.save()
     except IntegrityError:

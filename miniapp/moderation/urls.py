@@ -4,4 +4,9 @@ from miniapp.moderation import apis
 
 urlpatterns = [
     path("api/videos/<int:video_id>/reports/", apis.ReportApi.as_view(), name="api-reports"),
+    path(
+        "api/groups/<int:group_id>/posts/<int:post_id>/reports/",
+        apis.PostReportApi.as_view(),
+        name="api-post-reports",
+    ),
 ]

@@ -44,8 +44,8 @@ def parse_after(scope) -> int | None:
 
 def catch_up_rows(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool, int]:
     """Where the log stands now, and what the viewer may have missed since `after`."""
-    position = activity_position(viewer_id=viewer_id)
-    events, complete = activity_replay(viewer_id=viewer_id, after=after, limit=limit, overlap=True)
+    position = activity_position(viewer_id=viewer_id, groups=True)
+    events, complete = activity_replay(viewer_id=viewer_id, after=after, limit=limit, overlap=True, groups=True)
     return events, complete, position
 
 
@@ -85,7 +85,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         # hub before this socket did: read it again now that sign-outs reach the socket.
         if not await self.check_session():
             return
-        position = await database_sync_to_async(activity_position)(viewer_id=self.user_id)
+        position = await database_sync_to_async(activity_position)(viewer_id=self.user_id, groups=True)
         # Where the log stands: a client that had no id resumes from here next time, and
         # a catch-up (`catch_up`) starts from here.
         self.synced = position
@@ -94,7 +94,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         sent: set[int] = set()  # the seqs replayed
         if after is not None:
             events, complete = await database_sync_to_async(activity_replay)(
-                viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT, overlap=True
+                viewer_id=self.user_id, after=after, limit=settings.ACTIVITY_REPLAY_LIMIT, overlap=True, groups=True
             )
             if complete:
                 for event in events:

@@ -1,7 +1,8 @@
 """The catalogue of every event a socket can receive: its `type` and fields, one JSON Schema each.
 
-The builders live with what an event is made of: `engagement.events` (activity, retract, from
-the log), `videos.events` (video_gone), and the socket's own frames below (hello, reload, pong).
+The builders live with what an event is made of: `engagement.events` (activity, retract,
+group_post, from the log; group_read), `videos.events` (video_gone), and the socket's own
+frames below (hello, reload, pong).
 Every event goes out through `realtime.events` or `ActivityConsumer`, and the test suite checks
 each one it sends against this catalogue (`check_event`; the plugin
 `miniapp.realtime.tests.event_checks`), as Zulip's `event_schema` does. A new event is
@@ -39,6 +40,28 @@ def event(type_: str, required: dict | None = None, optional: dict | None = None
 
 ACTOR = record({"id": ID, "name": TEXT, "avatar": TEXT})
 VIDEO = record({"id": ID, "title": TEXT, "poster_url": PATH})
+COUNT = {"type": "integer", "minimum": 0}
+# Unread posts, exact up to 99; 100 means "more than 99" (shown "99+").
+UNREAD = {"type": "integer", "minimum": 0, "maximum": 100}
+POST = record(
+    {
+        "id": ID,
+        "group": ID,
+        "kind": {"enum": ["share", "live"]},
+        "author": ACTOR,
+        "video": {
+            "anyOf": [
+                {"type": "null"},
+                record({**VIDEO["properties"], "like_count": COUNT, "duration": {"type": "number", "minimum": 0}}),
+            ]
+        },
+        "live": {"anyOf": [{"type": "null"}, {"type": "object"}]},  # with the live-room issue
+        "note": {"type": "string", "maxLength": 140},
+        "url": PATH,
+        "views": COUNT,
+        "created": TIME,
+    }
+)
 
 EVENTS = {
     # First on every socket: where the log stands (resume from here when you had no id).
@@ -72,6 +95,12 @@ EVENTS = {
     "retract": event("retract", {"id": ID, "seq": ID}, {"replay": REPLAY}),
     # A moderator took the video down: every open page drops it. Sent to every socket, not logged.
     "video_gone": event("video_gone", {"video": ID}),
+    # A post in one of the user's groups (the user's own too, for their other pages). `seq` is
+    # its position in the same log as activities (equal to `post.id`). Withdrawn by a `retract`.
+    "group_post": event("group_post", {"group": ID, "post": POST, "seq": ID}, {"replay": REPLAY}),
+    # The user read a group up to `last_id` on one of their pages: the others clear its badge.
+    # Not logged: a page that opens later reads the counts from /api/groups/.
+    "group_read": event("group_read", {"group": ID, "last_id": POSITION, "unread": UNREAD, "total_unread": UNREAD}),
 }
 
 # What a client may send (anything else is ignored).

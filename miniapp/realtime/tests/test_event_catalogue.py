@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from jsonschema import Draft202012Validator
 
-from miniapp.engagement.services import like_create, like_delete, share_create
+from miniapp.engagement.services import group_posts_create, group_read, like_create, like_delete, share_create
 from miniapp.moderation.models import ModerationAction
 from miniapp.moderation.services import video_moderate
 from miniapp.realtime import events
@@ -71,6 +71,24 @@ async def test_video_gone(users, open_socket, db_call):
 
 
 # The test above that makes the app send each type of the catalogue: a new type needs one.
+async def test_group_post(users, groups, open_socket, db_call):
+    """A post into 王家村, live to erin (no friend of the sharer's), then again as a replay."""
+    video = await db_call(make_video, users["carol"], title="老王的葡萄")
+    erin = await open_socket(users["erin"])
+    await db_call(group_posts_create, sharer=users["alice"], video=video, groups=[groups["王家村"]], note="看")
+    live = await erin.receive()
+    again = await open_socket(users["erin"], after=0)
+    catalogued("group_post", [live, await again.receive()])
+
+
+async def test_group_read(users, groups, open_socket, db_call):
+    video = await db_call(make_video, users["carol"], title="老王的葡萄")
+    (post,) = await db_call(group_posts_create, sharer=users["alice"], video=video, groups=[groups["王家村"]])
+    erin = await open_socket(users["erin"])
+    await db_call(group_read, user=users["erin"], group=groups["王家村"], last_id=post.pk)
+    catalogued("group_read", [await erin.receive()])
+
+
 SENT_BY = {
     "hello": test_hello,
     "reload": test_reload,
@@ -78,6 +96,8 @@ SENT_BY = {
     "activity": test_activity,
     "retract": test_retract,
     "video_gone": test_video_gone,
+    "group_post": test_group_post,
+    "group_read": test_group_read,
 }
 
 

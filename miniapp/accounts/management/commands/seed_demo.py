@@ -9,10 +9,11 @@ from django.db import transaction
 from django.urls import reverse
 
 from miniapp.accounts import services as accounts
+from miniapp.accounts.groups import groups_sync
 from miniapp.accounts.models import User
 from miniapp.engagement.services import like_create
 from miniapp.mockwx import services as mockwx
-from miniapp.mockwx.groups import group_set
+from miniapp.mockwx.groups import group_set, groups_claims
 from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Identity
 from miniapp.moderation.services import moderator_make
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
@@ -148,7 +149,7 @@ class Command(BaseCommand):
         return client
 
     def seed_app_users(self, client):
-        """The demo personas as app users with their friends, as if each had signed in once."""
+        """The demo personas as app users with their friends and groups, as if each had signed in once."""
         provider = settings.OIDC_PROVIDER_ID
         for identity in Identity.objects.filter(nickname__in=DEMO_FRIENDS):
             claims = mockwx.profile_claims(client=client, identity=identity)
@@ -160,6 +161,9 @@ class Command(BaseCommand):
                 provider=provider,
                 uid=claims["sub"],
                 friends=mockwx.friends_claims(client=client, identity=identity),
+            )
+            groups_sync(
+                user=user, provider=provider, uid=claims["sub"], groups=groups_claims(client=client, identity=identity)
             )
 
     def seed_moderator(self):

@@ -1,0 +1,89 @@
+"""The user's groups come from the provider: at sign-in over real OAuth, and again from the
+groups tab with the kept token; members waiting for an account join when they sign up, and
+whoever the provider drops leaves."""
+
+import pytest
+from allauth.socialaccount.models import SocialToken
+from django.utils import timezone
+
+from miniapp.accounts.models import Group, Membership, PendingMember, User
+from miniapp.mockwx.groups import group_set
+from tests.fixtures.personas import signin
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def village(identities):
+    group, _ = group_set(
+        name="王家村", members=[identities[n] for n in ("alice", "bob", "carol", "erin")], owner=identities["alice"]
+    )
+    return group
+
+
+def members(name: str = "王家村") -> list[str]:
+    group = Group.objects.get(name=name)
+    return sorted(Membership.objects.filter(group=group).values_list("user__username", flat=True))
+
+
+def group_names(browser, base) -> list[str]:
+    response = browser.get(f"{base}/api/groups/", timeout=10)
+    assert response.status_code == 200, response.text
+    return [g["name"] for g in response.json()["groups"]]
+
+
+def test_sign_in_imports_the_groups_and_pending_members_join_when_they_sign_up(live_site, browser, village):
+    signin(browser, live_site, "alice")
+    assert group_names(browser, live_site) == ["王家村"]
+    assert members() == ["alice"]
+    assert PendingMember.objects.filter(group__name="王家村").count() == 3  # bob, carol, erin: no account yet
+    group = Group.objects.get()
+    assert group.provider == "wx" and group.gid and group.gid != village.key
+    assert group.avatar_url.startswith(f"{live_site}/mockwx/group-avatar/")
+
+    with browser.__class__() as erin:
+        signin(erin, live_site, "erin")
+        assert group_names(erin, live_site) == ["王家村"]
+    assert members() == ["alice", "erin"]
+    assert sorted(PendingMember.objects.values_list("nickname", flat=True)) == ["bob", "carol"]
+
+
+def test_a_member_the_provider_drops_is_removed_at_the_next_sign_in(live_site, browser, identities, village):
+    for name in ("alice", "bob", "erin"):
+        with browser.__class__() as session:
+            signin(session, live_site, name)
+    assert members() == ["alice", "bob", "erin"]
+    group_set(name="王家村", members=[identities["alice"], identities["erin"]])
+    signin(browser, live_site, "alice")  # alice's list no longer has bob
+    assert members() == ["alice", "erin"]
+    assert not PendingMember.objects.filter(nickname="bob").exists()
+
+
+def test_a_user_who_left_a_group_loses_it_at_their_next_sign_in(live_site, browser, identities, village):
+    signin(browser, live_site, "erin")
+    assert group_names(browser, live_site) == ["王家村"]
+    group_set(name="王家村", members=[identities["alice"], identities["bob"]])
+    with browser.__class__() as again:
+        signin(again, live_site, "erin")
+        assert group_names(again, live_site) == []
+
+
+def test_the_groups_tab_reads_the_groups_again_with_the_kept_token(live_site, browser, identities, village, settings):
+    settings.GROUPS_SYNC_SECONDS = 300
+    signin(browser, live_site, "erin")
+    assert group_names(browser, live_site) == ["王家村"]
+    family, _ = group_set(name="家族群", members=[identities["dave"], identities["erin"]], owner=identities["dave"])
+    assert group_names(browser, live_site) == ["王家村"]  # read a moment ago: not again yet
+
+    erin = User.objects.get(username="erin")
+    User.objects.filter(pk=erin.pk).update(groups_synced=timezone.now() - timezone.timedelta(seconds=301))
+    assert sorted(group_names(browser, live_site)) == ["家族群", "王家村"]
+
+    # An expired token is refreshed with the refresh token first (the provider rotates it).
+    token = SocialToken.objects.get(account__user=erin)
+    SocialToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    User.objects.filter(pk=erin.pk).update(groups_synced=None)
+    group_set(name="家族群", members=[identities["dave"]])
+    assert group_names(browser, live_site) == ["王家村"]
+    refreshed = SocialToken.objects.get(pk=token.pk)
+    assert refreshed.token != token.token and refreshed.expires_at > timezone.now()
