@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from miniapp.accounts.models import Friendship, PendingFriend
+from miniapp.accounts.models import Friendship, Group, Membership, PendingFriend, PendingMember
 
 # Users themselves are administered where they are moderated: `moderation.admin.users`.
 
@@ -19,3 +19,31 @@ class PendingFriendAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     search_fields = ["user__username", "nickname", "uid"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    raw_id_fields = ["user"]
+    readonly_fields = ["read_up_to", "joined"]
+    extra = 0
+
+
+class PendingMemberInline(admin.TabularInline):
+    model = PendingMember
+    readonly_fields = ["uid", "nickname"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    """The provider's groups as the app imported them: rewritten at each member's sign-in, so
+    edits here last until then (edit the provider's group instead)."""
+
+    list_display = ["name", "provider", "gid", "created"]
+    search_fields = ["name", "gid"]
+    readonly_fields = ["provider", "gid", "created"]
+    inlines = [MembershipInline, PendingMemberInline]

@@ -1,6 +1,6 @@
-"""A video as the feed shows it: the video with the viewer's own like and their friends' likes
-(a "card"), and a page of the ranked feed as cards. The API's video responses and the HTML
-pages' first screen both use it."""
+"""A video as the feed shows it: the video with the viewer's own like, their friends' likes and
+the groups of theirs it was shared into (a "card"), and a page of the ranked feed as cards. The
+API's video responses and the HTML pages' first screen both use it."""
 
 from urllib.parse import urlencode
 
@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement import ranking
-from miniapp.engagement.selectors import friend_likers, liked_video_ids
+from miniapp.engagement.selectors import friend_likers, groups_shared_in, liked_video_ids
 from miniapp.lib.site import absolute_url
 from miniapp.videos.models import Video
 
@@ -35,6 +35,7 @@ class VideoOutputSerializer(serializers.Serializer):
     liked_by_me = serializers.SerializerMethodField()
     friends_who_liked = serializers.SerializerMethodField()
     friends_liked_count = serializers.SerializerMethodField()
+    shared_in_groups = serializers.SerializerMethodField()
     status = serializers.CharField()
     created = serializers.DateTimeField()
 
@@ -59,6 +60,12 @@ class VideoOutputSerializer(serializers.Serializer):
 
     def get_friends_liked_count(self, video) -> int:
         return self._likers(video)["count"]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.DictField(), help_text="my groups it was shared into: id, name")
+    )
+    def get_shared_in_groups(self, video) -> list[dict]:
+        return self.context.get("groups_shared_in", {}).get(video.pk, [])
 
 
 def feed_page(request, *, cursor: str | None = None, first: Video | None = None) -> tuple[list[dict], str | None]:
@@ -91,5 +98,6 @@ def video_cards(videos: list[Video], *, request) -> list[dict]:
         "request": request,
         "liked": liked_video_ids(user_id=viewer_id, video_ids=ids),
         "friend_likers": friend_likers(viewer_id=viewer_id, video_ids=ids),
+        "groups_shared_in": groups_shared_in(viewer_id=viewer_id, video_ids=ids),
     }
     return VideoOutputSerializer(videos, many=True, context=context).data

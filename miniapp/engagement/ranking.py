@@ -1,8 +1,9 @@
 """The home feed's order, in SQL, a page at a time.
 
 Three tiers, one after the other (the viewer's friends are read once a request):
-  "f"  videos the viewer's friends liked in the last FEED_FRIENDS_DAYS (not the viewer's own),
-       most friends first, then the most recent friend like;
+  "f"  videos the viewer's friends liked, or someone shared into one of the viewer's groups, in
+       the last FEED_FRIENDS_DAYS (not the viewer's own): most friends and groups first, then
+       the most recent such like or share;
   "h"  every other published video, by hot score (`videos.hotness`), the `video_hot` index;
   "w"  what the viewer watched in the last FEED_SEEN_DAYS, by hot score, so the feed never
        runs dry.
@@ -25,7 +26,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from miniapp.engagement.models import Like, View
+from miniapp.accounts.selectors import group_ids_of
+from miniapp.engagement.models import Activity, Like, View
 from miniapp.engagement.selectors import friends_whose_likes_show
 from miniapp.videos.models import Video
 
@@ -92,6 +94,8 @@ class _Viewer:
     # Friends whose likes show (see `friends_whose_likes_show`), read once a request: a literal
     # list lets both databases use like_user_created.
     friend_ids: list[int]
+    # The viewer's groups, read once a request too.
+    group_ids: list[int]
 
 
 def _friend_likes(viewer: _Viewer) -> QuerySet[Like]:
@@ -100,35 +104,62 @@ def _friend_likes(viewer: _Viewer) -> QuerySet[Like]:
     return Like.objects.filter(user_id__in=viewer.friend_ids, created__gte=since)
 
 
+def _group_shares(viewer: _Viewer) -> QuerySet[Activity]:
+    """Others' posts of videos into the viewer's groups in the last FEED_FRIENDS_DAYS (index `activity_group`)."""
+    since = timezone.now() - timedelta(days=settings.FEED_FRIENDS_DAYS)
+    return Activity.objects.filter(
+        group_id__in=viewer.group_ids, verb=Activity.Verb.SHARE, retracted=False, created__gte=since
+    ).exclude(actor_id=viewer.id)
+
+
 def _friends_tier(viewer: _Viewer, *, offset: int, limit: int, exclude: list[int]) -> list[Video]:
-    """Aggregated from the friends' recent likes alone (index `like_user_created`), then the
-    page's videos are loaded by id."""
-    if not viewer.friend_ids:
+    """Aggregated from the friends' recent likes (index `like_user_created`) and the groups'
+    recent posts, then the page's videos are loaded by id.
+
+    A video's weight is its friends' likes plus the groups it was shared into. Only the top
+    `offset + limit` by likes alone can be on the page besides the shared ones (sharing only
+    adds weight), so the likes are cut there in SQL and the two merged here."""
+    if not viewer.friend_ids and not viewer.group_ids:
         return []
     # No join with the videos: without table statistics SQLite would walk every video and probe
     # its likes. Unpublished videos and the viewer's own are few, so they are left out by id.
     unpublished = Video.objects.filter(status__in=[s for s in Video.Status if s != Video.Status.PUBLISHED]).values("pk")
     mine = Video.objects.filter(author_id=viewer.id).values("pk")
-    rows = list(
-        _friend_likes(viewer)
-        .exclude(video_id__in=unpublished)
-        .exclude(video_id__in=mine)
-        .exclude(video_id__in=_seen(viewer.id))
-        .exclude(video_id__in=exclude)
-        .values("video_id")
-        .annotate(friends=Count("id"), last=Max("created"))
-        .order_by("-friends", "-last", "-video_id")[offset : offset + limit]
-    )
-    videos = _published().in_bulk([row["video_id"] for row in rows])
-    return [videos[row["video_id"]] for row in rows if row["video_id"] in videos]
+
+    def rows(source: QuerySet, weight) -> list[dict]:
+        return list(
+            source.exclude(video_id__in=unpublished)
+            .exclude(video_id__in=mine)
+            .exclude(video_id__in=_seen(viewer.id))
+            .exclude(video_id__in=exclude)
+            .values("video_id")
+            .annotate(weight=weight, last=Max("created"))
+            .order_by("-weight", "-last", "-video_id")[: offset + limit]
+        )
+
+    ranked: dict[int, list] = {}
+    if viewer.friend_ids:
+        for row in rows(_friend_likes(viewer), Count("id")):
+            ranked[row["video_id"]] = [row["weight"], row["last"]]
+    if viewer.group_ids:
+        for row in rows(_group_shares(viewer), Count("group_id", distinct=True)):
+            entry = ranked.setdefault(row["video_id"], [0, row["last"]])
+            entry[0] += row["weight"]
+            entry[1] = max(entry[1], row["last"])
+    order = sorted(ranked, key=lambda video_id: (ranked[video_id][0], ranked[video_id][1], video_id), reverse=True)
+    page = order[offset : offset + limit]
+    videos = _published().in_bulk(page)
+    return [videos[video_id] for video_id in page if video_id in videos]
 
 
 def _hot_tier(viewer: _Viewer | None, tier: str, *, after: Cursor, limit: int, exclude: list[int]) -> list[Video]:
     videos = _published().exclude(pk__in=exclude)
     if viewer is not None and tier == "h":
-        if viewer.friend_ids:
-            friends_first = Q(pk__in=_friend_likes(viewer).values("video_id")) & ~Q(author_id=viewer.id)
-            videos = videos.exclude(friends_first)
+        if viewer.friend_ids or viewer.group_ids:
+            tier_f = Q(pk__in=_friend_likes(viewer).values("video_id")) if viewer.friend_ids else Q(pk__in=[])
+            if viewer.group_ids:
+                tier_f |= Q(pk__in=_group_shares(viewer).values("video_id"))
+            videos = videos.exclude(tier_f & ~Q(author_id=viewer.id))
         videos = videos.exclude(pk__in=_seen(viewer.id))
     elif tier == "w":
         videos = videos.filter(pk__in=_seen(viewer.id))
@@ -142,7 +173,8 @@ def feed_page(*, viewer, size: int, cursor: Cursor | None = None, exclude=()) ->
     who = None
     if viewer.is_authenticated:
         friends = friends_whose_likes_show(viewer.pk).values_list("friend_id", flat=True)
-        who = _Viewer(viewer.pk, list(friends))
+        groups = group_ids_of(viewer.pk).values_list("group_id", flat=True)
+        who = _Viewer(viewer.pk, list(friends), list(groups))
     tiers = TIERS if who else ("h",)
     cursor = cursor or Cursor(tiers[0])
     if cursor.tier not in tiers:

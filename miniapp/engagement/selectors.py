@@ -65,6 +65,29 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
 STANDING = Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.RETRACT)
 
 
+def groups_shared_in(*, viewer_id: int | None, video_ids: list[int], limit: int = 2) -> dict[int, list[dict]]:
+    """For each video, the viewer's groups it was shared into ("王家村群里分享过"), the latest
+    first, up to `limit`: one query for the page."""
+    if not viewer_id or not video_ids:
+        return {}
+    rows = (
+        Activity.objects.filter(
+            group_id__in=group_ids_of(viewer_id),
+            video_id__in=video_ids,
+            verb=Activity.Verb.SHARE,
+            retracted=False,
+        )
+        .order_by("-id")
+        .values_list("video_id", "group_id", "group__name")
+    )
+    found: dict[int, list[dict]] = defaultdict(list)
+    for video_id, group_id, name in rows:
+        groups = found[video_id]
+        if len(groups) < limit and all(group["id"] != group_id for group in groups):
+            groups.append({"id": group_id, "name": name})
+    return dict(found)
+
+
 def _visible_to(viewer_id: int) -> QuerySet[Activity]:
     """Log entries by the viewer's friends that are meant for the viewer."""
     return (

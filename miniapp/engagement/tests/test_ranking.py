@@ -143,11 +143,11 @@ def test_a_page_costs_a_bounded_number_of_queries_whatever_its_content(client, u
         counts.append(len(queries))
         walked += ids(body)
         url = body["next"]
-    # session, user, my friends, the friends tier (2) or a hot tier (1, one more where tiers meet),
-    # my likes, my friends' likes: never more, however deep. (A page that ends exactly where the
-    # last tier with videos ends is followed by an empty one.)
+    # session, user, my friends, my groups, the friends tier (2) or a hot tier (1, one more where
+    # tiers meet), my likes, my friends' likes, my groups' shares: never more, however deep. (A
+    # page that ends exactly where the last tier with videos ends is followed by an empty one.)
     assert len(walked) == 40 and len(counts) <= 6
-    assert max(counts) <= 8
+    assert max(counts) <= 10
 
 
 @pytest.mark.parametrize(
@@ -204,3 +204,34 @@ def test_a_like_and_unlike_on_an_old_video_does_not_push_it_up(users):
     services.like_delete(user=users["alice"], video=old)
     old.refresh_from_db()
     assert old.hot == pytest.approx(before) and old.like_count == 0
+
+
+def test_a_video_shared_into_my_group_counts_toward_the_friends_tier(users, groups):
+    from tests.fixtures.personas import signed_in_client
+
+    village = groups["王家村"]
+    hot = make_video(users["dave"], title="hot", hot=1e6)
+    one_friend = make_video(users["dave"], title="one friend", likes=[users["alice"]])
+    shared = make_video(users["dave"], title="shared in the village")
+    liked_and_shared = make_video(users["dave"], title="both", likes=[users["alice"]])
+    services.group_posts_create(sharer=users["erin"], video=shared, groups=[village], note="看")
+    services.group_posts_create(sharer=users["erin"], video=liked_and_shared, groups=[village])
+    mine = services.group_posts_create(sharer=users["bob"], video=hot, groups=[village])  # bob's own share
+
+    bob = signed_in_client(users["bob"])
+    body = bob.get("/api/videos/").json()
+    # liked by a friend and shared in a group (2), then by recency among the ones weighing 1.
+    assert ids(body)[:3] == [liked_and_shared.pk, shared.pk, one_friend.pk]
+    assert ids(body)[3] == hot.pk  # his own share does not lift it
+    cards = {card["id"]: card for card in body["results"]}
+    assert cards[shared.pk]["shared_in_groups"] == [{"id": village.pk, "name": "王家村"}]
+    assert cards[shared.pk]["friends_liked_count"] == 0
+    assert cards[one_friend.pk]["shared_in_groups"] == []
+    assert mine and walk(bob) == ids(body)  # one page, nothing twice
+
+    # dave is in no group with erin: the shares do not lift anything for him.
+    page = ids(signed_in_client(users["dave"]).get("/api/videos/").json())
+    assert page[0] == hot.pk
+
+    feed = bob.get(f"/v/{shared.pk}/").content.decode()
+    assert "王家村" in feed

@@ -42,7 +42,18 @@ class ReportAdmin(ReadOnlyAdmin):
     raw_id_fields = ["video", "reporter", "resolved_by"]
     ordering = ["status", "-created"]  # "open" < "resolved": open ones first, newest first
     date_hierarchy = "created"
-    fields = ["video_link", "reason", "text", "reporter", "created", "status", "resolved", "resolved_by", "outcome"]
+    fields = [
+        "video_link",
+        "group_post",
+        "reason",
+        "text",
+        "reporter",
+        "created",
+        "status",
+        "resolved",
+        "resolved_by",
+        "outcome",
+    ]
     readonly_fields = fields
     actions = ["dismiss", "hide_videos", "remove_videos"]
 
@@ -70,6 +81,14 @@ class ReportAdmin(ReadOnlyAdmin):
             report.video.title,
             report.video.get_status_display(),
         )
+
+    @admin.display(description=gettext_lazy("group post"))
+    def group_post(self, report):
+        """A report of a post in a group: the group, who posted it and the note they wrote with it."""
+        post = report.post
+        if post is None:
+            return "—"
+        return format_html("{} · {}: {}", post.group.name if post.group else "—", post.actor.name, post.note or "—")
 
     @admin.display(description=gettext_lazy("details"))
     def short_text(self, report):

@@ -1,6 +1,6 @@
 // Cards: further pages of the feed come from the API as the viewer nears the end, each
 // card filled into a copy of the server's slide template.
-import { interpolate, ngettext, request } from "../../miniapp/api.js";
+import { gettext, interpolate, ngettext, request } from "../../miniapp/api.js";
 import { feed, onThisSite, setCount, slides, videoOf } from "./page.js";
 
 const template = document.getElementById("slide-template");
@@ -31,7 +31,7 @@ function fill(slide, card) {
   fillFriends(slide, card);
 }
 
-// "3 位好友赞过" with the first friends' faces.
+// "3 位好友赞过" with the first friends' faces, and "王家村群里分享过" when it was shared into my group.
 function fillFriends(slide, card) {
   const line = slide.querySelector(".slide-friends");
   const count = card.friends_liked_count;
@@ -41,9 +41,15 @@ function fillFriends(slide, card) {
     return face;
   });
   line.querySelector(".slide-friends-faces").replaceChildren(...faces);
-  const text = ngettext("%(count)s friend liked this", "%(count)s friends liked this", count);
-  line.querySelector(".slide-friends-text").textContent = count ? interpolate(text, { count }, true) : "";
-  line.hidden = !count;
+  const parts = [];
+  if (count) {
+    const text = ngettext("%(count)s friend liked this", "%(count)s friends liked this", count);
+    parts.push(interpolate(text, { count }, true));
+  }
+  const group = (card.shared_in_groups || [])[0];
+  if (group) parts.push(interpolate(gettext("Shared in %(name)s"), { name: group.name }, true));
+  line.querySelector(".slide-friends-text").textContent = parts.join(" · ");
+  line.hidden = !parts.length;
 }
 
 function add(card) {
