@@ -59,9 +59,13 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
     """Make `user`'s groups, and the members of each, match the provider's list.
 
     `uid` is the user's OpenID at `provider`; `groups` holds the provider's entries
-    (`{"gid", "name", "avatar", "members": [{"sub", "nickname"}]}`). Rows are written in
-    one order (groups by gid, memberships by group then user) so that two members signing
-    in at once cannot deadlock.
+    (`{"gid", "name", "avatar", "members": [{"sub", "nickname"}]}`).
+
+    Two members signing in at once take turns: each first upserts the group's row, which
+    locks it until the commit (the upsert updates it even when nothing changed), so the
+    second reads the accounts once the first has committed. Rows are written in one order
+    (groups by gid, memberships by group then user), so that two users in several of the
+    same groups cannot deadlock.
     """
     parsed = _parse(groups, uid)
     Group.objects.bulk_create(
@@ -101,8 +105,9 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
         ignore_conflicts=True,
     )
     User.objects.filter(pk=user.pk).update(groups_synced=timezone.now())
-    # A member signing up at this moment and this transaction cannot see each other's rows
-    # (see `accounts.services._pending_resolve`): look again once committed.
+    # A member signing up at this moment without a word from the provider joins by the pending
+    # rows (`pending_memberships_claim`), and cannot see this transaction's: look again once
+    # committed (as `accounts.services._pending_resolve` does for friends).
     group_ids = sorted(ids.values())
     transaction.on_commit(lambda: pending_members_resolve(provider=provider, group_ids=group_ids), robust=True)
 

@@ -2,8 +2,11 @@
 groups tab with the kept token; members waiting for an account join when they sign up, and
 whoever the provider drops leaves."""
 
+import threading
+
 import pytest
 from allauth.socialaccount.models import SocialToken
+from django.db import connection, transaction
 from django.utils import timezone
 
 from miniapp.accounts.models import Group, Membership, PendingMember, User
@@ -87,3 +90,67 @@ def test_the_groups_tab_reads_the_groups_again_with_the_kept_token(live_site, br
     assert group_names(browser, live_site) == ["王家村"]
     refreshed = SocialToken.objects.get(pk=token.pk)
     assert refreshed.token != token.token and refreshed.expires_at > timezone.now()
+
+
+def _user(name: str) -> User:
+    from allauth.socialaccount.models import SocialAccount
+
+    user = User.objects.create(username=name, display_name=name)
+    SocialAccount.objects.create(user=user, provider="wx", uid=f"o-{name}")
+    return user
+
+
+def _village(*names: str) -> list[dict]:
+    return [{"gid": "g-village", "name": "王家村", "members": [{"sub": f"o-{n}", "nickname": n} for n in names]}]
+
+
+def test_a_sync_keeps_the_provider_list_exactly():
+    from miniapp.accounts.groups import groups_sync
+
+    alice, bob = _user("alice"), _user("bob")
+    groups_sync(user=alice, provider="wx", uid="o-alice", groups=_village("alice", "bob", "erin"))
+    assert members() == ["alice", "bob"]
+    assert list(PendingMember.objects.values_list("uid", flat=True)) == ["o-erin"]
+    # A second list without bob and with a renamed group: bob leaves, the name follows.
+    renamed = _village("alice", "erin")
+    renamed[0]["name"] = "王家村（新）"
+    groups_sync(user=alice, provider="wx", uid="o-alice", groups=renamed)
+    assert members("王家村（新）") == ["alice"]
+    # Junk entries are skipped, not fatal.
+    groups_sync(user=bob, provider="wx", uid="o-bob", groups=[{"name": "no gid"}, {"gid": "x" * 300}])
+    assert not Membership.objects.filter(user=bob).exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only: SQLite writers serialise")
+def test_a_member_signing_up_while_another_syncs_joins_once_that_commits():
+    """Two syncs of one group take turns (the group's row is upserted first, and locked). But bob
+    signing up with no word from the provider joins by the pending rows alone, and alice's
+    uncommitted row for him is not there yet: the pass after her commit puts him in."""
+    from miniapp.accounts.groups import groups_sync, pending_memberships_claim
+
+    alice = _user("alice")
+    synced, release = threading.Event(), threading.Event()
+    errors = []
+
+    def alice_signs_in():
+        try:
+            with transaction.atomic():  # the commit comes after bob's sign-up
+                groups_sync(user=alice, provider="wx", uid="o-alice", groups=_village("alice", "bob"))
+                synced.set()
+                release.wait(timeout=10)
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            errors.append(error)
+        finally:
+            synced.set()
+            connection.close()
+
+    thread = threading.Thread(target=alice_signs_in)
+    thread.start()
+    synced.wait(timeout=10)
+    bob = _user("bob")
+    pending_memberships_claim(user=bob, provider="wx", uid="o-bob")
+    release.set()
+    thread.join(timeout=10)
+    assert errors == []
+    assert members() == ["alice", "bob"]
+    assert not PendingMember.objects.exists()
