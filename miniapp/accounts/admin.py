@@ -1,8 +1,14 @@
+from allauth.socialaccount.models import SocialToken
 from django.contrib import admin
 
 from miniapp.accounts.models import Friendship, Group, Membership, PendingFriend, PendingMember
 
 # Users themselves are administered where they are moderated: `moderation.admin.users`.
+
+# The provider tokens kept for reading a user's groups again (SOCIALACCOUNT_STORE_TOKENS) are
+# credentials: no one reads them in admin. (allauth's admin comes first in INSTALLED_APPS.)
+if admin.site.is_registered(SocialToken):
+    admin.site.unregister(SocialToken)
 
 
 @admin.register(Friendship)

@@ -154,3 +154,9 @@ def test_a_member_signing_up_while_another_syncs_joins_once_that_commits():
     assert errors == []
     assert members() == ["alice", "bob"]
     assert not PendingMember.objects.exists()
+
+
+def test_the_kept_provider_tokens_are_not_shown_in_admin():
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(SocialToken)
