@@ -1,0 +1,159 @@
+"""Groups (社群) in Debian Chromium at iPhone 13 size: alice shares her video into 王家村 with a
+note; erin, in 王家村 but nobody's friend, sees it arrive on the group's page and on her tab bar,
+opens it, watches and likes it; alice's stats count the view and the like through the share."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.fixtures.personas import api_session
+from tests.fixtures.servers import screenshot, signed_in_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+NOTE = "这是我们村的老王 <b>真的</b>"
+
+
+@pytest.fixture
+def village(site):
+    """seed_demo's personas as app users, with their groups as sign-in imports them."""
+    from django.core.management import call_command
+
+    from miniapp.accounts.models import Group
+    from miniapp.videos.models import Video
+
+    call_command("seed_demo", verbosity=0)
+    dance = Video.objects.get(title="广场舞大赛", author__username="alice")
+    return Group.objects.get(name="王家村"), dance
+
+
+def share_into(page, group: str, note: str) -> None:
+    page.locator(".slide").first.locator(".action-share").click()
+    sheet = page.locator("#share-sheet")
+    sheet.locator('[data-action="friends"]').click()
+    sheet.locator(".group-picker label", has_text=group).click()
+    sheet.locator("textarea[name=note]").fill(note)
+    screenshot(page, "share-sheet-groups-zh-CN")
+    sheet.locator(".sheet-friends [type=submit]").click()
+    sheet.wait_for(state="hidden")
+
+
+def badge_history(page) -> None:
+    """Record every text the page's 社群 badge shows (in window.badgeShown), to see it go up
+    even where a read on another page clears it again at once."""
+    page.evaluate(
+        """() => {
+            const badge = document.querySelector(".tab-badge");
+            window.badgeShown = [];
+            new MutationObserver(() => window.badgeShown.push(badge.hidden ? "" : badge.textContent))
+                .observe(badge, { attributes: true, childList: true, characterData: true, subtree: true });
+        }"""
+    )
+
+
+def test_a_share_into_a_group_reaches_a_member_who_is_no_friend(site, village, phone):
+    from miniapp.accounts.models import Friendship, User
+
+    group, dance = village
+    assert not Friendship.objects.filter(user__username="alice", friend__username="erin").exists()
+
+    erin_phone = phone()
+    elsewhere = signed_in_page(erin_phone, site, "erin", "/me/")
+    elsewhere.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    assert elsewhere.locator(".tabbar .tab-badge").is_hidden()
+    badge_history(elsewhere)
+    chat = erin_phone.new_page()
+    chat.goto(f"{site}/groups/{group.pk}/")
+    chat.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    assert group.name in chat.locator(".chat-topbar h1").inner_text()
+
+    alice = signed_in_page(phone(), site, "alice", f"/v/{dance.pk}/")
+    share_into(alice, group.name, NOTE)
+    alice.locator(".feed-toast", has_text=group.name).wait_for()
+
+    # Live on erin's group page, at the bottom, the note as text and not markup.
+    card = chat.locator(".post", has_text=dance.title)
+    card.wait_for()
+    assert card.locator(".post-note").inner_text() == NOTE
+    assert card.locator(".post-note b").count() == 0
+    assert "alice" in card.locator(".post-author").inner_text()
+    chat.wait_for_function("innerHeight + scrollY >= document.documentElement.scrollHeight - 48")
+    # On her other page the badge went up, and her group page, which had it on screen, read it.
+    elsewhere.wait_for_function("window.badgeShown.includes('1')")
+    elsewhere.wait_for_function("document.querySelector('.tab-badge').hidden")
+
+    # She opens it: the share link; she watches (a view is counted after two seconds) and likes it.
+    with chat.expect_response(lambda response: "/views/" in response.url and response.ok, timeout=20_000):
+        card.locator(".post-card").click()
+        chat.wait_for_url(f"**/v/{dance.pk}/?s=*")
+    slide = chat.locator(".slide").first
+    assert NOTE in slide.locator(".slide-shared").inner_text()
+    slide.locator(".action-like").click()
+    chat.wait_for_function("document.querySelector('.slide .action-like').getAttribute('aria-pressed') === 'true'")
+    chat.wait_for_load_state("networkidle")
+
+    stats = api_session(User.objects.get(username="alice")).get(f"{site}/api/videos/{dance.pk}/stats/", timeout=10)
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["views_via_shares"] == 1
+    assert stats.json()["likes_via_shares"] == 1
+
+
+def posters_shown(page) -> None:
+    """Every poster on screen has loaded (the ones further up load as they come into view)."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll(".post-poster img")]
+            .filter((img) => img.getBoundingClientRect().bottom > 0)
+            .every((img) => img.complete && img.naturalWidth > 0)"""
+    )
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_screenshots(site, village, phone, locale):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from miniapp.accounts.models import User
+    from miniapp.engagement.models import Activity
+    from miniapp.engagement.services import group_posts_create
+    from miniapp.videos.models import Video
+
+    group, dance = village
+    people = User.objects.in_bulk(["alice", "bob", "carol", "erin"], field_name="username")
+    others = list(Video.objects.exclude(pk=dance.pk).order_by("pk"))
+    posts = [  # who, what, the note, how long ago
+        ("bob", others[0], "", timedelta(days=1, hours=2)),
+        ("alice", dance, "这是我们村的老王", timedelta(hours=3)),
+        ("erin", others[1], "好看！", timedelta(minutes=58)),
+        ("carol", others[2], "赶集的时候拍的，大家看看认不认识这是谁家的孩子", timedelta(minutes=2)),
+    ]
+
+    def post_all():  # in a thread of its own: this one runs Playwright's event loop, where no event can be sent
+        for name, video, note, ago in posts:
+            [post] = group_posts_create(sharer=people[name], video=video, groups=[group], note=note)
+            Activity.objects.filter(pk=post.pk).update(created=timezone.now() - ago)
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(post_all).result()
+
+    page = signed_in_page(phone(locale=locale), site, "erin", "/groups/")
+    row = page.locator(".group-row", has_text=group.name)
+    unread = api_session(people["erin"]).get(f"{site}/api/groups/", timeout=10).json()["unread"]
+    assert unread >= 3
+    assert row.locator(".unread-badge").inner_text() == str(unread)
+    assert page.locator(".tabbar .tab-badge").inner_text() == str(unread)
+    assert row.locator(".group-last").inner_text() == f"carol: {posts[-1][2]}"
+    shot = screenshot(page, f"groups-{locale}")
+    assert shot.stat().st_size > 10_000
+
+    row.locator("a").click()
+    page.wait_for_url(f"**/groups/{group.pk}/")
+    page.locator(".post").nth(3).wait_for()
+    posters_shown(page)
+    assert page.locator(".post.is-mine").count() == 1
+    page.wait_for_function("document.querySelector('.tab-badge').hidden")  # read on opening
+    screenshot(page, f"group-{locale}")
+    page.mouse.wheel(0, -500)  # the earlier posts: erin's own on the right, a day's time line
+    page.wait_for_function("scrollY < document.documentElement.scrollHeight - innerHeight - 400")
+    posters_shown(page)
+    screenshot(page, f"group-earlier-{locale}")
