@@ -96,6 +96,11 @@ def test_a_share_into_a_group_reaches_a_member_who_is_no_friend(site, village, p
     assert stats.status_code == 200, stats.text
     assert stats.json()["views_via_shares"] == 1
     assert stats.json()["likes_via_shares"] == 1
+    # Back in the group, the card says so: one like, one person watched through it.
+    chat.goto(f"{site}/groups/{group.pk}/")
+    card = chat.locator(".post", has_text=dance.title)
+    assert card.locator(".post-likes").inner_text().endswith(str(dance.like_count + 1))
+    assert card.locator(".post-views").is_visible() and "1" in card.locator(".post-views").inner_text()
 
 
 def posters_shown(page) -> None:
