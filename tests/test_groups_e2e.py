@@ -180,3 +180,46 @@ def test_the_pages_with_posts_and_one_arriving_below_the_screen(site, village, p
     page.wait_for_function("innerHeight + scrollY >= document.documentElement.scrollHeight - 48")
     assert pill.is_hidden()
     page.wait_for_function("document.querySelector('.tab-badge').hidden")  # seen: read
+
+
+@pytest.fixture
+def small_pages(django_db_setup, transactional_db, settings, identities, media_dir, tmp_path):
+    """The app served with two posts a page, so that a group's older posts come in pages."""
+    from tests.fixtures.personas import point_app_at
+    from tests.fixtures.servers import start_server, stop_server
+
+    server = start_server(media_root=media_dir, log=tmp_path / "daphne.log", extra_env={"GROUP_PAGE_SIZE": "2"})
+    settings.MEDIA_ROOT = media_dir
+    point_app_at(settings, server.url)
+    yield server.url
+    stop_server(server)
+
+
+def test_older_posts_load_on_scrolling_to_the_top_where_the_reader_was(small_pages, phone):
+    from django.core.management import call_command
+
+    from miniapp.accounts.models import Group, User
+    from miniapp.videos.models import Video
+
+    site = small_pages
+    call_command("seed_demo", verbosity=0)
+    group = Group.objects.get(name="王家村")
+    alice = User.objects.get(username="alice")
+    videos = list(Video.objects.order_by("pk")[:5])
+    for number, video in enumerate(videos, 1):
+        share_over_http(site, alice, video, group, f"第{number}条")
+
+    page = signed_in_page(phone(), site, "erin", f"/groups/{group.pk}/")
+    notes = page.locator(".post-note")
+    notes.nth(1).wait_for()
+    assert notes.all_inner_texts()[-2:] == ["第4条", "第5条"]  # the newest page, opened at the bottom
+    page.wait_for_function("innerHeight + scrollY >= document.documentElement.scrollHeight - 48")
+    while notes.count() < 5:
+        first, shown = notes.first.element_handle(), notes.count()
+        page.mouse.wheel(0, -10_000)  # to the top
+        page.wait_for_function(f"document.querySelectorAll('.post-note').length > {shown}")
+        # The older posts came in above, and the reader still sees what was on top (two
+        # cards are taller than the screen: without keeping the place it would be pushed off).
+        box = first.bounding_box()
+        assert 0 < box["y"] < page.viewport_size["height"] - box["height"], box
+    assert notes.all_inner_texts() == [f"第{number}条" for number in range(1, 6)]  # oldest first, no repeats
