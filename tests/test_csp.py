@@ -32,7 +32,10 @@ def test_no_page_has_inline_script(client, users, django_user_model):
     video = Video.objects.filter(author__username="alice").first()
     pages = ["/", f"/v/{video.pk}/", "/api/docs/"]
     client.force_login(users["alice"])
-    pages += ["/friends/", "/me/", f"/me/videos/{video.pk}/stats/", "/upload/"]
+    pages += ["/friends/", "/me/", f"/me/videos/{video.pk}/stats/", "/upload/", "/groups/"]
+    from miniapp.accounts.models import Group
+
+    pages.append(f"/groups/{Group.objects.get(name='王家村').pk}/")  # alice is in it (seed_demo)
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url

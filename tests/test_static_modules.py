@@ -20,7 +20,7 @@ def scripts() -> list[Path]:
 
 def test_no_script_writes_a_url_of_the_app():
     """Paths come from the templates ({% url %} into data-url-* attributes), not from the scripts."""
-    literal = re.compile(r"""["'`]/(?:api|v|login|logout|friends|me|upload|jsi18n)/""")
+    literal = re.compile(r"""["'`]/(?:api|v|login|logout|friends|groups|me|upload|jsi18n)/""")
     found = {str(path.relative_to(STATIC)): literal.findall(path.read_text()) for path in scripts()}
     assert {path: hits for path, hits in found.items() if hits} == {}
 
@@ -95,3 +95,14 @@ def test_collectstatic_points_every_import_at_a_hashed_name(tmp_path):
         for _, target in IMPORT.findall(built.read_text()):
             imported = (built.parent / target).resolve().relative_to(tmp_path).as_posix()
             assert imported in hashed.values(), f"{name} imports {target}, not a hashed name"
+
+
+def test_only_the_pages_own_scripts_open_the_socket():
+    """The tab bar's badge script runs before the page's script (the tab bar comes first in the
+    page): had it called connect(), the socket would start from "now" before 好友动态 asked
+    for the entries after the ones it shows. It only listens; toast.js or the page's script connects."""
+    tabbar = (TEMPLATES / "miniapp/tabbar.html").read_text()
+    assert "{% static 'engagement/tabbar.js' %}" in tabbar
+    for module in {"engagement/tabbar.js"} | imported_by("engagement/tabbar.js"):
+        if module != "realtime/socket.js":
+            assert not re.search(r"\bconnect\(", (STATIC / module).read_text()), module

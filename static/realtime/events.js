@@ -1,8 +1,12 @@
 // What the page's activity socket hears, for any module to listen to without opening one
 // (the feed drops a video taken down, but leaves the socket to the page's own script):
-//   "activity", "retract"  the event as the server sent it (a replayed or polled one too)
+//   "activity", "retract"  the event as the server sent it (a replayed or polled one too);
+//                          a retract's `id` is a friend's entry or a group post (one log)
+//   "group-post"           {group, post, seq}: a post in one of my groups (mine too), live or replayed
+//   "group-read"           {group, last_id, unread, total_unread}: I read a group (on another page)
 //   "video-gone"           {id} of a video a moderator took down
 //   "reload"               {} the server could not replay the gap: reload the list
+//   "connected"            {} the socket is open and subscribed: what happens from now on arrives
 import { gettext, interpolate } from "../miniapp/api.js";
 
 const hub = new EventTarget();

@@ -17,6 +17,9 @@ const SEEN_KEPT = 1000;
 // made in another tab keeps that browser signed in): one more attempt tells. 4003: the
 // server got a binary frame, which this client never sends: reconnect as after any drop.
 const REFUSED = new Set([4401, 4403]);
+// The events of the log, and the names events.js publishes them under. Friends' activities and
+// group posts are one log: one position (`lastId`, the highest `seq` seen) resumes both.
+const LOGGED = { activity: "activity", retract: "retract", group_post: "group-post" };
 
 class ActivitySocket {
   constructor({ after = null } = {}) {
@@ -82,13 +85,16 @@ class ActivitySocket {
       this.greeted = true;
       this.signInRetried = false;
       if (this.lastId === null) this.lastId = message.last_id;
+      publish("connected");
     } else if (message.type === "reload") {
       this.lastId = message.last_id;
       publish("reload");
-    } else if (message.type === "activity" || message.type === "retract") {
+    } else if (LOGGED[message.type]) {
       this.accept(message);
     } else if (message.type === "video_gone") {
       publish("video-gone", { id: message.video }); // a moderator took it down: every page drops it
+    } else if (message.type === "group_read") {
+      publish("group-read", message); // not logged: read on another page, this one clears its badge
     }
   }
 
@@ -100,7 +106,7 @@ class ActivitySocket {
     // Resume from the highest position seen; the server's replay overlap covers
     // entries numbered below it that were still on their way.
     if (this.lastId === null || seq > this.lastId) this.lastId = seq;
-    publish(event.type, event);
+    publish(LOGGED[event.type], event);
   }
 
   ping() {

@@ -1,4 +1,4 @@
-// The share sheet: send to friends with a note, copy the link, its QR code, the system share
+// The share sheet: send to groups and friends with a note, copy the link, its QR code, the system share
 // sheet where there is one, and inside WeChat a pointer to WeChat's own menu. Every link is a
 // share link (/v/<id>/?s=<token>) made by the server, so views and likes through it are credited.
 import { gettext, interpolate, ngettext, request, url } from "../miniapp/api.js";
@@ -9,6 +9,8 @@ const inWeChat = /MicroMessenger/i.test(navigator.userAgent);
 const guide = document.querySelector(".wechat-guide");
 const form = sheet.querySelector(".sheet-friends");
 const picker = form.querySelector(".friend-picker");
+const groupsBox = form.querySelector(".sheet-groups");
+const groupPicker = form.querySelector(".group-picker");
 const note = form.querySelector("textarea");
 const noteCount = form.querySelector(".sheet-note-count");
 const error = form.querySelector(".sheet-error");
@@ -17,6 +19,7 @@ let slide = null; // the video being shared
 let opener = null; // focus goes back there on close
 let plain = null; // {id, url}: the plain link of this video, made once
 let friendsLoaded = false;
+const groupNames = new Map(); // id -> name, of the groups listed
 
 sheet.querySelector('[data-action="wechat"]').hidden = !inWeChat;
 sheet.querySelector('[data-action="system"]').hidden = inWeChat || !navigator.share;
@@ -74,8 +77,8 @@ const actions = {
   async friends() {
     if (!signedIn) return signInFirst();
     showPane("friends");
-    if (!friendsLoaded) await loadFriends();
-    (picker.querySelector("input") || note).focus();
+    if (!friendsLoaded) await Promise.all([loadGroups(), loadFriends()]);
+    (form.querySelector("fieldset:not([hidden]) input") || note).focus();
   },
   async copy() {
     let address;
@@ -179,46 +182,105 @@ async function loadFriends() {
   }
 }
 
-function friendRow(friend) {
+// My groups above my friends (the group with the newest post first); none: no groups list.
+async function loadGroups() {
+  try {
+    const { groups } = await request(url("api-groups"));
+    groups.forEach((group) => groupNames.set(group.id, group.name));
+    groupPicker.replaceChildren(...groups.map(groupRow));
+    groupsBox.hidden = groups.length === 0;
+  } catch {
+    const failed = document.createElement("li");
+    failed.className = "muted";
+    failed.textContent = gettext("Could not load your groups. Please try again.");
+    groupPicker.replaceChildren(failed);
+    groupsBox.hidden = false;
+  }
+}
+
+function pickerRow({ name: field, id, avatar, text, count }) {
   const row = document.createElement("li");
   const label = document.createElement("label");
-  const box = Object.assign(document.createElement("input"), { type: "checkbox", name: "to", value: friend.id });
-  const face = Object.assign(document.createElement("img"), { src: friend.avatar, alt: "", width: 36, height: 36 });
+  const box = Object.assign(document.createElement("input"), { type: "checkbox", name: field, value: id });
+  const face = Object.assign(document.createElement("img"), { src: avatar, alt: "", width: 36, height: 36 });
   const name = document.createElement("span");
-  name.textContent = friend.name;
+  name.className = "picker-name";
+  name.textContent = text;
   label.append(box, face, name);
+  if (count !== undefined) {
+    const members = document.createElement("span");
+    members.className = "picker-count";
+    members.textContent = `(${count})`;
+    label.append(members);
+  }
   row.append(label);
   return row;
 }
 
-function chosen() {
-  return Array.from(picker.querySelectorAll("input:checked"), (box) => Number(box.value));
+const friendRow = (friend) => pickerRow({ name: "to", id: friend.id, avatar: friend.avatar, text: friend.name });
+const groupRow = (group) =>
+  pickerRow({ name: "groups", id: group.id, avatar: group.avatar, text: group.name, count: group.member_count });
+
+function chosen(list) {
+  return Array.from(list.querySelectorAll("input:checked"), (box) => Number(box.value));
 }
 
-picker.addEventListener("change", () => {
-  send.disabled = chosen().length === 0;
+form.addEventListener("change", () => {
+  send.disabled = chosen(picker).length + chosen(groupPicker).length === 0;
 });
+
+// "Sent to 2 friends.", "Sent to 王家村.", "Sent to 1 friend and 2 groups."
+function sentText(to, groups) {
+  const friendsText = (count) => interpolate(ngettext("%(count)s friend", "%(count)s friends", count), { count }, true);
+  const groupsText = (count) => interpolate(ngettext("%(count)s group", "%(count)s groups", count), { count }, true);
+  if (!groups.length) {
+    const sent = ngettext("Sent to %(count)s friend.", "Sent to %(count)s friends.", to.length);
+    return interpolate(sent, { count: to.length }, true);
+  }
+  if (!to.length && groups.length === 1) {
+    return interpolate(gettext("Sent to %(name)s."), { name: groupNames.get(groups[0]) }, true);
+  }
+  if (!to.length) return interpolate(gettext("Sent to %(groups)s."), { groups: groupsText(groups.length) }, true);
+  const both = { friends: friendsText(to.length), groups: groupsText(groups.length) };
+  return interpolate(gettext("Sent to %(friends)s and %(groups)s."), both, true);
+}
+
+// Groups I am no longer in (the server said so): they cannot be chosen any more.
+function dropGroups(ids) {
+  ids.forEach((id) => {
+    const box = groupPicker.querySelector(`input[value="${id}"]`);
+    if (!box) return;
+    box.checked = false;
+    box.disabled = true;
+    box.closest("li").classList.add("is-disabled");
+  });
+}
+
 note.addEventListener("input", () => {
   noteCount.textContent = `${note.value.length}/140`;
 });
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const to = chosen();
-  if (!to.length) return;
+  const to = chosen(picker);
+  const groups = chosen(groupPicker);
+  if (!to.length && !groups.length) return;
   send.disabled = true;
   error.hidden = true;
+  const payload = { to, note: note.value.trim() };
+  if (groups.length) payload.groups = groups;
   try {
-    await post(slide.dataset.id, { to, note: note.value.trim() });
+    await post(slide.dataset.id, payload);
+    const sent = sentText(to, groups);
     form.reset();
     noteCount.textContent = "0/140";
     close();
-    const sent = ngettext("Sent to %(count)s friend.", "Sent to %(count)s friends.", to.length);
-    say(interpolate(sent, { count: to.length }, true));
+    say(sent);
   } catch (err) {
+    if (Array.isArray(err.body?.not_member)) dropGroups(err.body.not_member);
     error.textContent = err.message;
     error.hidden = false;
-    send.disabled = false;
+    send.disabled = chosen(picker).length + chosen(groupPicker).length === 0;
   }
 });
 
