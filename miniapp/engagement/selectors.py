@@ -207,20 +207,21 @@ class _CountOf(Subquery):
     output_field = IntegerField()
 
 
-def _unread(group_id, after) -> _CountOf:
-    return _CountOf(_posts(group_id).filter(id__gt=after).values("id")[:UNREAD_CAP])
+def _unread(group_id, after, user_id) -> _CountOf:
+    return _CountOf(_posts(group_id).filter(id__gt=after).exclude(actor_id=user_id).values("id")[:UNREAD_CAP])
 
 
-def group_unread(*, group_id: int, after: int) -> int:
-    """A group's posts after read position `after`, counted up to UNREAD_CAP."""
-    return _posts(group_id).filter(id__gt=after)[:UNREAD_CAP].count()
+def group_unread(*, group_id: int, after: int, user_id: int) -> int:
+    """A group's posts after read position `after`, but the user's own (as WeChat counts),
+    counted up to UNREAD_CAP."""
+    return _posts(group_id).filter(id__gt=after).exclude(actor_id=user_id)[:UNREAD_CAP].count()
 
 
 def unread_total(*, user_id: int) -> int:
     """The user's unread posts in all their groups, counted up to UNREAD_CAP: one query, each
     group's count an index range that stops at the cap."""
     counts = Membership.objects.filter(user_id=user_id).annotate(
-        unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"))
+        unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"), OuterRef("user_id"))
     )
     return min(sum(counts.values_list("unread", flat=True)), UNREAD_CAP)
 
@@ -281,7 +282,7 @@ def groups_of(*, user_id: int) -> list[dict]:
                 .values("n")
             ),
             last_post_id=Subquery(_posts(OuterRef("group_id")).order_by("-id").values("id")[:1]),
-            unread=_unread(OuterRef("group_id"), OuterRef("read_up_to")),
+            unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"), OuterRef("user_id")),
         )
     )
     memberships = sorted(memberships, key=lambda m: (m.last_post_id or 0, m.group_id), reverse=True)
@@ -317,7 +318,7 @@ def group_detail(*, group: Group, user_id: int) -> dict:
         "member_count": len(members),
         "members": [{"id": m.user_id, "name": m.user.name, "avatar": m.user.avatar_url} for m in members],
         "read_up_to": mine.read_up_to,
-        "unread": group_unread(group_id=group.pk, after=mine.read_up_to),
+        "unread": group_unread(group_id=group.pk, after=mine.read_up_to, user_id=user_id),
     }
 
 

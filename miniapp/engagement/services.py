@@ -218,7 +218,7 @@ def group_read(*, user: User, group: Group, last_id: int) -> tuple[int, int]:
     last_id = min(last_id, group_last_post_id(group.pk))
     Membership.objects.filter(group=group, user=user, read_up_to__lt=last_id).update(read_up_to=last_id)
     read_up_to = Membership.objects.values_list("read_up_to", flat=True).get(group=group, user=user)
-    unread, total = group_unread(group_id=group.pk, after=read_up_to), unread_total(user_id=user.pk)
+    unread, total = group_unread(group_id=group.pk, after=read_up_to, user_id=user.pk), unread_total(user_id=user.pk)
     event = group_read_event(group_id=group.pk, last_id=read_up_to, unread=unread, total_unread=total)
     send_event_on_commit(recipients=[user.pk], event=event)
     return unread, total

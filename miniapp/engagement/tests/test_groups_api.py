@@ -85,6 +85,9 @@ def test_members_list_their_groups_and_non_members_get_404(users, groups, video)
     assert entry["member_count"] == 4 and entry["unread"] == 1 and listing["unread"] == 1
     assert entry["last_post"]["note"] == "这是我们村的老王"
     assert entry["last_post"]["author"]["name"] == "alice"
+    # My own posts are not unread to me, as WeChat counts.
+    alices = signed_in_client(users["alice"]).get("/api/groups/").json()
+    assert [g["unread"] for g in alices["groups"]] == [0, 0] and alices["unread"] == 0
 
     detail = erin.get(f"/api/groups/{village.pk}/").json()
     assert sorted(m["name"] for m in detail["members"]) == ["alice", "bob", "carol", "erin"]
