@@ -66,6 +66,9 @@ class ActivityApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(min_value=0, required=False, help_text="the last log id the client has")
+        groups = serializers.BooleanField(
+            required=False, default=False, help_text="with `after`: my groups' posts too (group_post), as the socket"
+        )
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -81,15 +84,19 @@ class ActivityApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         if not filters.is_valid():
+            if "after" not in filters.errors:
+                raise ValidationError({"detail": _("groups must be 1 or 0.")})
             raise ValidationError({"detail": _("after must be a whole number of 0 or more.")})
         limit = settings.ACTIVITY_PAGE_SIZE
         after = filters.validated_data.get("after")
         if after is None:
             events, last_id = activity_latest(viewer_id=request.user.pk, limit=limit)
             return Response({"results": events, "last_id": last_id, "next": None})
-        events, complete = activity_replay(viewer_id=request.user.pk, after=after, limit=limit)
+        groups = filters.validated_data["groups"]
+        events, complete = activity_replay(viewer_id=request.user.pk, after=after, limit=limit, groups=groups)
         last_id = events[-1]["seq"] if events else after
-        next_url = None if complete else absolute_url(f"{request.path}?after={last_id}")
+        more = f"?after={last_id}" + ("&groups=1" if groups else "")
+        next_url = None if complete else absolute_url(f"{request.path}{more}")
         return Response({"results": events, "last_id": last_id, "next": next_url})
 
 

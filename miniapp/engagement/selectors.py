@@ -149,11 +149,12 @@ def activity_replay(
 
 
 def activity_latest(*, viewer_id: int, limit: int) -> tuple[list[dict], int]:
-    """The newest `limit` entries still standing, oldest first, and the log position to resume from."""
+    """The newest `limit` entries still standing, oldest first, and the log position to resume
+    from (the groups' posts included: a socket resumes both from it)."""
     rows = list(
         _visible_to(viewer_id).filter(retracted=False).exclude(verb=Activity.Verb.RETRACT).order_by("-id")[:limit]
     )
-    return [activity_event(row) for row in reversed(rows)], activity_position(viewer_id=viewer_id)
+    return [activity_event(row) for row in reversed(rows)], activity_position(viewer_id=viewer_id, groups=True)
 
 
 def activity_position(*, viewer_id: int, groups: bool = False) -> int:
@@ -224,6 +225,11 @@ def unread_total(*, user_id: int) -> int:
         unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"), OuterRef("user_id"))
     )
     return min(sum(counts.values_list("unread", flat=True)), UNREAD_CAP)
+
+
+def groups_position(*, user_id: int) -> int:
+    """The id of the newest entry of the user's groups' posts (0 when there is none)."""
+    return _posts_visible_to(user_id).order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _views(share_ids) -> dict[int, int]:

@@ -7,6 +7,9 @@ const OVER = 100;
 const bar = document.querySelector(".tabbar");
 const badge = bar?.querySelector(".tab-badge");
 const me = Number(bar?.dataset.me);
+// The page's count includes the posts up to here: a post the socket replays from before it
+// (a reconnect's, or a page that resumes from its own list's position) is counted already.
+const counted = Number(bar?.dataset.position) || 0;
 let total = badge && !badge.hidden ? Number.parseInt(badge.textContent, 10) || 0 : 0;
 if (badge?.textContent.endsWith("+")) total = OVER;
 let reading = null; // the group whose page this is
@@ -22,7 +25,7 @@ export function readingGroup(group, seesNew) {
 
 // Whether a post that just arrived adds to what I have not read.
 export function isUnread(event) {
-  if (event.post.author.id === me) return false;
+  if (event.post.author.id === me || event.seq <= counted) return false;
   const seen = event.group === reading?.group && document.visibilityState === "visible" && reading.seesNew();
   return !seen;
 }

@@ -165,7 +165,8 @@ class ActivitySocket {
   startPolling() {
     if (this.timers.poll) return;
     const poll = async () => {
-      const query = this.lastId === null ? "" : `?after=${this.lastId}`;
+      // As the socket would: the groups' posts too, in the same log.
+      const query = this.lastId === null ? "" : `?after=${this.lastId}&groups=1`;
       try {
         const page = await request(`${url("api-activity")}${query}`);
         if (this.lastId === null) this.lastId = page.last_id;

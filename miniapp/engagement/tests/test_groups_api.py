@@ -200,3 +200,16 @@ def test_likes_through_a_group_post_are_credited_to_it(users, groups, video):
     assert erin.get(post_url := f"/v/{video.pk}/?s={post.share.token}").status_code == 200
     assert erin.post(f"/api/videos/{video.pk}/like/", HTTP_REFERER=f"http://testserver{post_url}").status_code == 200
     assert Like.objects.get(user=users["erin"]).share == post.share
+
+
+def test_polling_the_activity_api_with_groups_gets_the_posts_too(users, groups, video):
+    village = groups["王家村"]
+    erin = signed_in_client(users["erin"])
+    start = erin.get("/api/activity/").json()["last_id"]
+    (post,) = services.group_posts_create(sharer=users["alice"], video=video, groups=[village], note="看")
+    assert erin.get(f"/api/activity/?after={start}").json()["results"] == []  # friends' activity only
+    (event,) = erin.get(f"/api/activity/?after={start}&groups=1").json()["results"]
+    assert event["type"] == "group_post" and event["post"]["id"] == post.pk
+    assert erin.get("/api/activity/").json()["last_id"] == post.pk  # resumes both
+    bad = erin.get(f"/api/activity/?after={start}&groups=maybe")
+    assert bad.status_code == 400 and "groups" in bad.json()["detail"]

@@ -24,10 +24,13 @@ def badge(html: str) -> tuple[bool, str]:
 def test_it_counts_posts_of_others_on_every_page(users, groups):
     video = make_video(users["carol"], title="老王的葡萄")
     for sharer in ("alice", "bob"):
-        services.group_posts_create(sharer=users[sharer], video=video, groups=[groups["王家村"]], note="")
+        (post,) = services.group_posts_create(sharer=users[sharer], video=video, groups=[groups["王家村"]], note="")
     erin = signed_in_client(users["erin"])
     for url in ("/", "/friends/", "/me/", "/groups/"):
-        assert badge(erin.get(url).content.decode()) == (True, "2"), url
+        html = erin.get(url).content.decode()
+        assert badge(html) == (True, "2"), url
+        # The count includes the posts up to here: the page counts a replayed post only past it.
+        assert f'data-position="{post.pk}"' in html, url
 
 
 @pytest.mark.parametrize(
