@@ -322,8 +322,8 @@ def share_statements(reader_id: int) -> dict:
         if i >= WARM_UP:
             seconds.append(took)
         last = statements
-    row = timings(f"in-process share into a group of {members} (no socket)", seconds,
-                  [last.seconds], [len(last.executed)])  # fmt: skip
+    in_db = [last.seconds] if connection.vendor == "postgresql" else []  # SQLite: see in_process
+    row = timings(f"in-process share into a group of {members} (no socket)", seconds, in_db, [len(last.executed)])
     return {"row": row, "statements": [sql for sql, _, _ in last.executed], "members": members}
 
 
