@@ -234,7 +234,9 @@ def print_plans(results: dict) -> None:
               f"members, {data['group_posts']:,} posts, {data['log_entries']:,} log entries; "
               f"{data.get('visible_pages', '')}), and unread_total, with their plans and bare times:")  # fmt: skip
         for i, plan in enumerate(r["plans"], 1):
-            took = f"{plan['bare_median_ms']} ms" if plan["bare_median_ms"] is not None else "not a SELECT"
+            took = f"{plan['bare_median_ms']} ms bare" if plan["bare_median_ms"] is not None else "not a SELECT"
+            if plan.get("in_request_ms") is not None:
+                took += f", {plan['in_request_ms']} ms in the requests (median)"
             print(f"\n  {i}. {plan['kind']}: {took}\n     {plan['sql'][:300]}{'…' if len(plan['sql']) > 300 else ''}")
             print("\n".join(f"       {line}" for line in plan["plan"]))
         answer = r["answer"]

@@ -38,6 +38,7 @@ import random
 import statistics
 import sys
 import time
+from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,6 +190,7 @@ class Statements:
 
     def __init__(self):
         self.executed: list[tuple[str, tuple, float]] = []
+        self.medians: list[float | None] = []
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -223,7 +225,7 @@ def in_process(reader_id: int, requests: int, profiler=None) -> tuple[list[dict]
 
     client = Client()
     client.force_login(User.objects.get(pk=reader_id))
-    seconds, in_db, counts = [], [], []
+    seconds, in_db, counts, each = [], [], [], defaultdict(list)
     for i in range(WARM_UP + requests):
         statements = Statements()
         if profiler and i >= WARM_UP:
@@ -239,6 +241,8 @@ def in_process(reader_id: int, requests: int, profiler=None) -> tuple[list[dict]
             seconds.append(took)
             in_db.append(statements.seconds)
             counts.append(len(statements.executed))
+            for k, (*_, spent) in enumerate(statements.executed):
+                each[k].append(spent)
     body = response.json()
     total = []
     for i in range(WARM_UP + requests):
@@ -253,6 +257,9 @@ def in_process(reader_id: int, requests: int, profiler=None) -> tuple[list[dict]
     with connection.execute_wrapper(captured := Statements()):
         unread_total(user_id=reader_id)
     statements.executed += [(sql, params, t) for sql, params, t in captured.executed]
+    # Each statement's median time in the requests (PostgreSQL: the round trip with the rows; SQLite: none).
+    statements.medians = [ms(statistics.median(each[k])) if in_db else None for k in range(len(each))]
+    statements.medians.append(ms(statistics.median(total)) if in_db else None)
     return rows, statements, body, client.cookies["sessionid"].value
 
 
@@ -280,9 +287,12 @@ def plans(statements: Statements, vendor: str) -> list[dict]:
 
     explain = "EXPLAIN QUERY PLAN" if vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS)"
     out = []
-    for sql, params, _ in statements.executed:
+    for k, (sql, params, _) in enumerate(statements.executed):
+        in_request = statements.medians[k] if k < len(statements.medians) else None
         if not sql.lstrip().upper().startswith("SELECT"):
-            out.append({"kind": kind_of(sql), "sql": sql, "plan": [], "bare_median_ms": None})
+            out.append(
+                {"kind": kind_of(sql), "sql": sql, "plan": [], "bare_median_ms": None, "in_request_ms": in_request}
+            )
             continue
         with connection.cursor() as cursor:
             cursor.execute(f"{explain} {sql}", params)
@@ -293,7 +303,8 @@ def plans(statements: Statements, vendor: str) -> list[dict]:
                 cursor.execute(sql, params)
                 cursor.fetchall()
                 times.append(time.perf_counter() - started)
-        out.append({"kind": kind_of(sql), "sql": sql, "plan": plan, "bare_median_ms": ms(statistics.median(times))})
+        out.append({"kind": kind_of(sql), "sql": sql, "plan": plan, "bare_median_ms": ms(statistics.median(times)),
+                    "in_request_ms": in_request})  # fmt: skip
     return out
 
 
@@ -378,7 +389,7 @@ def main() -> None:
         rows, statements, body, cookie = in_process(data["reader_id"], args.requests, profiler)
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(50)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(50)
             print(out.getvalue(), flush=True)
         explained = plans(statements, connection.vendor)
         connection.close()
