@@ -10,11 +10,13 @@ In one run:
      "note"}) to its 500 members online (user0001..user0500: one socket each, the sharer's own other page
      among them: a post reaches every member's sockets);
    on (a) the embedded default (SQLite, in-memory layer, one Daphne) and (c) PostgreSQL + Redis with two
-   Daphnes (sockets split evenly, requests taking turns over both); and the floor: a bare `websockets`
-   broadcast to 500 sockets of a frame as big as the group post's event (bench/baselines.py). Each system:
+   Daphnes (sockets split evenly, requests taking turns over both); and after each set-up the floor: a bare
+   `websockets` broadcast to 500 sockets of a frame as big as the group post's event (bench/baselines.py).
+   Each system:
    --requests timed requests one at a time after two to warm up (bench/fanout.py `measure`: a delivery's
    latency is its receive time minus the request's send time; one not received 5 s after is lost); with
-   --offered, rate steps too (deliveries/s offered, as bench/realtime.py).
+   --offered, rate steps too (deliveries/s offered, as bench/realtime.py); with --profile, a py-spy recording
+   of the (first) Daphne during a steady fan-out afterwards (1,000 deliveries/s for 8 s, bench/fanout.py).
 2. The share request: p50/p99 of the timed shares of 1 (500 members, all online), send to response.
 3. Unread counts: bench/groups_unread.py, once on SQLite and once on PostgreSQL (a fresh database on the
    --database-url server), each in a process of its own: a reader in 50 groups of 500 members with
@@ -30,6 +32,7 @@ throwaway ones (bench/backing.py), else the PostgreSQL parts are skipped.
 
     .venv/bin/python bench/groups.py [--json PATH] [--database-url postgres://…] [--redis-url redis://…]
         [--parts fanout,unread] [--setups a,c] [--members 500] [--requests 100] [--offered 2000,4000]
+        [--profile [DIR]]
 """
 
 import argparse
@@ -39,6 +42,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +51,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import backing, baselines, common, fanout, fanout_app  # noqa: E402
+from bench import backing, baselines, common, fanout, fanout_app, pyspy  # noqa: E402
+from bench.realtime import print_profiles  # noqa: E402
 
 NOTE = "这是我们村的老王"
 LATENCY_REQUESTS = 100  # as bench/realtime.py: a request's deliveries are slow or fast together
@@ -116,7 +121,7 @@ def load_group(app: fanout_app.App, n: int) -> tuple[int, int]:
     return rows[0]
 
 
-def fan_out(setup: str, n: int, services: dict, options: dict, results: dict) -> None:
+def fan_out(setup: str, n: int, services: dict, options: dict, results: dict, profile_dir: Path | None = None) -> None:
     """The like to N friends and the group post to its members, all online, on one set-up; results[setup] =
     {"like": …, "group": …}."""
     workers = 2 if setup == "c" else 1
@@ -138,8 +143,16 @@ def fan_out(setup: str, n: int, services: dict, options: dict, results: dict) ->
             if kind == "group":
                 system = lambda urls: Sharer(urls, app.liker, app.videos, group_id)  # noqa: E731
                 cookies = sockets
+            profile = {"profile": profile_dir / f"{setup}-{kind}.speedscope.json"} if profile_dir else {}
             found[kind] = fanout_app.run(
-                app, count, workers=workers, label=f"{setup} {kind}", system=system, cookies=cookies, **options
+                app,
+                count,
+                workers=workers,
+                label=f"{setup} {kind}",
+                system=system,
+                cookies=cookies,
+                **options,
+                **profile,
             )
 
 
@@ -157,23 +170,22 @@ FAN_HEADERS = ["set-up", "system", "p50 ms", "p99 ms", "max ms", "request p50", 
 
 def fan_rows(results: dict) -> list[list]:
     rows = []
-    floor = results.get("floor")
-    for setup, label in [("a", SETUPS["a"]), ("c", SETUPS["c"]), ("floor", "floor (websockets broadcast)")]:
-        for kind, r in [("broadcast", floor)] if setup == "floor" else results.get(setup, {}).items():
-            if r is None:
-                continue
+    for setup, label in SETUPS.items():
+        found = results.get(setup, {})
+        floor, like = found.get("floor"), found.get("like")
+        for kind, r in found.items():
             if "error" in r:
                 rows.append([label, kind, "failed", *[""] * (len(FAN_HEADERS) - 4), r["error"][:60]])
                 continue
             lat = r["latency"]
-            like = results.get(setup, {}).get("like")
             steps = sum(step["lost"] for step in r["steps"] if step["rate"] <= r["best"].get("rate", 0))
-            rows.append([label, kind, round(lat["p50_ms"], 1), round(lat["p99_ms"], 1), round(lat["max_ms"], 1),
-                         round(lat["http_p50_ms"], 1), round(lat["http_p99_ms"], 1), round(lat["spread_p50_ms"], 1),
+            rows.append([label, kind if kind != "floor" else "floor (websockets broadcast)", round(lat["p50_ms"], 1),
+                         round(lat["p99_ms"], 1), round(lat["max_ms"], 1), round(lat["http_p50_ms"], 1),
+                         round(lat["http_p99_ms"], 1), round(lat["spread_p50_ms"], 1),
                          f"{lat['lost']}/{lat['expected']}" + (f" +{steps}" if steps else ""),
                          round(r["best"].get("deliveries_per_s", 0)) if r["steps"] else "",
                          ratio(p99(r), p99(like)) if kind == "group" else "",
-                         ratio(p99(r), p99(floor)) if setup != "floor" else ""])  # fmt: skip
+                         ratio(p99(r), p99(floor)) if kind != "floor" else ""])  # fmt: skip
     return rows
 
 
@@ -183,7 +195,7 @@ def fan_goals(results: dict) -> list[list]:
         group, like = results.get(setup, {}).get("group"), results.get(setup, {}).get("like")
         if not group or "latency" not in group:
             continue
-        over_like, over_floor = ratio(p99(group), p99(like)), ratio(p99(group), p99(results.get("floor")))
+        over_like, over_floor = ratio(p99(group), p99(like)), ratio(p99(group), p99(results[setup].get("floor")))
         lost = group["latency"]["lost"] + sum(
             s["lost"] for s in group["steps"] if s["rate"] <= group["best"].get("rate", 0)
         )
@@ -256,12 +268,19 @@ def main() -> None:
     parser.add_argument("--list-requests", type=int, default=200, help="timed GET /api/groups/ requests")
     parser.add_argument("--database-url", help="a PostgreSQL server (URL of any database) allowed to CREATE DATABASE")
     parser.add_argument("--redis-url", help="a scratch Redis database (it and the next are flushed)")
+    parser.add_argument("--profile", nargs="?", const="", help="py-spy the (first) Daphne during a steady fan-out")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
     common.json_argument(parser)
     args = parser.parse_args()
     parts, setups, n = set(args.parts.split(",")), [s for s in args.setups.split(",") if s], args.members
     if set(setups) - set(SETUPS) or parts - {"fanout", "unread"}:
         parser.error("--setups: a and/or c; --parts: fanout and/or unread")
+    profile_dir = None
+    if args.profile is not None:
+        if not pyspy.executable():
+            parser.error("--profile needs py-spy: .venv/bin/pip install -r requirements-dev.txt")
+        profile_dir = Path(args.profile or tempfile.mkdtemp(prefix="miniapp-groups-profile-"))
+        profile_dir.mkdir(parents=True, exist_ok=True)
     options = {"latency_requests": args.requests,
                "rates": [round(int(x) / n, 2) for x in args.offered.split(",") if x]}  # fmt: skip
     common.raise_fd_limit(4 * n + 1024)
@@ -281,18 +300,17 @@ def main() -> None:
                 if setup == "c" and not database_url:
                     continue
                 try:
-                    fan_out(setup, n, services, options, fan)
+                    fan_out(setup, n, services, options, fan, profile_dir)
                 except TimeoutError:
                     raise
                 except Exception as error:  # noqa: BLE001  (one broken set-up must not lose the others' figures)
                     print(f"  FAILED: {error!r}", flush=True)
                     fan.setdefault(setup, {}).setdefault("group", {"error": repr(error)})
-                if "floor" not in fan:  # once, after the first set-up: its events' size
-                    size = max(
-                        (r["event_bytes"] for r in fan.get(setup, {}).values() if "event_bytes" in r), default=600
-                    )
-                    print(f"floor: {n} sockets, frames of {size} bytes (load {load()})", flush=True)
-                    fan["floor"] = baselines.run_floor(n, size, **options)
+                # The floor right after each set-up (this machine's speed moves within minutes), its frames
+                # as big as the set-up's biggest event (the group post's).
+                size = max((r["event_bytes"] for r in fan.get(setup, {}).values() if "event_bytes" in r), default=600)
+                print(f"floor: {n} sockets, frames of {size} bytes (load {load()})", flush=True)
+                fan.setdefault(setup, {})["floor"] = baselines.run_floor(n, size, **options)
             loads["after_fanout"] = load()
         if "unread" in parts:
             lists["sqlite"] = unread("sqlite", None, args)
@@ -309,6 +327,8 @@ def main() -> None:
                      "p99 / like: the group post's p99 over the like's on the same set-up.")  # fmt: skip
         print(notes[-1])
         tables[title] = (FAN_HEADERS, rows)
+        for setup in setups if profile_dir else []:
+            print_profiles(n, {f"{setup} {kind}": r for kind, r in fan.get(setup, {}).items()})
         if goals:
             print("\nGoals\n" + common.table(["set-up", "goal", "value", "met"], goals))
             tables["Goals: fan-out and share request"] = (["set-up", "goal", "value", "met"], goals)
