@@ -7,9 +7,10 @@ Any system under test is an object with `fire(k)` (send request or trigger k; re
 - latency: after two warm-up requests, 20 requests one at a time (realtime.py: 100); a delivery's latency
   is its receive time minus t0, taken just before the request is sent; one not received 5 s after its
   request is lost;
-- throughput: requests at rising rates (`rates`, 2 s each) until saturated; deliveries/s = events
-  received on all sockets / (last receive - first send), the servers' CPU time per delivery, and how many
-  cores the whole machine and the client kept busy (on a small machine, the client's share caps the rest).
+- throughput (none with `rates` empty): requests at rising rates (`rates`, 2 s each) until saturated;
+  deliveries/s = events received on all sockets / (last receive - first send), the servers' CPU time per
+  delivery, and how many cores the whole machine and the client kept busy (on a small machine, the
+  client's share caps the rest).
   A step was kept up with when nothing was lost and a request's lag (to its last socket) grew by at most
   0.05 s a second from the step's first quarter of requests to its last (medians): a system serving 95% or
   more of the offered rate; a constant delay does not count against it;
@@ -208,6 +209,7 @@ def stats(ops: list[dict], events: dict, n: int) -> dict:
             "lag_growth": lag_growth(lags),
             "requests_per_s": len(ok) / (done - first) if done > first else 0.0,
             "http_p50_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.5),
+            "http_p99_ms": percentile([(op["done"] - op["t0"]) * 1000 for op in ops], 0.99),
             "spread_p50_ms": percentile(spreads, 0.5), "repeats": repeats,
             "first_last_ms": each}  # fmt: skip
 
@@ -306,7 +308,7 @@ async def measure(
         result["best"] = max(
             (step for step in result["steps"] if step["kept_up"]), key=lambda step: step["rate"], default={}
         )
-        result["peak"] = max(result["steps"], key=lambda step: step["deliveries_per_s"])
+        result["peak"] = max(result["steps"], key=lambda step: step["deliveries_per_s"], default={})  # no `rates`
         result["event_bytes"] = max(len(text.encode()) for text in sockets.seqs)
         if profile:
             result["profile"] = await profile_fanout(system, sockets, pids[0], n, profile)

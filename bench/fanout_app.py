@@ -2,9 +2,9 @@
 
 For N friends, in a fresh temporary VAR_DIR the app runs as in production (bench/common.app_env: DEBUG
 off, static files collected; with debug=True as `make dev` runs it, DEBUG on), on SQLite and the in-memory
-channel layer unless a database or Redis URL is given, and with LIKE_RATE=100000/minute so the rate limit
-never interferes: `migrate`, `seed_demo --users N+1 --friends 2` (user0001 is everyone's friend); then
-one Daphne serves the sign-ins of user0001 (the liker) and user0002..user(N+1) through
+channel layer unless a database or Redis URL is given, and with LIKE_RATE and SHARE_RATE at 100000/minute
+so the rate limits never interfere: `migrate`, `seed_demo --users N+1 --friends 2` (user0001 is everyone's
+friend); then one Daphne serves the sign-ins of user0001 (the liker) and user0002..user(N+1) through
 /login/?login_hint=... (requests, a thread pool) and stops. Sessions live in the database, so any number of
 fresh Daphnes then serve the measurement: each friend opens one /ws/activity/ socket, split evenly over the
 workers, and user0001 likes, unlikes, likes... the demo videos, the requests taking turns over the workers
@@ -25,7 +25,7 @@ import requests
 
 from bench import common, fanout
 
-LIKE_RATE = "100000/minute"
+LIKE_RATE = SHARE_RATE = "100000/minute"
 
 
 def sign_in(url: str, nickname: str) -> requests.Session:
@@ -143,7 +143,7 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
             env.update(VAR_DIR=str(tmp), SITE_URL=url, DATABASE_URL=database_url)
         else:
             env = common.app_env(tmp, site_url=url, database_url=database_url)
-        env.update(LIKE_RATE=LIKE_RATE)
+        env.update(LIKE_RATE=LIKE_RATE, SHARE_RATE=SHARE_RATE)
         if redis_url:  # the scale-out channel layer and cache
             env.update(REDIS_URL=redis_url, **({"REDIS_LAYER": redis_layer} if redis_layer else {}))
         started = time.monotonic()
@@ -172,10 +172,13 @@ def prepared(n: int, *, database_url: str | None = None, redis_url: str | None =
         yield App(tmp, env, database_url, liker, videos, cookies)
 
 
-def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | None = None, **options):
+def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | None = None, system=None,
+        cookies: list[str] | None = None, **options):  # fmt: skip
     """Measure `app` served by `workers` fresh Daphnes: sockets split evenly, likes taking turns over them;
-    with `cores`, each Daphne may use at most that many CPUs (common.cpu_capped).
-    `options` go to fanout.measure (rates, profile, latency_requests)."""
+    with `cores`, each Daphne may use at most that many CPUs (common.cpu_capped). `system(urls)`, when
+    given, makes the requests instead of the Liker (bench/groups.py: shares into a group), and `cookies`
+    are the sockets' sessions instead of the friends'. `options` go to fanout.measure (rates, profile,
+    latency_requests)."""
     with ExitStack() as stack:
         ports = [common.free_port() for _ in range(workers)]
         urls = [f"http://127.0.0.1:{port}" for port in ports]
@@ -189,9 +192,10 @@ def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | N
         for proc in procs if cores else []:
             stack.enter_context(common.cpu_capped(proc.pid, cores))
         targets = [
-            (f"ws://127.0.0.1:{ports[i % workers]}/ws/activity/", cookie) for i, cookie in enumerate(app.cookies)
+            (f"ws://127.0.0.1:{ports[i % workers]}/ws/activity/", cookie)
+            for i, cookie in enumerate(cookies or app.cookies)
         ]
-        system = Liker(urls, app.liker, app.videos, app.database_url)
+        system = system(urls) if system else Liker(urls, app.liker, app.videos, app.database_url)
         pids = [proc.pid for proc in procs]
         result = fanout.run_client(fanout.measure(system, label or "Daphne", pids, n, targets, urls[0], **options))
         # Before the servers stop: what they log while shutting down is not the benchmark's business.
