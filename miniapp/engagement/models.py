@@ -121,7 +121,11 @@ class Activity(models.Model):
     # For a share: the link the recipient opens.
     share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # For a group post (and its retraction): the group it is in.
-    group = models.ForeignKey("accounts.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="posts")
+    # No index of its own: `activity_group` below serves every lookup by group (its condition,
+    # group not null, follows from any `group = …`), and every like would pay for one.
+    group = models.ForeignKey(
+        "accounts.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="posts", db_index=False
+    )
     created = models.DateTimeField(default=timezone.now)
     retracted = models.BooleanField(default=False)
 
@@ -130,11 +134,12 @@ class Activity(models.Model):
             models.Index(fields=["actor", "id"], name="activity_actor"),
             models.Index(fields=["video", "verb"], name="activity_video"),
             # A group's posts in order, and its unread ones after a read position. With the columns of
-            # "still standing" (`engagement.selectors._posts`) in it too, a count of unread posts reads
-            # this index alone, up to the cap: PostgreSQL otherwise read every unread entry of every
-            # group (a bitmap scan, ~40 ms for 50 groups of 10,000 posts; bench/groups.py).
+            # "still standing" (`engagement.selectors._posts`) and the author (whose own posts are not
+            # unread to them) in it too, a count of unread posts reads this index alone, up to the
+            # cap: PostgreSQL otherwise read every unread entry of every group (a bitmap scan, ~40 ms
+            # for 50 groups of 10,000 posts; bench/groups.py).
             models.Index(
-                fields=["group", "id", "video", "verb", "retracted"],
+                fields=["group", "id", "video", "verb", "retracted", "actor"],
                 name="activity_group",
                 condition=Q(group__isnull=False),
             ),

@@ -275,11 +275,11 @@ def posts_page_body(path: str, page: list[dict], more: bool, *, after=None, befo
 
 def groups_of(*, user_id: int) -> list[dict]:
     """The user's groups with, for each, its member count, the user's unread count (to
-    UNREAD_CAP) and its last post: the group with the newest post first. Three queries, each
-    group's numbers an index lookup, however many posts the groups have."""
-    memberships = (
+    UNREAD_CAP) and its last post: the group with the newest post first. One query for the
+    groups and their numbers (each group's an index lookup, however many posts it has), and
+    the last posts with their authors, videos and links by primary key."""
+    rows = (
         Membership.objects.filter(user_id=user_id)
-        .select_related("group")
         .annotate(
             # COUNT(*), not of ids: the group's entries in an index are enough (an index-only scan).
             member_count=Subquery(
@@ -291,18 +291,24 @@ def groups_of(*, user_id: int) -> list[dict]:
             last_post_id=Subquery(_posts(OuterRef("group_id")).order_by("-id").values("id")[:1]),
             unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"), OuterRef("user_id")),
         )
+        .values("group_id", "group__name", "group__avatar_url", "member_count", "last_post_id", "unread")
     )
-    memberships = sorted(memberships, key=lambda m: (m.last_post_id or 0, m.group_id), reverse=True)
-    last_posts = Activity.objects.filter(pk__in=[m.last_post_id for m in memberships if m.last_post_id])
-    bodies = {body["id"]: body for body in post_bodies(list(last_posts.select_related("actor", "video", "share")))}
+    rows = sorted(rows, key=lambda row: (row["last_post_id"] or 0, row["group_id"]), reverse=True)
+    # By primary key each (prefetched, not joined): a join made PostgreSQL hash every user and link.
+    last_posts = Activity.objects.filter(pk__in=[row["last_post_id"] for row in rows if row["last_post_id"]])
+    bodies = {body["id"]: body for body in post_bodies(list(last_posts.prefetch_related("actor", "video", "share")))}
+    page = reverse("group", args=[0]).removesuffix("0/")  # a group's page is this and "<id>/"
     return [
         {
-            **group_summary(m.group),
-            "member_count": m.member_count or 0,
-            "unread": m.unread,
-            "last_post": bodies.get(m.last_post_id),
+            "id": row["group_id"],
+            "name": row["group__name"],
+            "avatar": row["group__avatar_url"],
+            "url": f"{page}{row['group_id']}/",
+            "member_count": row["member_count"] or 0,
+            "unread": row["unread"],
+            "last_post": bodies.get(row["last_post_id"]),
         }
-        for m in memberships
+        for row in rows
     ]
 
 
