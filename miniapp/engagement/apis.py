@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.accounts.groups import groups_refresh
-from miniapp.accounts.models import Group, Membership, User
+from miniapp.accounts.models import Group, User
 from miniapp.accounts.selectors import friend_ids_of, group_for_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement import services, stats
@@ -130,7 +130,9 @@ class ShareApi(APIView):
         depth = serializers.IntegerField()
         groups = serializers.ListField(child=serializers.DictField())
 
-    def _refusal(self, data: dict, ids: list[int], group_ids: list[int], note: str, errors: dict) -> dict | None:
+    def _refusal(
+        self, data: dict, ids: list[int], group_ids: list[int], mine: dict, note: str, errors: dict
+    ) -> dict | None:
         """Why this share cannot be made, as the 400 body; None when it can."""
         if not data:
             unshown = [error for error in errors.get("note", ()) if error.code == "invisible_character"]
@@ -147,7 +149,7 @@ class ShareApi(APIView):
             }
         if len(ids) > self.MAX_RECIPIENTS:
             return {"detail": _("Share with at most %(count)d friends at a time.") % {"count": self.MAX_RECIPIENTS}}
-        strangers = sorted(set(ids) - set(friend_ids_of(self.request.user.pk)))
+        strangers = sorted(set(ids) - set(friend_ids_of(self.request.user.pk))) if ids else []
         if strangers:
             return {
                 "detail": _("You can only share with your friends. Not your friends: %(ids)s.")
@@ -156,10 +158,7 @@ class ShareApi(APIView):
             }
         if len(group_ids) > self.MAX_GROUPS:
             return {"detail": _("Share into at most %(count)d groups at a time.") % {"count": self.MAX_GROUPS}}
-        mine = set(
-            Membership.objects.filter(user=self.request.user, group_id__in=group_ids).values_list("group_id", flat=True)
-        )
-        outside = sorted(set(group_ids) - mine)
+        outside = sorted(set(group_ids) - set(mine))
         if outside:
             return {
                 "detail": _("You can only share into groups you are in. Not yours: %(ids)s.")
@@ -196,13 +195,15 @@ class ShareApi(APIView):
         valid = data.validated_data if data.is_valid() else {}
         ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
         group_ids = list(dict.fromkeys(valid.get("groups", [])))
-        refusal = self._refusal(valid, ids, group_ids, note, data.errors if not valid else {})
+        # Those of the groups named that the sharer is in (none is looked up past the limit).
+        named = group_ids[: self.MAX_GROUPS]
+        mine = Group.objects.filter(pk__in=named, memberships__user=request.user).in_bulk() if named else {}
+        refusal = self._refusal(valid, ids, group_ids, mine, note, data.errors if not valid else {})
         if refusal is not None:
             return Response(refusal, status=status.HTTP_400_BAD_REQUEST)
-        users = User.objects.in_bulk(ids)
+        users = User.objects.in_bulk(ids) if ids else {}
         recipients = [users[pk] for pk in ids]
-        found = Group.objects.in_bulk(group_ids) if group_ids else {}
-        groups = [found[pk] for pk in group_ids]
+        groups = [mine[pk] for pk in group_ids]
         arrived_via = arrival_share(request, video.pk)
         with transaction.atomic():
             share, created = None, True
