@@ -89,8 +89,9 @@ class AliceSession:
 
 
 @pytest.fixture
-def demo(users, settings):
-    """A few videos (one hidden) with likes and a share, so ids the fuzzer picks sometimes exist."""
+def demo(users, groups, settings):
+    """A few videos (one hidden) with likes and a share, and the demo groups with a post, so ids
+    the fuzzer picks sometimes exist."""
     cache.clear()  # rate limits count in the cache, which the server thread shares
     # Limits high enough that the fuzzer reaches what is behind them. (429 is still documented
     # on every throttled operation, and the limits have tests of their own.)
@@ -108,6 +109,7 @@ def demo(users, settings):
         for sql in connection.ops.sequence_reset_sql(no_style(), [Video]):
             cursor.execute(sql)
     engagement.share_create(sharer=alice, video=videos[1], recipients=[bob], note="look", arrived_via=None)
+    engagement.group_posts_create(sharer=bob, video=videos[1], groups=[groups["王家村"]], note="看")
     yield videos
     cache.clear()
 
@@ -184,14 +186,18 @@ def json_operations() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("shape", NESTED_JSON)
-def test_deeply_nested_json_is_refused_with_a_400_by_every_api(site, alice, visitor, shape):
+def test_deeply_nested_json_is_refused_with_a_400_by_every_api(site, alice, visitor, groups, shape):
     assert {path for _, path in json_operations()} >= {
         "/api/videos/{video_id}/shares/",
         "/api/videos/{video_id}/reports/",
         "/api/videos/{video_id}/views/",
+        "/api/groups/{group_id}/read/",
+        "/api/groups/{group_id}/posts/{post_id}/reports/",
     }
+    village = groups["王家村"]  # alice's, with bob's post in it
+    post = village.posts.get()
     for method, path in json_operations():
-        url = site + path.format(video_id=1)
+        url = site + path.format(video_id=1, group_id=village.pk, post_id=post.pk)
         body = NESTED_JSON[shape].encode()
         headers = {"Content-Type": "application/json", "Accept-Language": "en"}
         signed_in = requests.request(
