@@ -3,7 +3,6 @@ socket on another (PostgreSQL + Redis in CI's scale-out pass; one worker without
 no one else."""
 
 import json
-import os
 from contextlib import ExitStack
 
 import pytest
@@ -11,20 +10,8 @@ from websockets.sync.client import connect
 
 from tests.fixtures.factories import make_video
 from tests.fixtures.personas import api_session
-from tests.fixtures.servers import start_server, stop_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def other_worker(daphne_server, media_dir, tmp_path):
-    """Another worker on the same Redis, or the same worker when there is no Redis to share."""
-    if not os.environ.get("REDIS_URL"):
-        yield daphne_server
-        return
-    other = start_server(media_root=media_dir, log=tmp_path / "worker-b.log")
-    yield other
-    stop_server(other)
 
 
 def events(socket, until_type: str, timeout: float = 10) -> dict:
@@ -42,11 +29,11 @@ def test_a_post_shared_on_one_worker_reaches_every_member_on_the_other(
     video = make_video(users["carol"], title="老王的葡萄")
     with ExitStack() as stack:
 
-        def socket_of(name):
+        def socket_of(name, query=""):
             session = api_session(users[name])
             return stack.enter_context(
                 connect(
-                    other_worker.url.replace("http://", "ws://") + "/ws/activity/",
+                    other_worker.url.replace("http://", "ws://") + "/ws/activity/" + query,
                     origin=other_worker.url,
                     additional_headers={"Cookie": f"sessionid={session.cookies['sessionid']}"},
                     open_timeout=10,
@@ -71,13 +58,6 @@ def test_a_post_shared_on_one_worker_reaches_every_member_on_the_other(
             sockets["dave"].recv(timeout=1)  # in 家族群 with alice, not in 王家村
 
         # erin was away: a new socket with her last position gets it again, marked as a replay.
-        again = stack.enter_context(
-            connect(
-                other_worker.url.replace("http://", "ws://") + f"/ws/activity/?after={hellos['erin']['last_id']}",
-                origin=other_worker.url,
-                additional_headers={"Cookie": f"sessionid={api_session(users['erin']).cookies['sessionid']}"},
-                open_timeout=10,
-            )
-        )
+        again = socket_of("erin", f"?after={hellos['erin']['last_id']}")
         replayed = events(again, "group_post")
         assert replayed["post"]["id"] == post_id and replayed["replay"] is True

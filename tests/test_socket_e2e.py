@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.fixtures.personas import api_session
-from tests.fixtures.servers import signed_in_page, start_server, stop_server
+from tests.fixtures.servers import signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,17 +23,6 @@ def server(daphne_server, users):
     """The app on Daphne, the demo users in its database, and what it logs from now on."""
     daphne_server.log_from = daphne_server.log.stat().st_size
     return daphne_server
-
-
-@pytest.fixture
-def other_worker(server, media_dir, tmp_path):
-    """Another worker on the same Redis, or the same worker when there is no Redis to share."""
-    if not os.environ.get("REDIS_URL"):
-        yield server
-        return
-    other = start_server(media_root=media_dir, log=tmp_path / "worker-b.log")
-    yield other
-    stop_server(other)
 
 
 def new_log(server) -> str:

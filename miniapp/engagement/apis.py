@@ -100,6 +100,13 @@ class ActivityApi(APIView):
         return Response({"results": events, "last_id": last_id, "next": next_url})
 
 
+class GroupShareSerializer(serializers.Serializer):
+    """A share's post in one of the groups it went to."""
+
+    id = serializers.IntegerField(help_text="the group")
+    post = serializers.IntegerField(help_text="the post made in it")
+
+
 class ShareApi(APIView):
     """Share a video: to friends with a note (they see it live), or as a link to copy or scan.
 
@@ -118,17 +125,13 @@ class ShareApi(APIView):
         groups = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
         note = TextField(required=False, allow_blank=True, default="", validators=[validate_multiline])
 
-    class PostSerializer(serializers.Serializer):
-        id = serializers.IntegerField(help_text="the group")
-        post = serializers.IntegerField(help_text="the post made in it")
-
     class OutputSerializer(serializers.Serializer):
         url = serializers.URLField()
         token = serializers.CharField()
         share_count = serializers.IntegerField()
         recipients = serializers.IntegerField()
         depth = serializers.IntegerField()
-        groups = serializers.ListField(child=serializers.DictField())
+        groups = GroupShareSerializer(many=True)
 
     def _refusal(
         self, data: dict, ids: list[int], group_ids: list[int], mine: dict, note: str, errors: dict

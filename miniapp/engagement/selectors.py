@@ -212,6 +212,11 @@ def _unread(group_id, after, user_id) -> _CountOf:
     return _CountOf(_posts(group_id).filter(id__gt=after).exclude(actor_id=user_id).values("id")[:UNREAD_CAP])
 
 
+def group_last_post_id(group_id: int) -> int:
+    """The id of the group's last log entry, a post or a retraction (0 when there is none)."""
+    return Activity.objects.filter(group_id=group_id).order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def group_unread(*, group_id: int, after: int, user_id: int) -> int:
     """A group's posts after read position `after`, but the user's own (as WeChat counts),
     counted up to UNREAD_CAP."""

@@ -9,7 +9,7 @@ from miniapp.accounts.models import Group, Membership, User
 from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member_ids_by_group
 from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
-from miniapp.engagement.selectors import group_unread, unread_total
+from miniapp.engagement.selectors import group_last_post_id, group_unread, unread_total
 from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
@@ -222,10 +222,6 @@ def group_read(*, user: User, group: Group, last_id: int) -> tuple[int, int]:
     event = group_read_event(group_id=group.pk, last_id=read_up_to, unread=unread, total_unread=total)
     send_event_on_commit(recipients=[user.pk], event=event)
     return unread, total
-
-
-def group_last_post_id(group_id: int) -> int:
-    return Activity.objects.filter(group_id=group_id).order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def _plain_link(*, sharer: User, video: Video) -> ShareLink | None:
