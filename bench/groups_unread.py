@@ -119,7 +119,9 @@ def _insert(groups: int, members: int, posts: int, other: int, pool: int):
               status=Video.Status.HIDDEN if i == 0 else Video.Status.PUBLISHED)
         for i in range(VIDEOS)
     )  # fmt: skip
-    made = Group.objects.bulk_create(Group(provider="wx", gid=f"bench-{i}", name=f"群 {i}") for i in range(groups))
+    made = Group.objects.bulk_create(
+        Group(provider="wx", gid=f"bench-{i}", name=f"群 {i}", member_count=members) for i in range(groups)
+    )
     member_ids = {group.pk: [reader.pk, *(u.pk for u in rng.sample(others, members - 1))] for group in made}
     Membership.objects.bulk_create(
         [Membership(group_id=gid, user_id=uid) for gid, uids in member_ids.items() for uid in uids], batch_size=BATCH
@@ -271,7 +273,7 @@ def kind_of(sql: str) -> str:
     if sql.startswith('SELECT "accounts_user"'):
         return "user"
     if 'FROM "accounts_membership"' in sql and '"accounts_group"' in sql:
-        return "memberships + counts (groups_of)"
+        return "memberships + unread counts (groups_of)"
     if sql.startswith('SELECT "accounts_membership"') or 'FROM "accounts_membership"' in sql:
         return "unread_total"
     if 'FROM "engagement_view"' in sql:

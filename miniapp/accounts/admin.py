@@ -1,6 +1,7 @@
 from allauth.socialaccount.models import SocialToken
 from django.contrib import admin
 
+from miniapp.accounts.groups import member_counts_update
 from miniapp.accounts.models import Friendship, Group, Membership, PendingFriend, PendingMember
 
 # Users themselves are administered where they are moderated: `moderation.admin.users`.
@@ -49,7 +50,11 @@ class GroupAdmin(admin.ModelAdmin):
     """The provider's groups as the app imported them: rewritten at each member's sign-in, so
     edits here last until then (edit the provider's group instead)."""
 
-    list_display = ["name", "provider", "gid", "created"]
+    list_display = ["name", "provider", "gid", "member_count", "created"]
     search_fields = ["name", "gid"]
-    readonly_fields = ["provider", "gid", "created"]
+    readonly_fields = ["provider", "gid", "member_count", "created"]
     inlines = [MembershipInline, PendingMemberInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        member_counts_update([form.instance.pk])

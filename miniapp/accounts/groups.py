@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -82,7 +83,9 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
     known[uid] = user.pk
 
     # The user leaves the groups the provider no longer lists them in.
-    Membership.objects.filter(user=user).exclude(group_id__in=ids.values()).delete()
+    left = Membership.objects.filter(user=user).exclude(group_id__in=ids.values())
+    left_ids = list(left.values_list("group_id", flat=True))
+    left.delete()
     PendingMember.objects.filter(uid=uid, group__provider=provider).exclude(group_id__in=ids.values()).delete()
 
     members = sorted({(ids[gid], known[sub]) for gid, g in parsed.items() for sub in g["members"] if sub in known})
@@ -104,6 +107,7 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
         [PendingMember(group_id=group_id, uid=sub, nickname=nickname) for group_id, sub, nickname in pending],
         ignore_conflicts=True,
     )
+    member_counts_update([*ids.values(), *left_ids])
     User.objects.filter(pk=user.pk).update(groups_synced=timezone.now())
     # A member signing up at this moment without a word from the provider joins by the pending
     # rows (`pending_memberships_claim`), and cannot see this transaction's: look again once
@@ -124,8 +128,10 @@ def pending_members_resolve(*, provider: str, group_ids: list[int]) -> None:
         [Membership(group_id=group_id, user_id=known[uid]) for group_id, uid in rows], ignore_conflicts=True
     )
     waiting.filter(uid__in=known).delete()
+    member_counts_update(group_id for group_id, _ in rows)
 
 
+@transaction.atomic
 def pending_memberships_claim(*, user: User, provider: str, uid: str) -> None:
     """A new account joins the groups where it was waiting under its OpenID. (Its own
     `groups_sync` does this too, when the provider lists its groups at sign-in.)"""
@@ -135,6 +141,20 @@ def pending_memberships_claim(*, user: User, provider: str, uid: str) -> None:
             [Membership(group_id=group_id, user=user) for group_id in sorted(rows)], ignore_conflicts=True
         )
         PendingMember.objects.filter(uid=uid, group_id__in=rows).delete()
+        member_counts_update(rows)
+
+
+def member_counts_update(group_ids) -> None:
+    """Count the members of these groups again (`Group.member_count`), in the transaction that
+    changed their memberships. The groups' rows are locked first, so that the count, a
+    statement of its own, sees what another transaction changing them committed meanwhile
+    (PostgreSQL reads each statement as of its start)."""
+    ids = sorted(set(group_ids))
+    if not ids:
+        return
+    list(Group.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    count = Membership.objects.filter(group_id=OuterRef("pk")).values("group_id").annotate(n=Count("*")).values("n")
+    Group.objects.filter(pk__in=ids).update(member_count=Coalesce(Subquery(count), 0))
 
 
 def groups_refresh(request: HttpRequest, *, user: User) -> bool:

@@ -124,6 +124,10 @@ class Group(models.Model):
     name = models.CharField(_("name"), max_length=64)
     avatar_url = models.CharField(_("avatar"), max_length=500, blank=True)
     members = models.ManyToManyField(User, through="Membership", related_name="chat_groups")
+    # Its memberships, counted again whenever they change (`accounts.groups.member_counts_update`):
+    # the groups list shows it for every group, and counting 500 rows a group each time cost more
+    # than the rest of the list.
+    member_count = models.PositiveIntegerField(default=0, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

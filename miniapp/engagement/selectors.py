@@ -286,17 +286,10 @@ def groups_of(*, user_id: int) -> list[dict]:
     rows = (
         Membership.objects.filter(user_id=user_id)
         .annotate(
-            # COUNT(*), not of ids: the group's entries in an index are enough (an index-only scan).
-            member_count=Subquery(
-                Membership.objects.filter(group_id=OuterRef("group_id"))
-                .values("group_id")
-                .annotate(n=Count("*"))
-                .values("n")
-            ),
             last_post_id=Subquery(_posts(OuterRef("group_id")).order_by("-id").values("id")[:1]),
             unread=_unread(OuterRef("group_id"), OuterRef("read_up_to"), OuterRef("user_id")),
         )
-        .values("group_id", "group__name", "group__avatar_url", "member_count", "last_post_id", "unread")
+        .values("group_id", "group__name", "group__avatar_url", "group__member_count", "last_post_id", "unread")
     )
     rows = sorted(rows, key=lambda row: (row["last_post_id"] or 0, row["group_id"]), reverse=True)
     # By primary key each (prefetched, not joined): a join made PostgreSQL hash every user and link.
@@ -309,7 +302,7 @@ def groups_of(*, user_id: int) -> list[dict]:
             "name": row["group__name"],
             "avatar": row["group__avatar_url"],
             "url": f"{page}{row['group_id']}/",
-            "member_count": row["member_count"] or 0,
+            "member_count": row["group__member_count"],
             "unread": row["unread"],
             "last_post": bodies.get(row["last_post_id"]),
         }

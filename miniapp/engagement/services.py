@@ -194,7 +194,9 @@ def group_posts_create(
         return []
     parent = _share_parent(sharer=sharer, video=video, arrived_via=arrived_via)
     depth = parent.depth + 1 if parent else 1
-    with transaction.atomic():
+    # Inside the share API's transaction no savepoint (two more round trips): a failure here
+    # undoes the whole share, which is what it should do.
+    with transaction.atomic(savepoint=False):
         links = ShareLink.objects.bulk_create(
             ShareLink(sharer=sharer, video=video, note=note, parent=parent, depth=depth) for _ in groups
         )

@@ -26,7 +26,9 @@ def village(identities):
 
 def members(name: str = "王家村") -> list[str]:
     group = Group.objects.get(name=name)
-    return sorted(Membership.objects.filter(group=group).values_list("user__username", flat=True))
+    names = sorted(Membership.objects.filter(group=group).values_list("user__username", flat=True))
+    assert group.member_count == len(names)  # the kept count follows every change
+    return names
 
 
 def group_names(browser, base) -> list[str]:
@@ -154,6 +156,32 @@ def test_a_member_signing_up_while_another_syncs_joins_once_that_commits():
     assert errors == []
     assert members() == ["alice", "bob"]
     assert not PendingMember.objects.exists()
+
+
+def test_the_member_count_follows_a_deleted_account_and_an_admin_edit(admin_client):
+    from miniapp.accounts.groups import groups_sync
+    from miniapp.moderation.services import user_delete
+
+    alice, bob, erin = _user("alice"), _user("bob"), _user("erin")
+    groups_sync(user=alice, provider="wx", uid="o-alice", groups=_village("alice", "bob", "erin"))
+    assert members() == ["alice", "bob", "erin"]
+    user_delete(user=erin, moderator=User.objects.get(username="admin"), reason="spam")
+    assert members() == ["alice", "bob"]
+
+    group = Group.objects.get()
+    bob_row = Membership.objects.get(user=bob)
+    form = {
+        "name": "王家村", "avatar_url": "",
+        "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "2",
+        "memberships-0-id": str(Membership.objects.get(user=alice).pk), "memberships-0-group": str(group.pk),
+        "memberships-0-user": str(alice.pk),
+        "memberships-1-id": str(bob_row.pk), "memberships-1-group": str(group.pk),
+        "memberships-1-user": str(bob.pk), "memberships-1-DELETE": "on",
+        "pending_members-TOTAL_FORMS": "0", "pending_members-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/accounts/group/{group.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert members() == ["alice"]
 
 
 def test_the_kept_provider_tokens_are_not_shown_in_admin():
