@@ -1,7 +1,7 @@
 from allauth.socialaccount.models import SocialToken
 from django.contrib import admin
 
-from miniapp.accounts.groups import member_counts_update
+from miniapp.accounts.groups import groups_lock, member_counts_update
 from miniapp.accounts.models import Friendship, Group, Membership, PendingFriend, PendingMember
 
 # Users themselves are administered where they are moderated: `moderation.admin.users`.
@@ -56,5 +56,6 @@ class GroupAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, PendingMemberInline]
 
     def save_related(self, request, form, formsets, change):
+        groups_lock([form.instance.pk])
         super().save_related(request, form, formsets, change)
         member_counts_update([form.instance.pk])

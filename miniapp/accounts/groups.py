@@ -62,13 +62,16 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
     `uid` is the user's OpenID at `provider`; `groups` holds the provider's entries
     (`{"gid", "name", "avatar", "members": [{"sub", "nickname"}]}`).
 
-    Two members signing in at once take turns: each first upserts the group's row, which
-    locks it until the commit (the upsert updates it even when nothing changed), so the
-    second reads the accounts once the first has committed. Rows are written in one order
-    (groups by gid, memberships by group then user), so that two users in several of the
-    same groups cannot deadlock.
+    Two members signing in at once take turns: each first locks the rows of the groups it
+    will change (`groups_lock`: those it is in and those listed; the upsert then locks the
+    new ones), so the second reads the accounts once the first has committed. Rows are
+    locked and written in one order (groups by gid, memberships by group then user), so
+    that two users in several of the same groups cannot deadlock.
     """
     parsed = _parse(groups, uid)
+    groups_lock(
+        Group.objects.filter(Q(provider=provider, gid__in=list(parsed)) | Q(memberships__user=user)).values("pk")
+    )
     Group.objects.bulk_create(
         [
             Group(provider=provider, gid=gid, name=g["name"], avatar_url=g["avatar"])
@@ -119,6 +122,7 @@ def groups_sync(*, user: User, provider: str, uid: str, groups: list[dict]) -> N
 @transaction.atomic
 def pending_members_resolve(*, provider: str, group_ids: list[int]) -> None:
     """Members of these groups who were waiting for an account and have one now join them."""
+    groups_lock(group_ids)
     waiting = PendingMember.objects.filter(group_id__in=group_ids)
     known = _accounts(provider, set(waiting.values_list("uid", flat=True)))
     if not known:
@@ -135,6 +139,7 @@ def pending_members_resolve(*, provider: str, group_ids: list[int]) -> None:
 def pending_memberships_claim(*, user: User, provider: str, uid: str) -> None:
     """A new account joins the groups where it was waiting under its OpenID. (Its own
     `groups_sync` does this too, when the provider lists its groups at sign-in.)"""
+    groups_lock(PendingMember.objects.filter(uid=uid, group__provider=provider).values("group_id"))
     rows = list(PendingMember.objects.filter(uid=uid, group__provider=provider).values_list("group_id", flat=True))
     if rows:
         Membership.objects.bulk_create(
@@ -144,15 +149,23 @@ def pending_memberships_claim(*, user: User, provider: str, uid: str) -> None:
         member_counts_update(rows)
 
 
+def groups_lock(group_ids) -> None:
+    """Lock these groups' rows until the transaction ends (ids, or a query of them), in the
+    one order every writer of memberships takes them (the provider's gid, as the sync's
+    upsert). Whoever changes a group's memberships takes its lock first, so that writers of
+    one group take turns and `member_counts_update` counts what the others committed.
+    (The lock leaves foreign keys alone: a post or a read position can still point at it.)"""
+    groups = Group.objects.select_for_update(no_key=True).filter(pk__in=group_ids).order_by("provider", "gid")
+    list(groups.values_list("pk", flat=True))
+
+
 def member_counts_update(group_ids) -> None:
     """Count the members of these groups again (`Group.member_count`), in the transaction that
-    changed their memberships. The groups' rows are locked first, so that the count, a
-    statement of its own, sees what another transaction changing them committed meanwhile
-    (PostgreSQL reads each statement as of its start)."""
+    changed their memberships and after `groups_lock`: a statement of its own, it sees what
+    the group's other writers committed before this transaction had the lock."""
     ids = sorted(set(group_ids))
     if not ids:
         return
-    list(Group.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
     count = Membership.objects.filter(group_id=OuterRef("pk")).values("group_id").annotate(n=Count("*")).values("n")
     Group.objects.filter(pk__in=ids).update(member_count=Coalesce(Subquery(count), 0))
 

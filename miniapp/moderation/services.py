@@ -19,7 +19,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from miniapp.accounts.groups import member_counts_update
+from miniapp.accounts.groups import groups_lock, member_counts_update
 from miniapp.accounts.models import BANNED_FOR_GOOD, User
 from miniapp.accounts.services import user_sessions_end
 from miniapp.engagement.models import Activity, Like, ShareLink
@@ -230,6 +230,7 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
     _record(Kind.DELETE, moderator=moderator, reason=reason, user=user)
     send_signout_on_commit(user_id=user.pk)  # their sessions end with the user
     groups = list(user.memberships.values_list("group_id", flat=True))
+    groups_lock(groups)
     user.delete()
     member_counts_update(groups)  # they leave their groups with the account
     files = [field for video in videos for field in (video.file, video.poster, video.card) if field]

@@ -158,6 +158,39 @@ def test_a_member_signing_up_while_another_syncs_joins_once_that_commits():
     assert not PendingMember.objects.exists()
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only: SQLite writers serialise")
+def test_members_signing_in_at_once_take_turns_without_deadlock_and_the_count_is_right():
+    """Twelve members of two groups sign up at the same moment, so that each sync finds some
+    waiting and some joining after another's commit (the bench's 500 sign-ins once deadlocked
+    a sync's recount against the pending members joining after another's commit)."""
+    from miniapp.accounts.groups import groups_sync
+
+    names = [f"m{i:02d}" for i in range(12)]
+    lists = [
+        {"gid": "g-a", "name": "甲", "members": [{"sub": f"o-{n}", "nickname": n} for n in names]},
+        {"gid": "g-b", "name": "乙", "members": [{"sub": f"o-{n}", "nickname": n} for n in reversed(names)]},
+    ]
+    start, errors = threading.Barrier(len(names)), []
+
+    def signs_in(name: str) -> None:
+        try:
+            start.wait(timeout=10)
+            listed = lists[::-1] if int(name[1:]) % 2 else lists  # the provider's order differs
+            groups_sync(user=_user(name), provider="wx", uid=f"o-{name}", groups=listed)
+        except Exception as error:  # noqa: BLE001  (the test reports it)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=signs_in, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert members("甲") == names and members("乙") == names
+
+
 def test_the_member_count_follows_a_deleted_account_and_an_admin_edit(admin_client):
     from miniapp.accounts.groups import groups_sync
     from miniapp.moderation.services import user_delete
