@@ -181,7 +181,10 @@ def groups_refresh(request: HttpRequest, *, user: User) -> bool:
     if not settings.OIDC_FETCH_GROUPS:
         return False
     now = timezone.now()
-    due = Q(groups_synced__isnull=True) | Q(groups_synced__lte=now - timedelta(seconds=settings.GROUPS_SYNC_SECONDS))
+    since = now - timedelta(seconds=settings.GROUPS_SYNC_SECONDS)
+    if user.groups_synced is not None and user.groups_synced > since:
+        return False  # as loaded with the request: read lately (the UPDATE below decides when not)
+    due = Q(groups_synced__isnull=True) | Q(groups_synced__lte=since)
     if not User.objects.filter(due, pk=user.pk).update(groups_synced=now):
         return False
     from allauth.socialaccount.models import SocialAccount
