@@ -95,19 +95,25 @@ def open_input(path: Path, demuxer: str, *, max_pixels: int) -> Iterator[av.cont
     never looked at, and any further open a demuxer attempts (data references, segments) fails.
     `max_pixels` also holds for the frames FFmpeg decodes while opening, to learn the streams.
     """
-    decoding = {"max_pixels": str(max_pixels)}
-    with (
-        path.open("rb") as file,
-        av.open(
-            file,
-            format=demuxer,
-            options=decoding,
-            container_options=_CONTAINER_OPTIONS,
-            io_open=_refuse_other_files,
-            metadata_errors="ignore",
-        ) as container,
-    ):
-        for stream in container.streams.video:
-            if stream.codec_context is not None:  # None: no decoder, refused by the probe
-                stream.codec_context.options = dict(decoding)
+    with path.open("rb") as file, open_file(file, demuxer, max_pixels=max_pixels) as container:
         yield container
+
+
+def open_file(
+    file, demuxer: str, *, max_pixels: int, options: dict[str, str] | None = None
+) -> av.container.InputContainer:
+    """open_input() for a file object with `read` (and `seek` if it has one): a pipe for a live.
+    `options` are more of the demuxer's (`analyzeduration`...)."""
+    decoding = {"max_pixels": str(max_pixels)}
+    container = av.open(
+        file,
+        format=demuxer,
+        options=decoding,
+        container_options={**_CONTAINER_OPTIONS, **(options or {})},
+        io_open=_refuse_other_files,
+        metadata_errors="ignore",
+    )
+    for stream in container.streams.video:
+        if stream.codec_context is not None:  # None: no decoder, refused by the probe
+            stream.codec_context.options = dict(decoding)
+    return container
