@@ -10,8 +10,9 @@ the session's own thread, which muxes into the live's HLS folder (`output`, `hls
 - otherwise decoded and encoded again (`encoding`): H.264 with a keyframe every segment, AAC.
   Video and sound are decided apart: Chromium's H.264 comes with Opus, which is encoded to AAC.
 
-The decision waits for the source's second keyframe (or MAX_COPY_GOP seconds of it): no segment
-can be cut before then anyway.
+For H.264 that could be copied, the decision waits for the source's second keyframe (or
+MAX_COPY_GOP seconds of it): no segment could be cut before then anyway. Anything else is encoded
+from its first picture on.
 
 A session's media can't run ahead of the clock by more than MAX_LEAD seconds (the thread waits),
 and the pipe holds at most MAX_BACKLOG bytes, so a source sending faster than real time is
@@ -249,19 +250,11 @@ class LiveTranscoder:
         if audio is not None:
             limits.check_audio_header(audio, self.limits)
         packets = self._checked(self._demux(source, [s for s in (video, audio) if s is not None]), video, audio)
-        held, frames, gop = _hold_first_gop(packets, video)
+        held, frames, gop = _hold_first_gop(packets, video, copyable=lambda frame: _copyable(video, frame))
         if not frames:
             return  # the source stopped before its first picture
         first = frames[0]
-        rotation = round(first.rotation or 0) % 360
-        width, height = (first.height, first.width) if rotation % 180 else (first.width, first.height)
-        copy_video = (
-            video.codec_context.name == "h264"
-            and first.format.name in _COPY_PIXEL_FORMATS
-            and rotation == 0  # MPEG-TS has no display matrix: the picture must be upright
-            and encoding.output_size(width, height) == (width, height)
-            and gop <= MAX_COPY_GOP
-        )
+        copy_video = _copyable(video, first) and gop <= MAX_COPY_GOP
         copy_audio = audio is not None and audio.codec_context.name == "aac"
         self.video_mode = "copy" if copy_video else "h264"
         self.audio_mode = None if audio is None else "copy" if copy_audio else "aac"
@@ -273,7 +266,7 @@ class LiveTranscoder:
         if copy_video:
             sinks = {video.index: _Copy(outputs, video)}
         else:
-            size = encoding.output_size(width, height)
+            size = encoding.output_size(*_upright_size(first))
             sinks = {video.index: _VideoEncoder(outputs, video, size, self.limits, decoded=frames)}
         if audio is not None:
             sinks[audio.index] = _Copy(outputs, audio) if copy_audio else _AudioEncoder(outputs, audio)
@@ -321,8 +314,24 @@ def _pick_streams(container) -> tuple:
     return (videos[0] if videos else None), (audios[0] if audios else None)
 
 
-def _hold_first_gop(packets, video) -> tuple[list, list, float]:
-    """Read packets until the video's second keyframe or MAX_COPY_GOP seconds past its first.
+def _upright_size(frame: av.VideoFrame) -> tuple[int, int]:
+    turned = round(frame.rotation or 0) % 180
+    return (frame.height, frame.width) if turned else (frame.width, frame.height)
+
+
+def _copyable(video: av.stream.Stream, first: av.VideoFrame) -> bool:
+    """Whether HLS players take the source's video as it is, its keyframes aside."""
+    return (
+        video.codec_context.name == "h264"
+        and first.format.name in _COPY_PIXEL_FORMATS
+        and round(first.rotation or 0) % 360 == 0  # MPEG-TS has no display matrix: the picture must be upright
+        and encoding.output_size(*_upright_size(first)) == _upright_size(first)
+    )
+
+
+def _hold_first_gop(packets, video, *, copyable: Callable[[av.VideoFrame], bool]) -> tuple[list, list, float]:
+    """Read packets until the first picture decodes and, if `copyable(it)`, until the video's second
+    keyframe or MAX_COPY_GOP seconds past its first.
 
     Returns the packets read, the first decoded frames (the video decoder is fed until one comes
     out: it tells the picture's size, format and rotation, and is kept for encoding) and the
@@ -341,6 +350,8 @@ def _hold_first_gop(packets, video) -> tuple[list, list, float]:
             # A packet before the first keyframe doesn't decode on its own: the next one may.
             with contextlib.suppress(av.error.InvalidDataError):
                 frames = list(packet.decode())
+            if frames and not copyable(frames[0]):
+                break  # to be encoded whatever its keyframes: no need to wait for them
         seconds = float(packet.pts * packet.time_base)
         first = seconds if first is None else first
         if packet.is_keyframe:
