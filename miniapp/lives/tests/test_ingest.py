@@ -150,13 +150,15 @@ def test_a_truncated_chunk_midway_is_refused_and_the_live_stays_playable(tmp_pat
     check_live_folder(tmp_path, ended=True)
 
 
-def test_garbage_midway_is_refused_and_the_next_good_chunk_goes_on(tmp_path):
+@pytest.mark.parametrize("intruder", ["garbage", "mp4"])
+def test_a_bad_chunk_midway_is_refused_and_the_next_good_chunk_goes_on(tmp_path, intruder):
     chunks = sources.fixture("chromium-vp8-opus.webm")
+    bad = bytes(range(256)) * 20 if intruder == "garbage" else sources.fragmented_mp4(seconds=1)[:3000]
     session = LiveTranscoder(tmp_path, realtime=False)
     for chunk in chunks[:5]:
         session.feed(chunk)
     with pytest.raises(LiveSourceError) as refused:
-        session.feed(bytes(range(256)) * 20)
+        session.feed(bad)
     assert refused.value.code == "corrupt"
     for chunk in chunks[5:]:
         session.feed(chunk)
@@ -164,6 +166,28 @@ def test_garbage_midway_is_refused_and_the_next_good_chunk_goes_on(tmp_path):
 
     assert session.error is None
     assert len(check_live_folder(tmp_path, ended=True).segments) == 4
+
+
+def test_a_restarted_camera_goes_on_in_a_new_session(tmp_path):
+    """The host switched cameras: the page's recorder stopped and a new one started. Its first chunk
+    tells the session so; the caller closes the session without ending the live and feeds the chunk
+    to a new one."""
+    session = LiveTranscoder(tmp_path, realtime=False)
+    for chunk in sources.fixture("chromium-vp8-opus.webm"):
+        session.feed(chunk)
+    second = sources.fixture("chromium-h264-opus.webm")
+    with pytest.raises(LiveSourceError) as refused:
+        session.feed(second[0])
+    assert refused.value.code == "restarted"
+    session.finish(end=False)
+    session = LiveTranscoder(tmp_path, realtime=False)
+    for chunk in second:
+        session.feed(chunk)
+    session.finish()
+
+    playlist = check_live_folder(tmp_path, ended=True)
+    assert playlist.media_sequence == 2  # 4 segments each, in a window of 6
+    assert {segment.name for segment in playlist.segments[1:] if segment.discontinuity} == {"seg-4.ts"}
 
 
 def test_garbage_from_the_start_writes_nothing(tmp_path):
