@@ -61,15 +61,20 @@ class VideoEncoder(_Decoding):
         self._last_pts = None
         self._errors = 0
         self._pending = decoded  # frames decoded while the decision was made
+        self._drained = False
 
     def push(self, packet: av.Packet) -> None:
         frames, self._pending = self._pending, []
         if packet.opaque != "decoded":
-            frames += self._decode(packet) if packet.size else self._flush_decoder()
+            frames += self._decode(packet) if packet.size else self._drain_decoder()
         for frame in frames:
             self._encode(frame)
 
-    def _flush_decoder(self) -> list:
+    def _drain_decoder(self) -> list:
+        """The frames the decoder still holds (once: the stream's end-of-stream packet, or flush())."""
+        if self._drained:
+            return []
+        self._drained = True
         try:
             return list(self.source.decode(None))
         except av.error.EOFError:
@@ -89,7 +94,8 @@ class VideoEncoder(_Decoding):
         self.outputs.mux(self.stream.encode(fitted))
 
     def flush(self) -> None:
-        for frame in self._pending:
+        """The end: a source cut off mid-file sends no end-of-stream packet, so drain the decoder here too."""
+        for frame in [*self._pending, *self._drain_decoder()]:
             self._encode(frame)
         self._pending = []
         self.outputs.mux(self.stream.encode(None))
