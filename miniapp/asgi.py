@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.realtime.auth import SocketUserMiddleware  # noqa: E402
@@ -17,6 +18,11 @@ from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 from miniapp.realtime.socket_cycles import FreeClosedSockets  # noqa: E402
 
 leave_form_bodies_to_django()
+
+if settings.LIVE_RUNNER:
+    from miniapp.lives.runner import runner
+
+    runner.start()
 
 application = ProtocolTypeRouter(
     {

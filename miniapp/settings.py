@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "miniapp.accounts",
     "miniapp.mockwx",
     "miniapp.videos",
+    "miniapp.lives",
     "miniapp.engagement",
     "miniapp.realtime",
     "miniapp.moderation",
@@ -377,6 +378,8 @@ VIDEO_MAX_FPS = env_int("VIDEO_MAX_FPS", 60, minimum=1)
 VIDEO_MAX_MEGAPIXELS = env_int("VIDEO_MAX_MEGAPIXELS", 7500, minimum=1)
 # Serve MEDIA_ROOT from the app, with byte ranges. Off when nginx or object storage serves /media/.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Each Daphne process runs the sources of lives on air (`lives.runner`, started by asgi.py).
+LIVE_RUNNER = env_bool("LIVE_RUNNER", True)
 # Behind nginx: the app still decides who may fetch a file (a taken-down video's files are
 # withheld), and answers with X-Accel-Redirect to this internal nginx location, which sends
 # the bytes (ranges, caching). E.g. "/internal-media/". Empty: the app sends the bytes.

@@ -14,3 +14,7 @@ VAR_DIR = VAR_DIR / "test"  # noqa: F405
 # Every event the suite sends to a socket (the e2e tests' Daphne too) is checked against the
 # catalogue in realtime.schema: a malformed one raises in the code that sent it.
 REALTIME_CHECK_EVENTS = True
+
+# Lives' sources run in the Daphne subprocesses the tests start (tests/fixtures/servers.py
+# turns this on for them), not in the test process, whose tests drive `lives.runner` themselves.
+LIVE_RUNNER = env_bool("LIVE_RUNNER", False)  # noqa: F405

@@ -24,6 +24,7 @@ handler500 = "miniapp.lib.unavailable.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("", include("miniapp.lives.urls")),  # before videos.urls: a live's media files
     path("", include("miniapp.videos.urls")),
     path("", include("miniapp.accounts.urls")),
     path("", include("miniapp.engagement.urls")),

@@ -24,6 +24,8 @@ from miniapp.accounts.models import BANNED_FOR_GOOD, User
 from miniapp.accounts.services import user_sessions_end
 from miniapp.engagement.models import Activity, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
+from miniapp.lives.models import Live
+from miniapp.lives.services import live_end
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
 from miniapp.moderation.roles import moderators_group
 from miniapp.moderation.selectors import ban_in_force, bans_in_force, limit_hits_since, open_report_weight
@@ -154,8 +156,9 @@ def user_ban_check(*, user: User, moderator: User | None) -> None:
 def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime | None = None) -> Ban | None:
     """Ban `user` (None: they are banned already, or staff and the rules are automatic).
 
-    Their likes and shares are withdrawn from friends' feeds at once, and they are signed
-    out everywhere (their open sockets close); signed in again, they may watch but not write.
+    Their likes and shares are withdrawn from friends' feeds at once, their lives end, and
+    they are signed out everywhere (their open sockets close); signed in again, they may
+    watch but not write.
     """
     if moderator is None and user.is_staff:
         return None
@@ -165,6 +168,8 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
     ban = Ban.objects.create(user=user, reason=reason, until=until, created_by=moderator)
     _banned_until_set(user, until or BANNED_FOR_GOOD)
     activities_retract(Activity.objects.filter(actor=user))
+    for live in Live.objects.filter(host=user).exclude(status=Live.Status.ENDED):
+        live_end(live=live, reason=_("The host's account was suspended."))
     user_sessions_end(user=user)
     until_text = f" Until {timezone.localtime(until):%Y-%m-%d %H:%M}." if until else ""
     _record(Kind.BAN, moderator=moderator, reason=reason + until_text, user=user)

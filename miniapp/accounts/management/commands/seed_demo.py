@@ -30,6 +30,8 @@ DEMO_FRIENDS = {
     "erin": [],
 }
 
+DEMO_LIVE_TITLE = "carol 的田间直播"
+
 # The provider's groups (owner first): erin is nobody's friend, so a share into 王家村 reaches
 # someone a share to friends cannot.
 DEMO_GROUPS = {
@@ -89,6 +91,7 @@ class Command(BaseCommand):
         if client is not None:
             # Outside the transaction: each video stores its files and row together.
             self.seed_videos()
+            self.seed_live()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def seed_identities(self):
@@ -203,6 +206,18 @@ class Command(BaseCommand):
                 prepared = PreparedVideo.of(video_path, poster_path, probe(video_path), card_path=card_path)
                 video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
         self.seed_likes()
+
+    def seed_live(self):
+        """A live on air: one of carol's clips played as live (`lives.runner` plays it once a
+        server runs), so that the first page shows a room. Again only when none is on air."""
+        from miniapp.lives.models import Live
+        from miniapp.lives.services import live_create, live_start
+
+        host = User.objects.filter(username="carol").first()
+        clip = Video.objects.filter(author=host, status=Video.Status.PUBLISHED).order_by("pk").first()
+        if clip is None or Live.objects.filter(host=host, status=Live.Status.LIVE).exists():
+            return
+        live_start(live=live_create(host=host, title=DEMO_LIVE_TITLE, clip=clip))
 
     def seed_likes(self):
         """Some likes, through the same service as a tap (idempotent: a repeat is a no-op)."""

@@ -1,0 +1,130 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from miniapp.accounts.serializers import UserOutputSerializer
+from miniapp.lib.api import TextField
+from miniapp.lib.parsers import JSONParser
+from miniapp.lib.text import validate_one_line
+from miniapp.lives import services
+from miniapp.lives.bodies import live_body
+from miniapp.lives.models import Live
+from miniapp.lives.selectors import live_or_404, lives_listed
+from miniapp.moderation.limits import NotBanned
+from miniapp.videos.models import Video
+
+LIST_SIZE = 50
+
+
+class LiveOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    host = UserOutputSerializer()
+    status = serializers.ChoiceField(choices=Live.Status.choices)
+    source = serializers.ChoiceField(choices=Live.Source.choices)
+    starts_at = serializers.DateTimeField(allow_null=True)
+    started = serializers.DateTimeField(allow_null=True)
+    ended = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField(allow_blank=True)
+    hls_url = serializers.CharField(allow_null=True, help_text="the HLS playlist, while on air (null otherwise)")
+    page_url = serializers.CharField()
+    replay = serializers.DictField(allow_null=True, help_text="the video to watch once it has ended")
+    viewers = serializers.IntegerField()
+    likes = serializers.IntegerField()
+
+
+def _refused(error: DjangoValidationError) -> ValidationError:
+    """A service's refusal as a 400 whose `detail` a person can act on."""
+    messages = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+    first = next(iter(messages.values()))[0]
+    return ValidationError({"detail": first, **{k: v for k, v in messages.items() if k != "detail"}})
+
+
+class LiveListApi(APIView):
+    """Lives on air, then those announced. POST: announce one (the host is the caller)."""
+
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), NotBanned()]
+        return [AllowAny()]
+
+    class InputSerializer(serializers.Serializer):
+        title = TextField(max_length=60, validators=[validate_one_line])
+        video = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        starts_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    @extend_schema(
+        operation_id="lives_list",
+        responses={200: inline_serializer("LiveList", {"results": LiveOutputSerializer(many=True)})},
+    )
+    def get(self, request):
+        lives = list(lives_listed()[:LIST_SIZE])
+        return Response({"results": [live_body(live) for live in lives]})
+
+    @extend_schema(request=InputSerializer, responses={201: LiveOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            field, errors = next(iter(data.errors.items()))
+            raise ValidationError({"detail": f"{field}: {errors[0]}", **data.errors})
+        valid = data.validated_data
+        clip = None
+        if valid.get("video"):
+            clip = Video.objects.filter(pk=valid["video"], author=request.user, status=Video.Status.PUBLISHED).first()
+            if clip is None:
+                raise ValidationError({"detail": _("Only one of your own published videos can be played as a live.")})
+        else:
+            raise ValidationError(
+                {"detail": _("Going live from the camera is not available yet: choose one of your videos to play.")}
+            )
+        try:
+            live = services.live_create(
+                host=request.user, title=valid["title"], clip=clip, starts_at=valid.get("starts_at")
+            )
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        return Response(live_body(live), status=status.HTTP_201_CREATED)
+
+
+class LiveDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: LiveOutputSerializer})
+    def get(self, request, live_id: int):
+        return Response(live_body(live_or_404(live_id)))
+
+
+class _HostApi(APIView):
+    permission_classes = [IsAuthenticated, NotBanned]
+
+    def host_live(self, request, live_id: int) -> Live:
+        live = live_or_404(live_id)
+        if live.host_id != request.user.pk:
+            raise PermissionDenied(_("Only the host can start or end this live."))
+        return live
+
+
+class LiveStartApi(_HostApi):
+    @extend_schema(request=None, responses={200: LiveOutputSerializer})
+    def post(self, request, live_id: int):
+        try:
+            live = services.live_start(live=self.host_live(request, live_id))
+        except DjangoValidationError as error:
+            raise _refused(error) from error
+        return Response(live_body(live_or_404(live.pk)))
+
+
+class LiveEndApi(_HostApi):
+    permission_classes = [IsAuthenticated]  # a banned host can still end their live
+
+    @extend_schema(request=None, responses={200: LiveOutputSerializer})
+    def post(self, request, live_id: int):
+        live = services.live_end(live=self.host_live(request, live_id))
+        return Response(live_body(live_or_404(live.pk)))

@@ -1,0 +1,42 @@
+"""A live as the API, the pages and the events show it."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from miniapp.lives.models import Live
+
+
+def hls_url(live: Live) -> str | None:
+    """Its playlist while on air (and after, for a player still at it: it ends with ENDLIST)."""
+    if live.status == Live.Status.SCHEDULED:
+        return None
+    return f"{settings.MEDIA_URL}{live.folder}/index.m3u8"
+
+
+def live_body(live: Live) -> dict:
+    host, replay = live.host, live.replay
+    return {
+        "id": live.pk,
+        "title": live.title,
+        "host": {"id": host.pk, "name": host.name, "avatar": host.avatar_url},
+        "status": live.status,
+        "source": live.source,
+        "starts_at": live.starts_at,
+        "started": live.started,
+        "ended": live.ended,
+        "end_reason": live.end_reason,
+        "hls_url": hls_url(live),
+        "page_url": reverse("live", args=[live.pk]),
+        "replay": (
+            {
+                "id": replay.pk,
+                "title": replay.title,
+                "poster_url": replay.poster.url,
+                "url": reverse("video-detail", args=[replay.pk]),
+            }
+            if replay is not None and replay.is_published
+            else None
+        ),  # fmt: skip
+        "viewers": 0,  # counted by the room's socket (live rooms, part 2)
+        "likes": 0,
+    }

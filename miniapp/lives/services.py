@@ -1,0 +1,72 @@
+"""Going live and ending: the host's and the moderators' writes to a live."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from miniapp.accounts.models import User
+from miniapp.lives import hls
+from miniapp.lives.models import Live
+from miniapp.lives.runner import RUNNER_TIMEOUT
+from miniapp.videos.models import Video
+
+# A live may be announced this far ahead at most.
+SCHEDULE_AHEAD = timedelta(days=30)
+
+
+def live_create(*, host: User, title: str, clip: Video | None = None, starts_at: datetime | None = None) -> Live:
+    """Announce a live (scheduled): its source is `clip` (one of the host's published videos,
+    played as live) or else the host's camera. ValidationError with a message for the host."""
+    if clip is not None and (clip.author_id != host.pk or not clip.is_published):
+        raise ValidationError({"video": _("Only one of your own published videos can be played as a live.")})
+    now = timezone.now()
+    if starts_at is not None and not now - timedelta(minutes=5) <= starts_at <= now + SCHEDULE_AHEAD:
+        raise ValidationError({"starts_at": _("A live can be announced for a time within the next 30 days.")})
+    live = Live(
+        host=host,
+        title=title.strip(),
+        source=Live.Source.CLIP if clip is not None else Live.Source.CAMERA,
+        clip=clip,
+        starts_at=starts_at,
+    )
+    live.full_clean()
+    live.save()
+    return live
+
+
+def live_start(*, live: Live) -> Live:
+    """The host goes on air (a live already on air stays so; an ended one cannot start again).
+    A clip live's source starts on a worker within a tick (`lives.runner`)."""
+    with transaction.atomic():
+        live = Live.objects.select_for_update().get(pk=live.pk)
+        if live.status == Live.Status.ENDED:
+            raise ValidationError(_("This live has ended. Start a new one."))
+        if live.status == Live.Status.SCHEDULED:
+            if live.source == Live.Source.CLIP and (live.clip is None or not live.clip.is_published):
+                raise ValidationError(_("The video this live plays is no longer available."))
+            live.status, live.started = Live.Status.LIVE, timezone.now()
+            live.save(update_fields=["status", "started"])
+    return live
+
+
+def live_end(*, live: Live, reason: str = "") -> Live:
+    """The live is over: its runner stops the source and closes the playlist (ENDLIST) within a
+    tick; if it has no runner any more, it is closed here. A clip live's replay is its clip."""
+    with transaction.atomic():
+        live = Live.objects.select_for_update(of=("self",)).select_related("clip").get(pk=live.pk)
+        if live.status == Live.Status.ENDED:
+            return live
+        was_live = live.status == Live.Status.LIVE
+        live.status, live.ended, live.end_reason = Live.Status.ENDED, timezone.now(), reason[:200]
+        if was_live and live.source == Live.Source.CLIP and live.clip is not None and live.clip.is_published:
+            live.replay = live.clip
+        live.save(update_fields=["status", "ended", "end_reason", "replay"])
+        silent = live.runner_beat is None or live.runner_beat < timezone.now() - RUNNER_TIMEOUT
+    if silent:
+        transaction.on_commit(lambda: hls.end_playlist(Path(settings.MEDIA_ROOT) / live.folder), robust=True)
+    return live

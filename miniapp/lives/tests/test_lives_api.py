@@ -1,0 +1,123 @@
+"""The live API: announcing (one of my published videos as the source), the host starting and
+ending it, the states, who may, and what a bad request is told."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from miniapp.lives.models import Live
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+
+def english(client: Client) -> Client:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def alice(users):
+    return english(signed_in_client(users["alice"]))
+
+
+@pytest.fixture
+def clip(users):
+    return make_video(users["alice"], title="广场舞")
+
+
+def announce(client, **body):
+    return client.post("/api/lives/", body, content_type="application/json")
+
+
+def test_a_live_goes_from_announced_to_on_air_to_ended(alice, clip):
+    created = announce(alice, title="  广场舞直播 ", video=clip.pk)
+    assert created.status_code == 201, created.content
+    live = created.json()
+    assert live["status"] == "scheduled" and live["title"] == "广场舞直播" and live["hls_url"] is None
+    assert live["host"]["name"] == "alice" and live["page_url"] == f"/live/{live['id']}/"
+
+    started = alice.post(f"/api/lives/{live['id']}/start/")
+    assert started.status_code == 200 and started.json()["status"] == "live"
+    key = Live.objects.get().key.hex
+    assert started.json()["hls_url"] == f"/media/lives/{key}/index.m3u8"
+    assert alice.post(f"/api/lives/{live['id']}/start/").json()["status"] == "live"  # again: no change
+
+    ended = alice.post(f"/api/lives/{live['id']}/end/").json()
+    assert ended["status"] == "ended" and ended["ended"]
+    assert ended["replay"]["id"] == clip.pk  # a clip live's replay is its clip
+    again = alice.post(f"/api/lives/{live['id']}/start/")
+    assert again.status_code == 400 and "ended" in again.json()["detail"]
+
+
+def test_only_the_host_starts_or_ends_it_and_anyone_reads_it(alice, clip, users):
+    live = announce(alice, title="直播", video=clip.pk).json()
+    bob = english(signed_in_client(users["bob"]))
+    for action in ("start", "end"):
+        refused = bob.post(f"/api/lives/{live['id']}/{action}/")
+        assert refused.status_code == 403 and "host" in refused.json()["detail"]
+    assert Client().post(f"/api/lives/{live['id']}/start/").status_code == 403
+    assert Client().get(f"/api/lives/{live['id']}/").json()["title"] == "直播"
+    assert Client().get("/api/lives/999999/").status_code == 404
+
+
+def test_announcing_refuses_what_cannot_be_a_live(alice, clip, users):
+    bobs = make_video(users["bob"])
+    hidden = make_video(users["alice"], status="hidden")
+    for body, words in [
+        ({"title": "x", "video": bobs.pk}, "own published"),
+        ({"title": "x", "video": hidden.pk}, "own published"),
+        ({"title": "x"}, "camera"),
+        ({"title": "", "video": clip.pk}, "title"),
+        ({"title": "x" * 61, "video": clip.pk}, "title"),
+        ({"title": "a\nb", "video": clip.pk}, "title"),
+        ({"title": "x", "video": clip.pk, "starts_at": (timezone.now() - timedelta(hours=1)).isoformat()}, "30 days"),
+        ({"title": "x", "video": clip.pk, "starts_at": (timezone.now() + timedelta(days=31)).isoformat()}, "30 days"),
+        ({"title": "x", "video": clip.pk, "starts_at": "tomorrow"}, "starts_at"),
+    ]:
+        answer = announce(alice, **body)
+        assert answer.status_code == 400, (body, answer.content)
+        assert words in answer.json()["detail"], (body, answer.json())
+    assert not Live.objects.exists()
+    assert announce(Client(), title="x", video=clip.pk).status_code == 403
+
+
+def test_a_banned_user_cannot_go_live_and_their_lives_end(alice, clip, users):
+    from miniapp.moderation.services import user_ban
+
+    live = announce(alice, title="直播", video=clip.pk).json()
+    alice.post(f"/api/lives/{live['id']}/start/")
+    user_ban(user=users["alice"], moderator=None, reason="spam", until=timezone.now() + timedelta(hours=1))
+    ended = Client().get(f"/api/lives/{live['id']}/").json()
+    assert ended["status"] == "ended" and "suspended" in ended["end_reason"]
+    assert ended["replay"] is None or ended["replay"]["id"] == clip.pk
+
+    users["alice"].refresh_from_db()
+    again = english(signed_in_client(users["alice"]))  # the ban signed her out; signed in again, she may watch
+    refused = announce(again, title="again", video=clip.pk)
+    assert refused.status_code == 403 and "suspended" in refused.json()["detail"]
+
+
+def test_the_list_puts_lives_on_air_first_then_announced_and_leaves_out_ended(alice, clip, users):
+    soon = announce(alice, title="soon", video=clip.pk, starts_at=(timezone.now() + timedelta(hours=1)).isoformat())
+    later = announce(alice, title="later", video=clip.pk, starts_at=(timezone.now() + timedelta(hours=5)).isoformat())
+    on_air = announce(alice, title="on air", video=clip.pk).json()
+    alice.post(f"/api/lives/{on_air['id']}/start/")
+    over = announce(alice, title="over", video=clip.pk).json()
+    alice.post(f"/api/lives/{over['id']}/end/")
+    titles = [live["title"] for live in Client().get("/api/lives/").json()["results"]]
+    assert titles == ["on air", "soon", "later"]
+    assert soon.status_code == later.status_code == 201
+
+
+def test_a_live_page_opens_for_anyone_with_its_open_graph_tags(alice, clip):
+    live = announce(alice, title="广场舞 <直播>", video=clip.pk).json()
+    page = Client().get(live["page_url"])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'property="og:title" content="广场舞 &lt;直播&gt;"' in html
+    assert "live.js" in html
+    assert Client().get("/live/999999/").status_code == 404

@@ -1,0 +1,67 @@
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_safe
+
+from miniapp.lib.site import absolute_url
+from miniapp.lives.bodies import live_body
+from miniapp.lives.models import Live
+from miniapp.lives.selectors import live_or_404
+from miniapp.videos.media import accel_redirect, not_found
+from miniapp.videos.models import Video
+
+# A live's files: its playlist, which changes every segment (never kept: a player asks again
+# each second), and its segments, which never change once written.
+PLAYLIST_TYPE, SEGMENT_TYPE = "application/vnd.apple.mpegurl", "video/mp2t"
+PLAYLIST_CACHE = "no-cache, max-age=0"
+SEGMENT_CACHE = "public, max-age=600, immutable"
+_FILE = re.compile(r"(index\.m3u8|seg-\d{1,9}\.ts)")
+
+
+@ensure_csrf_cookie
+@require_GET
+def live_page(request, live_id: int):
+    """A live room: full screen like the feed, for anyone with the link."""
+    live = live_or_404(live_id)
+    body = live_body(live)
+    context = {"live": live, "live_json": body, "share_url": absolute_url(body["page_url"]), "tab": "home"}
+    return render(request, "lives/live.html", context)
+
+
+@login_required
+@ensure_csrf_cookie
+@require_GET
+def live_new(request):
+    """Go live: a title, and one of my videos to play as the live."""
+    videos = Video.objects.filter(author=request.user, status=Video.Status.PUBLISHED).order_by("-created")[:50]
+    return render(request, "lives/new.html", {"videos": videos, "tab": "me"})
+
+
+@require_safe
+def media(request, key: str, name: str):
+    """A live's playlist or segment, from the shared MEDIA_ROOT whoever wrote it. Nothing for a
+    live not yet on air (or not at all)."""
+    if not _FILE.fullmatch(name):
+        return not_found()
+    live = Live.objects.filter(key=key).exclude(status=Live.Status.SCHEDULED).only("key").first()
+    if live is None:
+        return not_found()
+    path = f"{live.folder}/{name}"
+    playlist = name.endswith(".m3u8")
+    full = Path(settings.MEDIA_ROOT) / path
+    if not full.is_file():
+        return not_found()
+    if settings.MEDIA_ACCEL_REDIRECT:
+        response = accel_redirect(path, taken_down=False)
+    else:
+        try:
+            response = FileResponse(full.open("rb"), content_type=PLAYLIST_TYPE if playlist else SEGMENT_TYPE)
+        except FileNotFoundError:  # the window moved on between the check and the open
+            raise Http404 from None
+    response["Cache-Control"] = PLAYLIST_CACHE if playlist else SEGMENT_CACHE
+    return response
