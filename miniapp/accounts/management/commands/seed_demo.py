@@ -1,4 +1,8 @@
+import contextlib
+import hashlib
+import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +20,7 @@ from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.groups import group_set, groups_claims
 from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Identity
 from miniapp.moderation.services import moderator_make
+from miniapp.videos import demo_clips, share_card
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
 from miniapp.videos.processing import PreparedVideo, probe
@@ -31,6 +36,9 @@ DEMO_FRIENDS = {
 }
 
 DEMO_LIVE_TITLE = "carol 的田间直播"
+# Demo clips made once and kept here, by what draws them and the clip: seeding again (each test
+# that seeds, `make run` on a new database) copies them instead of encoding them again.
+DEMO_CLIP_CACHE = "demo-clips"
 
 # The provider's groups (owner first): erin is nobody's friend, so a share into 王家村 reaches
 # someone a share to friends cannot.
@@ -58,6 +66,29 @@ def _loopback_twins(url: str) -> list[str]:
         netloc = parts.netloc.replace(parts.hostname, twins[parts.hostname], 1)
         urls.append(urlunsplit(parts._replace(netloc=netloc)))
     return urls
+
+
+def demo_clip_files(*, index: int, clip: dict) -> tuple[Path, Path, Path]:
+    """A demo clip's video, poster and card, from VAR_DIR/demo-clips, made there first if missing."""
+    drawn_by = b"".join(Path(module.__file__).read_bytes() for module in (demo_clips, share_card))
+    key = hashlib.sha256(drawn_by + repr((index, clip["title"], clip["seconds"])).encode()).hexdigest()[:20]
+    cache = Path(settings.VAR_DIR) / DEMO_CLIP_CACHE
+    folder = cache / key
+    files = folder / "video.mp4", folder / "poster.jpg", folder / "card.jpg"
+    if all(path.is_file() for path in files):
+        return files
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="making-", dir=cache) as tmp:
+        made = Path(tmp) / key
+        made.mkdir()
+        video, poster, card = made / "video.mp4", made / "poster.jpg", made / "card.jpg"
+        make_demo_clip(video_path=video, poster_path=poster, index=index, title=clip["title"], seconds=clip["seconds"])
+        write_card(poster, card)
+        if not all(path.is_file() for path in files):
+            shutil.rmtree(folder, ignore_errors=True)  # what is left of it (a file deleted by hand)
+        with contextlib.suppress(OSError):  # another process made it meanwhile: the same files
+            os.rename(made, folder)
+    return files
 
 
 class Command(BaseCommand):
@@ -192,19 +223,9 @@ class Command(BaseCommand):
             author = authors[index % len(authors)]
             if Video.objects.filter(author=author, title=clip["title"]).exists():
                 continue
-            with tempfile.TemporaryDirectory(prefix="miniapp-demo-") as tmp:
-                video_path, poster_path = Path(tmp) / "video.mp4", Path(tmp) / "poster.jpg"
-                make_demo_clip(
-                    video_path=video_path,
-                    poster_path=poster_path,
-                    index=index,
-                    title=clip["title"],
-                    seconds=clip["seconds"],
-                )
-                card_path = Path(tmp) / "card.jpg"
-                write_card(poster_path, card_path)
-                prepared = PreparedVideo.of(video_path, poster_path, probe(video_path), card_path=card_path)
-                video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
+            video_path, poster_path, card_path = demo_clip_files(index=index, clip=clip)
+            prepared = PreparedVideo.of(video_path, poster_path, probe(video_path), card_path=card_path)
+            video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
         self.seed_likes()
 
     def seed_live(self):
