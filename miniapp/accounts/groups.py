@@ -139,8 +139,9 @@ def pending_members_resolve(*, provider: str, group_ids: list[int]) -> None:
 def pending_memberships_claim(*, user: User, provider: str, uid: str) -> None:
     """A new account joins the groups where it was waiting under its OpenID. (Its own
     `groups_sync` does this too, when the provider lists its groups at sign-in.)"""
-    groups_lock(PendingMember.objects.filter(uid=uid, group__provider=provider).values("group_id"))
-    rows = list(PendingMember.objects.filter(uid=uid, group__provider=provider).values_list("group_id", flat=True))
+    waiting = PendingMember.objects.filter(uid=uid, group__provider=provider)
+    groups_lock(waiting.values("group_id"))
+    rows = list(waiting.values_list("group_id", flat=True))
     if rows:
         Membership.objects.bulk_create(
             [Membership(group_id=group_id, user=user) for group_id in sorted(rows)], ignore_conflicts=True

@@ -16,7 +16,7 @@ from miniapp.lives.bodies import live_body
 from miniapp.lives.models import Live
 from miniapp.lives.selectors import live_or_404, lives_listed
 from miniapp.moderation.limits import NotBanned
-from miniapp.videos.models import Video
+from miniapp.videos.selectors import video_published
 
 LIST_SIZE = 50
 
@@ -77,9 +77,9 @@ class LiveListApi(APIView):
         valid = data.validated_data
         clip = None
         if valid.get("video"):
-            clip = Video.objects.filter(pk=valid["video"], author=request.user, status=Video.Status.PUBLISHED).first()
+            clip = video_published(valid["video"])  # and the host's: live_create checks
             if clip is None:
-                raise ValidationError({"detail": _("Only one of your own published videos can be played as a live.")})
+                raise ValidationError({"detail": str(services.CLIP_REFUSED)})
         else:
             raise ValidationError(
                 {"detail": _("Going live from the camera is not available yet: choose one of your videos to play.")}

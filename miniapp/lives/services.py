@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from miniapp.accounts.models import User
 from miniapp.lives import hls
@@ -17,13 +18,15 @@ from miniapp.videos.models import Video
 
 # A live may be announced this far ahead at most.
 SCHEDULE_AHEAD = timedelta(days=30)
+# Why a video cannot be a live's source (the API says it too, for a video it cannot find).
+CLIP_REFUSED = gettext_lazy("Only one of your own published videos can be played as a live.")
 
 
 def live_create(*, host: User, title: str, clip: Video | None = None, starts_at: datetime | None = None) -> Live:
     """Announce a live (scheduled): its source is `clip` (one of the host's published videos,
     played as live) or else the host's camera. ValidationError with a message for the host."""
     if clip is not None and (clip.author_id != host.pk or not clip.is_published):
-        raise ValidationError({"video": _("Only one of your own published videos can be played as a live.")})
+        raise ValidationError({"video": str(CLIP_REFUSED)})
     now = timezone.now()
     if starts_at is not None and not now - timedelta(minutes=5) <= starts_at <= now + SCHEDULE_AHEAD:
         raise ValidationError({"starts_at": _("A live can be announced for a time within the next 30 days.")})
