@@ -31,6 +31,8 @@ class LiveOutputSerializer(serializers.Serializer):
     started = serializers.DateTimeField(allow_null=True)
     ended = serializers.DateTimeField(allow_null=True)
     end_reason = serializers.CharField(allow_blank=True)
+    paused = serializers.BooleanField(help_text="on air, the host's camera quiet for a few seconds")
+    keep_replay = serializers.BooleanField()
     hls_url = serializers.CharField(allow_null=True, help_text="the HLS playlist, while on air (null otherwise)")
     page_url = serializers.CharField()
     replay = serializers.DictField(allow_null=True, help_text="the video to watch once it has ended")
@@ -46,7 +48,8 @@ def _refused(error: DjangoValidationError) -> ValidationError:
 
 
 class LiveListApi(APIView):
-    """Lives on air, then those announced. POST: announce one (the host is the caller)."""
+    """Lives on air, then those announced. POST: announce one (the host is the caller): from
+    the camera (sent over `/ws/lives/<id>/ingest/` once started), or playing `video`."""
 
     parser_classes = [JSONParser]
 
@@ -59,6 +62,7 @@ class LiveListApi(APIView):
         title = TextField(max_length=60, validators=[validate_one_line])
         video = serializers.IntegerField(min_value=1, required=False, allow_null=True)
         starts_at = serializers.DateTimeField(required=False, allow_null=True)
+        keep_replay = serializers.BooleanField(default=True, help_text="a camera live's recording becomes a video")
 
     @extend_schema(
         operation_id="lives_list",
@@ -80,13 +84,13 @@ class LiveListApi(APIView):
             clip = video_published(valid["video"])  # and the host's: live_create checks
             if clip is None:
                 raise ValidationError({"detail": str(services.CLIP_REFUSED)})
-        else:
-            raise ValidationError(
-                {"detail": _("Going live from the camera is not available yet: choose one of your videos to play.")}
-            )
         try:
             live = services.live_create(
-                host=request.user, title=valid["title"], clip=clip, starts_at=valid.get("starts_at")
+                host=request.user,
+                title=valid["title"],
+                clip=clip,
+                starts_at=valid.get("starts_at"),
+                keep_replay=valid["keep_replay"],
             )
         except DjangoValidationError as error:
             raise _refused(error) from error

@@ -25,6 +25,8 @@ def live_body(live: Live) -> dict:
         "started": live.started,
         "ended": live.ended,
         "end_reason": live.end_reason,
+        "paused": live.paused,
+        "keep_replay": live.keep_replay,
         "hls_url": hls_url(live),
         "page_url": reverse("live", args=[live.pk]),
         "replay": (

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -7,6 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from miniapp.lib.text import validate_one_line
 from miniapp.videos.models import Video
+
+# A clip live's runner beats every tick; silent this long, another worker takes the live.
+RUNNER_TIMEOUT = timedelta(seconds=10)
+# A camera live's socket beats as chunks come. Quiet CAMERA_PAUSED, the live shows as paused
+# ("主播暂时离开"); CAMERA_GONE, its session is closed (another socket may take over); HOST_AWAY,
+# the live ends (`lives.runner`).
+CAMERA_PAUSED = timedelta(seconds=4)
+CAMERA_GONE = timedelta(seconds=5)
+HOST_AWAY = timedelta(seconds=30)
 
 
 class Live(models.Model):
@@ -43,8 +53,13 @@ class Live(models.Model):
     replay = models.ForeignKey(
         Video, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("replay")
     )
-    # The worker running the source (`lives.runner`: its process) and when it last said so; a
-    # live whose runner has been silent for RUNNER_TIMEOUT is taken over by another worker.
+    # The host's choice: a camera live's recording becomes one of their videos when it ends.
+    keep_replay = models.BooleanField(_("publish the replay"), default=True)
+    # Ended, its recording not yet made into the replay (`lives.replays`, on a runner's tick).
+    replay_pending = models.BooleanField(default=False, editable=False)
+    # Who sends its source and when it last did: for a clip live, the worker playing it
+    # (`lives.runner`), taken over by another once silent for RUNNER_TIMEOUT; for a camera live,
+    # the ingest socket receiving it (`lives.consumers`), which beats on the chunks it gets.
     runner = models.CharField(max_length=100, blank=True, editable=False)
     runner_beat = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now)
@@ -59,6 +74,19 @@ class Live(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def source_timeout(self) -> timedelta:
+        """How long its source may be silent before it is thought gone."""
+        return RUNNER_TIMEOUT if self.source == self.Source.CLIP else CAMERA_GONE
+
+    @property
+    def paused(self) -> bool:
+        """On air, its camera quiet for a few seconds: viewers see "the host stepped away"."""
+        if self.status != self.Status.LIVE or self.source != self.Source.CAMERA:
+            return False
+        last = self.runner_beat or self.started
+        return last is None or last < timezone.now() - CAMERA_PAUSED
 
     @property
     def folder(self) -> str:

@@ -8,6 +8,9 @@ Every worker (each Daphne process: `asgi.py` starts its Runner) looks every TICK
   none has taken it yet: just started, or `seed_demo`'s) is taken by one worker (a conditional
   UPDATE decides between two) and goes on in the same playlist, after a discontinuity.
 
+- a camera live whose socket has sent nothing for HOST_AWAY ends (`lives.consumers` beats);
+- an ended camera live's recordings become its replay (`lives.replays`).
+
 So a live outlives the worker that started it, and `make run` shows `seed_demo`'s live on
 air as soon as the server is up. The source writes into the live's folder in the shared
 MEDIA_ROOT; any worker serves the playlist and segments (`lives.views.media`).
@@ -18,7 +21,6 @@ import os
 import secrets
 import socket
 import threading
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -26,14 +28,15 @@ from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
+from miniapp.lives import replays, services
 from miniapp.lives.looped import LoopedLive
-from miniapp.lives.models import Live
+from miniapp.lives.models import CAMERA_GONE, HOST_AWAY, RUNNER_TIMEOUT, Live
 
 log = logging.getLogger(__name__)
 
 ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 TICK_SECONDS = 1.0
-RUNNER_TIMEOUT = timedelta(seconds=10)
+HOST_AWAY_REASON = "The host's camera sent nothing for 30 seconds."
 
 
 class Runner:
@@ -41,6 +44,7 @@ class Runner:
         self.origin = origin
         self.speed = speed
         self.sources: dict[int, LoopedLive] = {}
+        self.replays: list[threading.Thread] = []  # replays being made (tests wait for them)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -71,6 +75,8 @@ class Runner:
         now = timezone.now()
         self._keep(now)
         self._take(now)
+        self._end_abandoned(now)
+        self._replay(now)
 
     def _keep(self, now) -> None:
         if not self.sources:
@@ -104,6 +110,34 @@ class Runner:
             )
             if taken:
                 self._play(live)
+
+    def _end_abandoned(self, now) -> None:
+        """End the camera lives whose host has sent nothing for HOST_AWAY (any worker may: ending twice is a no-op)."""
+        away = now - HOST_AWAY
+        quiet = Q(runner_beat__lt=away) | Q(runner_beat__isnull=True, started__lt=away)
+        for live in Live.objects.filter(quiet, status=Live.Status.LIVE, source=Live.Source.CAMERA)[:20]:
+            services.live_end(live=live, reason=HOST_AWAY_REASON)
+            log.info("live %s: ended, its camera quiet since %s", live.pk, live.runner_beat or live.started)
+
+    def _replay(self, now) -> None:
+        """Make one ended camera live's recordings its replay, once its socket has written them out
+        (and let the live go) or has been gone long enough. In a thread of its own: it takes seconds."""
+        written = Q(runner="") | Q(runner_beat__isnull=True) | Q(runner_beat__lt=now - 2 * CAMERA_GONE)
+        live = Live.objects.filter(written, status=Live.Status.ENDED, replay_pending=True).first()
+        if live is None or not Live.objects.filter(pk=live.pk, replay_pending=True).update(replay_pending=False):
+            return  # none waiting, or another worker took it
+        thread = threading.Thread(target=self._replay_build, args=(live,), name=f"live {live.pk} replay", daemon=True)
+        thread.start()
+        self.replays = [t for t in self.replays if t.is_alive()] + [thread]
+
+    @staticmethod
+    def _replay_build(live: Live) -> None:
+        try:
+            replays.replay_build(live)
+        except Exception:
+            log.exception("live %s: the replay could not be made", live.pk)
+        finally:
+            connection.close()
 
     def _play(self, live: Live) -> None:
         source = LoopedLive(Path(live.clip.file.path), Path(settings.MEDIA_ROOT) / live.folder, speed=self.speed)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from miniapp.accounts.models import User
 from miniapp.lives import hls
 from miniapp.lives.models import Live
-from miniapp.lives.runner import RUNNER_TIMEOUT
 from miniapp.videos.models import Video
 
 # A live may be announced this far ahead at most.
@@ -22,7 +21,9 @@ SCHEDULE_AHEAD = timedelta(days=30)
 CLIP_REFUSED = gettext_lazy("Only one of your own published videos can be played as a live.")
 
 
-def live_create(*, host: User, title: str, clip: Video | None = None, starts_at: datetime | None = None) -> Live:
+def live_create(
+    *, host: User, title: str, clip: Video | None = None, starts_at: datetime | None = None, keep_replay: bool = True
+) -> Live:
     """Announce a live (scheduled): its source is `clip` (one of the host's published videos,
     played as live) or else the host's camera. ValidationError with a message for the host."""
     if clip is not None and (clip.author_id != host.pk or not clip.is_published):
@@ -36,6 +37,7 @@ def live_create(*, host: User, title: str, clip: Video | None = None, starts_at:
         source=Live.Source.CLIP if clip is not None else Live.Source.CAMERA,
         clip=clip,
         starts_at=starts_at,
+        keep_replay=keep_replay,
     )
     live.full_clean()
     live.save()
@@ -57,19 +59,25 @@ def live_start(*, live: Live) -> Live:
     return live
 
 
-def live_end(*, live: Live, reason: str = "") -> Live:
-    """The live is over: its runner stops the source and closes the playlist (ENDLIST) within a
-    tick; if it has no runner any more, it is closed here. A clip live's replay is its clip."""
+def live_end(*, live: Live, reason: str = "", replay: bool = True) -> Live:
+    """The live is over. Its source stops within a tick (the runner playing a clip, the socket
+    sending the camera) and its playlist gets ENDLIST; with no source left, it is closed here.
+
+    The replay (unless `replay` is False: a moderator's end, or the host's choice at going live)
+    is the clip for a clip live; a camera live's recordings become one (`lives.replays`, on a
+    runner's tick, once the socket has written them out)."""
     with transaction.atomic():
         live = Live.objects.select_for_update(of=("self",)).select_related("clip").get(pk=live.pk)
         if live.status == Live.Status.ENDED:
             return live
         was_live = live.status == Live.Status.LIVE
         live.status, live.ended, live.end_reason = Live.Status.ENDED, timezone.now(), reason[:200]
-        if was_live and live.source == Live.Source.CLIP and live.clip is not None and live.clip.is_published:
+        replay = replay and was_live and live.keep_replay
+        if replay and live.source == Live.Source.CLIP and live.clip is not None and live.clip.is_published:
             live.replay = live.clip
-        live.save(update_fields=["status", "ended", "end_reason", "replay"])
-        silent = live.runner_beat is None or live.runner_beat < timezone.now() - RUNNER_TIMEOUT
+        live.replay_pending = replay and live.source == Live.Source.CAMERA
+        live.save(update_fields=["status", "ended", "end_reason", "replay", "replay_pending"])
+        silent = live.runner_beat is None or live.runner_beat < timezone.now() - live.source_timeout
     if silent:
         transaction.on_commit(lambda: hls.end_playlist(Path(settings.MEDIA_ROOT) / live.folder), robust=True)
     return live

@@ -70,7 +70,7 @@ def test_announcing_refuses_what_cannot_be_a_live(alice, clip, users):
     for body, words in [
         ({"title": "x", "video": bobs.pk}, "own published"),
         ({"title": "x", "video": hidden.pk}, "own published"),
-        ({"title": "x"}, "camera"),
+        ({"title": "x", "keep_replay": "maybe"}, "keep_replay"),
         ({"title": "", "video": clip.pk}, "title"),
         ({"title": "x" * 61, "video": clip.pk}, "title"),
         ({"title": "a\nb", "video": clip.pk}, "title"),
@@ -99,6 +99,17 @@ def test_a_banned_user_cannot_go_live_and_their_lives_end(alice, clip, users):
     again = english(signed_in_client(users["alice"]))  # the ban signed her out; signed in again, she may watch
     refused = announce(again, title="again", video=clip.pk)
     assert refused.status_code == 403 and "suspended" in refused.json()["detail"]
+
+
+def test_a_camera_live_is_announced_without_a_video_and_shows_paused_until_its_camera_sends(alice):
+    live = announce(alice, title="村口直播", keep_replay=False).json()
+    assert live["source"] == "camera" and live["keep_replay"] is False and live["paused"] is False
+    started = alice.post(f"/api/lives/{live['id']}/start/").json()
+    assert started["status"] == "live" and started["paused"] is False  # just started: not yet
+    Live.objects.filter(pk=live["id"]).update(started=timezone.now() - timedelta(seconds=5))
+    assert Client().get(f"/api/lives/{live['id']}/").json()["paused"] is True  # 主播暂时离开
+    Live.objects.filter(pk=live["id"]).update(runner_beat=timezone.now())
+    assert Client().get(f"/api/lives/{live['id']}/").json()["paused"] is False
 
 
 def test_the_list_puts_lives_on_air_first_then_announced_and_leaves_out_ended(alice, clip, users):
