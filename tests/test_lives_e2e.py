@@ -1,6 +1,8 @@
 """A live room in Debian Chromium at iPhone 13 size: seed_demo's live (one of carol's clips played
 as live by the server's runner) opens from its link for bob, his player moves on (hls.js over
-the app's HLS), carol ends it from her room, and bob's room says so and offers the replay."""
+the app's HLS), carol ends it from her room, and bob's room says so and offers the replay.
+Alice goes live from her camera (Chromium's fake camera: its test pattern and a beep), bob
+watches it, she ends it, and its recording becomes one of her videos."""
 
 import re
 
@@ -66,3 +68,46 @@ def test_the_go_live_page_starts_a_live_from_one_of_my_videos(site, on_air, phon
     assert alice.locator(".live-title").text_content() == "Square dance, live"
     assert alice.locator(".live-end").is_visible()
     screenshot(alice, "live-room-host-en-US")
+
+
+def test_alice_goes_live_from_her_camera_bob_watches_and_the_replay_is_hers(site, on_air, phone):
+    from miniapp.lives.models import Live
+
+    alice = signed_in_page(phone(), site, "alice", "/live/new/")
+    alice.locator("input[name=title]").fill("村口的晚霞")
+    alice.wait_for_function("document.querySelector('.live-preview').readyState >= 2")  # her camera's preview
+    assert alice.locator(".live-flip-preview").is_visible()
+    screenshot(alice, "live-new-camera-zh-CN")
+    alice.locator(".live-form [type=submit]").click()
+    alice.wait_for_url(re.compile(r"/live/\d+/$"))
+    live = Live.objects.get(title="村口的晚霞")
+    assert live.source == Live.Source.CAMERA and live.status == Live.Status.LIVE
+    alice.locator(".live-flip").wait_for(state="visible")
+    alice.wait_for_function("document.querySelector('.live-state').textContent === ''", timeout=30_000)  # on air
+    screenshot(alice, "live-room-camera-host-zh-CN")
+
+    bob = signed_in_page(phone(), site, "bob", f"/live/{live.pk}/")
+    advancing(bob, timeout=45_000)
+    frames = bob.evaluate("document.querySelector('.live-video').getVideoPlaybackQuality().totalVideoFrames")
+    assert frames > 0 and bob.locator(".live-host").text_content() == "alice"
+    screenshot(bob, "live-room-camera-zh-CN")
+
+    alice.once("dialog", lambda dialog: dialog.accept())
+    alice.locator(".live-end").click()
+    bob.locator(".live-state").filter(has_text="结束").wait_for(timeout=15_000)
+    bob.locator(".live-replay").wait_for(state="visible", timeout=60_000)  # the recording, made into a video
+    live.refresh_from_db()
+    assert live.replay is not None and live.replay.author.username == "alice" and live.replay.is_published
+    screenshot(bob, "live-camera-ended-zh-CN")
+
+
+def test_a_refused_camera_is_said_plainly(site, on_air, phone):
+    context = phone()
+    context.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));"
+    )
+    alice = signed_in_page(context, site, "alice", "/live/new/")
+    message = alice.locator(".live-camera-message")
+    message.filter(has_text="摄像头").wait_for()
+    assert "允许" in message.text_content()
+    assert not alice.locator(".live-flip-preview").is_visible()

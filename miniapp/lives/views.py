@@ -37,7 +37,7 @@ def live_page(request, live_id: int):
 @ensure_csrf_cookie
 @require_GET
 def live_new(request):
-    """Go live: a title, and one of my videos to play as the live."""
+    """Go live: a title, and my camera (previewed) or one of my videos to play as the live."""
     videos = Video.objects.filter(author=request.user, status=Video.Status.PUBLISHED).order_by("-created")[:50]
     return render(request, "lives/new.html", {"videos": videos, "tab": "me"})
 

@@ -1,8 +1,11 @@
 // /live/<id>/: the room. Its HLS plays with hls.js (vendored, static/lives/vendor) where the
 // browser has Media Source Extensions, natively elsewhere (iOS web views), muted at first as autoplay
 // requires, with a sound-on button. The live's state is asked again every few seconds:
-// scheduled → on air → ended (with the replay). The host starts and ends it here.
+// scheduled → on air → ended (with the replay). The host starts and ends it here; a camera
+// live's host sees their own camera and sends it from here (camera.js), with a camera switch
+// and mute, and comes back to it by opening the room again.
 import { gettext, interpolate, request, url } from "../miniapp/api.js";
+import { Broadcast, Camera } from "./camera.js";
 import Hls from "./vendor/hls.js-1.6.15/hls.light.min.mjs";
 
 const room = document.querySelector(".live");
@@ -14,14 +17,20 @@ const jump = room.querySelector(".live-jump");
 const start = room.querySelector(".live-start");
 const end = room.querySelector(".live-end");
 const replay = room.querySelector(".live-replay");
+const flip = room.querySelector(".live-flip");
+const mute = room.querySelector(".live-mute");
 const POLL_MS = 5000;
 const BEHIND_S = 8; // further than this behind the live edge: offer to jump
 
 let live = JSON.parse(document.getElementById("live-data").textContent);
 let hls = null;
 let playing = false;
+let camera = null; // the host's own camera, for a camera live
+let broadcast = null;
+let sending = ""; // the broadcast's state, shown to the host
 
 const isHost = () => room.dataset.me && Number(room.dataset.me) === live.host.id;
+const isStudio = () => isHost() && live.source === "camera";
 
 function show() {
   room.dataset.status = live.status;
@@ -39,12 +48,72 @@ function show() {
       : gettext("The live has ended");
     replay.hidden = !live.replay;
     if (live.replay) replay.href = live.replay.url;
+  } else if (isStudio()) {
+    state.textContent = sending;
   } else if (!playing) {
     state.textContent = gettext("Connecting…");
   } else {
-    state.textContent = "";
+    state.textContent = live.paused ? gettext("The host stepped away and will be right back") : "";
   }
+  flip.hidden = mute.hidden = !(isStudio() && live.status !== "ended" && camera);
 }
+
+// The host's camera live: their camera on screen, sent while on air.
+const SENDING = {
+  connecting: () => gettext("Connecting…"),
+  sending: () => gettext("Starting the live…"),
+  live: () => "",
+  retrying: () => gettext("Reconnecting…"),
+  ended: () => "",
+};
+
+async function studio() {
+  if (live.status === "ended") {
+    broadcast?.stop();
+    camera?.close();
+    camera = null;
+    show();
+    return;
+  }
+  if (!camera) {
+    camera = new Camera(video);
+    try {
+      await camera.open();
+    } catch (failure) {
+      camera = null;
+      sending = failure.message;
+      show();
+      return;
+    }
+  }
+  if (live.status === "live" && !broadcast) {
+    broadcast = new Broadcast(live.id, camera, (next, message) => {
+      sending = message || (SENDING[next] ? SENDING[next]() : "");
+      show();
+      if (next === "ended") refresh();
+    });
+    broadcast.start();
+  }
+  show();
+}
+
+flip.addEventListener("click", async () => {
+  flip.disabled = true;
+  try {
+    await camera.switch();
+    broadcast?.restart(); // a new recording, from the other camera
+  } catch (failure) {
+    sending = failure.message;
+    show();
+  } finally {
+    flip.disabled = false;
+  }
+});
+mute.addEventListener("click", () => {
+  const muted = camera.toggleMute();
+  mute.setAttribute("aria-pressed", String(muted));
+  mute.textContent = muted ? gettext("Unmute") : gettext("Mute");
+});
 
 // The live edge: what a player a couple of segments behind the newest would show.
 function liveEdge() {
@@ -138,16 +207,21 @@ end.addEventListener("click", () => {
 
 function update() {
   show();
-  if (live.status !== "scheduled") play();
+  if (isStudio()) studio();
+  else if (live.status !== "scheduled") play();
 }
 
-async function poll() {
+async function refresh() {
   try {
     live = await request(url("api-live"));
     update();
   } catch {
     // the network is away: ask again at the next poll
   }
+}
+
+async function poll() {
+  await refresh();
   if (live.status !== "ended") window.setTimeout(poll, POLL_MS);
 }
 
