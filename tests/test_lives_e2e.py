@@ -86,7 +86,13 @@ def test_alice_goes_live_from_her_camera_bob_watches_and_the_replay_is_hers(site
     alice.wait_for_function("document.querySelector('.live-state').textContent === ''", timeout=30_000)  # on air
     screenshot(alice, "live-room-camera-host-zh-CN")
 
-    bob = signed_in_page(phone(), site, "bob", f"/live/{live.pk}/")
+    bob = signed_in_page(phone(), site, "bob", "/")
+    chips = bob.locator(".live-strip .live-chip")
+    assert chips.first.get_attribute("data-live") == str(live.pk)  # his friend's live first, then carol's
+    assert chips.count() == 2
+    screenshot(bob, "live-strip-zh-CN")
+    chips.first.click()
+    bob.wait_for_url(f"**/live/{live.pk}/")
     advancing(bob, timeout=45_000)
     frames = bob.evaluate("document.querySelector('.live-video').getVideoPlaybackQuality().totalVideoFrames")
     assert frames > 0 and bob.locator(".live-host").text_content() == "alice"

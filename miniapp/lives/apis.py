@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -33,6 +33,7 @@ class LiveOutputSerializer(serializers.Serializer):
     end_reason = serializers.CharField(allow_blank=True)
     paused = serializers.BooleanField(help_text="on air, the host's camera quiet for a few seconds")
     keep_replay = serializers.BooleanField()
+    near = serializers.BooleanField(help_text="in lists: the host is the viewer's friend or in one of their groups")
     hls_url = serializers.CharField(allow_null=True, help_text="the HLS playlist, while on air (null otherwise)")
     page_url = serializers.CharField()
     replay = serializers.DictField(allow_null=True, help_text="the video to watch once it has ended")
@@ -48,7 +49,8 @@ def _refused(error: DjangoValidationError) -> ValidationError:
 
 
 class LiveListApi(APIView):
-    """Lives on air, then those announced. POST: announce one (the host is the caller): from
+    """Lives on air (those of friends and group mates first), then those announced;
+    `?status=live`: only those on air. POST: announce one (the host is the caller): from
     the camera (sent over `/ws/lives/<id>/ingest/` once started), or playing `video`."""
 
     parser_classes = [JSONParser]
@@ -66,10 +68,12 @@ class LiveListApi(APIView):
 
     @extend_schema(
         operation_id="lives_list",
+        parameters=[OpenApiParameter("status", str, enum=["live"], description="only the lives on air")],
         responses={200: inline_serializer("LiveList", {"results": LiveOutputSerializer(many=True)})},
     )
     def get(self, request):
-        lives = list(lives_listed()[:LIST_SIZE])
+        on_air = request.query_params.get("status") == "live"
+        lives = list(lives_listed(request.user, on_air=on_air)[:LIST_SIZE])
         return Response({"results": [live_body(live) for live in lives]})
 
     @extend_schema(request=InputSerializer, responses={201: LiveOutputSerializer})

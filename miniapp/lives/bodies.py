@@ -39,6 +39,7 @@ def live_body(live: Live) -> dict:
             if replay is not None and replay.is_published
             else None
         ),  # fmt: skip
+        "near": getattr(live, "near", False),  # the host is a friend or in one of my groups (lives_listed)
         "viewers": 0,  # counted by the room's socket (live rooms, part 2)
         "likes": 0,
     }

@@ -1,6 +1,7 @@
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
+from miniapp.accounts.models import Friendship, Membership
 from miniapp.lives.models import Live
 
 
@@ -11,11 +12,28 @@ def live_or_404(live_id: int) -> Live:
     return live
 
 
-def lives_listed() -> QuerySet[Live]:
-    """Lives on air (the latest started first), then those announced (the soonest first)."""
-    on_air_first = Case(When(status=Live.Status.LIVE, then=Value(0)), default=Value(1), output_field=IntegerField())
+def lives_listed(viewer=None, *, on_air: bool = False) -> QuerySet[Live]:
+    """Lives on air, those of people the viewer knows first (friends, members of their groups:
+    `near`), the latest started first; then those announced, the soonest first. `on_air`: only
+    those on air."""
+    near = Value(False, output_field=BooleanField())
+    if viewer is not None and viewer.is_authenticated:
+        friend = Friendship.objects.filter(user_id=viewer.pk, friend_id=OuterRef("host_id"))
+        group_mate = Membership.objects.filter(user_id=OuterRef("host_id"), group__memberships__user_id=viewer.pk)
+        near = Case(
+            When(Q(Exists(friend)) | Q(Exists(group_mate)), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    tier = Case(
+        When(status=Live.Status.LIVE, near=True, then=Value(0)),
+        When(status=Live.Status.LIVE, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    lives = Live.objects.filter(status=Live.Status.LIVE) if on_air else Live.objects.exclude(status=Live.Status.ENDED)
     return (
-        Live.objects.exclude(status=Live.Status.ENDED)
-        .select_related("host", "replay")
-        .order_by(on_air_first, "-started", "starts_at", "-id")
+        lives.select_related("host", "replay")
+        .annotate(near=near, tier=tier)
+        .order_by("tier", "-started", "starts_at", "-id")
     )

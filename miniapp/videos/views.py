@@ -14,12 +14,14 @@ from miniapp.engagement.cards import feed_page
 from miniapp.engagement.selectors import share_for_link
 from miniapp.engagement.visitors import gives_visitor_id
 from miniapp.lib.site import absolute_url, on_this_site
+from miniapp.lives.selectors import lives_listed
 from miniapp.moderation.models import Report
 from miniapp.videos.models import Video
 from miniapp.videos.selectors import video_get_for_viewer, video_or_404
 from miniapp.videos.services import video_card_ensure
 
 LIKE_AFTER_SIGN_IN = "like_after_sign_in"
+LIVES_SHOWN = 12
 
 
 def _feed_page(request, *, first: Video | None = None, extra: dict | None = None):
@@ -35,6 +37,8 @@ def _feed_page(request, *, first: Video | None = None, extra: dict | None = None
     ]
     context = {
         "cards": local,
+        # Lives on air, friends' and group mates' first: a row of red-ringed avatars over the feed.
+        "lives": list(lives_listed(request.user, on_air=True)[:LIVES_SHOWN]),
         "next_url": on_this_site(next_url or ""),
         "site_url": settings.SITE_URL,
         "first": first,

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from miniapp.lives.models import Live
+from miniapp.lives.services import live_create, live_start
 from tests.fixtures.factories import make_video
 from tests.fixtures.personas import signed_in_client
 
@@ -110,6 +111,23 @@ def test_a_camera_live_is_announced_without_a_video_and_shows_paused_until_its_c
     assert Client().get(f"/api/lives/{live['id']}/").json()["paused"] is True  # 主播暂时离开
     Live.objects.filter(pk=live["id"]).update(runner_beat=timezone.now())
     assert Client().get(f"/api/lives/{live['id']}/").json()["paused"] is False
+
+
+def test_lives_of_friends_and_group_mates_come_first_for_each_viewer(users, groups):
+    carols = live_start(live=live_create(host=users["carol"], title="carol's"))  # bob's group mate (王家村)
+    Live.objects.filter(pk=carols.pk).update(started=timezone.now() - timedelta(minutes=5))
+    live_start(live=live_create(host=users["dave"], title="dave's"))  # nobody bob knows; started last
+    live_create(host=users["alice"], title="announced")
+
+    def listed(client, query=""):
+        return [(live["title"], live["near"]) for live in client.get(f"/api/lives/{query}").json()["results"]]
+
+    bob = signed_in_client(users["bob"])
+    assert listed(bob) == [("carol's", True), ("dave's", False), ("announced", True)]  # alice: his friend
+    assert listed(bob, "?status=live") == [("carol's", True), ("dave's", False)]
+    assert listed(Client()) == [("dave's", False), ("carol's", False), ("announced", False)]  # signed out: latest first
+    alice = signed_in_client(users["alice"])  # friends with both
+    assert [title for title, _ in listed(alice, "?status=live")] == ["dave's", "carol's"]
 
 
 def test_the_list_puts_lives_on_air_first_then_announced_and_leaves_out_ended(alice, clip, users):
