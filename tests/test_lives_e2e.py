@@ -78,6 +78,7 @@ def test_alice_goes_live_from_her_camera_bob_watches_and_the_replay_is_hers(site
     alice.wait_for_function("document.querySelector('.live-preview').readyState >= 2")  # her camera's preview
     assert alice.locator(".live-flip-preview").is_visible()
     screenshot(alice, "live-new-camera-zh-CN")
+    alice.locator(".live-groups label", has_text="王家村").click()  # announced in 王家村
     alice.locator(".live-form [type=submit]").click()
     alice.wait_for_url(re.compile(r"/live/\d+/$"))
     live = Live.objects.get(title="村口的晚霞")
@@ -97,6 +98,13 @@ def test_alice_goes_live_from_her_camera_bob_watches_and_the_replay_is_hers(site
     frames = bob.evaluate("document.querySelector('.live-video').getVideoPlaybackQuality().totalVideoFrames")
     assert frames > 0 and bob.locator(".live-host").text_content() == "alice"
     screenshot(bob, "live-room-camera-zh-CN")
+
+    erin = signed_in_page(phone(), site, "erin", "/groups/")  # in 王家村, nobody's friend
+    erin.locator(".group-row", has_text="王家村").click()
+    card = erin.locator(".post-live").last
+    card.filter(has_text="村口的晚霞").wait_for()
+    assert "直播中" in card.text_content()
+    screenshot(erin, "live-group-post-zh-CN")
 
     alice.once("dialog", lambda dialog: dialog.accept())
     alice.locator(".live-end").click()

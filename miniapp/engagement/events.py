@@ -52,6 +52,8 @@ def post_body(post: Activity, *, views: int = 0) -> dict:
     """A group post as the API and the `group_post` event carry it. `views`: the people who
     watched through it (the API counts them; a new post has none)."""
     author, video = post.actor, post.video
+    if post.live_id is not None:
+        return _live_post_body(post)
     url = reverse("video-detail", args=[video.pk])
     if post.share_id:  # opening the post credits its share link
         url += f"?s={post.share.token}"
@@ -71,6 +73,28 @@ def post_body(post: Activity, *, views: int = 0) -> dict:
         "note": post.note,
         "url": url,
         "views": views,
+        "created": _time(post.created),
+    }
+
+
+def _live_post_body(post: Activity) -> dict:
+    """A live announced in a group: the live's state when read (scheduled, on air, ended)."""
+    author, live = post.actor, post.live
+    return {
+        "id": post.pk,
+        "group": post.group_id,
+        "kind": "live",
+        "author": {"id": author.pk, "name": author.name, "avatar": author.avatar_url},
+        "video": None,
+        "live": {
+            "id": live.pk,
+            "title": live.title,
+            "status": live.status,
+            "starts_at": _time(live.starts_at) if live.starts_at else None,
+        },
+        "note": post.note,
+        "url": reverse("live", args=[live.pk]),
+        "views": 0,
         "created": _time(post.created),
     }
 

@@ -97,8 +97,8 @@ class Activity(models.Model):
     it `retracted` and appends a `retract` entry pointing at it, so a client that
     was offline learns about the withdrawal in order too.
 
-    An entry with a `group` is a post in that group (a share into it; a live's
-    announcement later): its members see it, and only they, whoever's friends they are.
+    An entry with a `group` is a post in that group (a share into it, or a live's
+    announcement): its members see it, and only they, whoever's friends they are.
     Its id is the post's id. Group posts and friends' entries share one log so that a
     socket resumes both from one position (`?after=`).
     """
@@ -107,10 +107,13 @@ class Activity(models.Model):
         LIKE = "like", "like"
         SHARE = "share", "share"
         RETRACT = "retract", "retract"
+        LIVE = "live", "live"  # a live announced in a group (a group post, with `live` and no video)
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activities")
     verb = models.CharField(max_length=10, choices=Verb.choices)
-    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="activities")
+    # Every entry but a live's announcement is about a video.
+    video = models.ForeignKey("videos.Video", null=True, on_delete=models.CASCADE, related_name="activities")
+    live = models.ForeignKey("lives.Live", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # For a retract: the entry it withdraws.
     target = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # For a share to one friend: who may see it (null: all the actor's friends).
@@ -130,6 +133,11 @@ class Activity(models.Model):
     retracted = models.BooleanField(default=False)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(video__isnull=False) | Q(live__isnull=False), name="activity_about_something"
+            ),
+        ]
         indexes = [
             models.Index(fields=["actor", "id"], name="activity_actor"),
             models.Index(fields=["video", "verb"], name="activity_video"),
@@ -146,4 +154,4 @@ class Activity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor_id} {self.verb} {self.video_id}"
+        return f"{self.actor_id} {self.verb} {self.video_id or f'live {self.live_id}'}"

@@ -62,7 +62,8 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
 
 # Belt and braces: a like or a share racing a hide could log an entry after the withdrawal
 # ran. Retractions always go through: they are what takes the video's entries away.
-STANDING = Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.RETRACT)
+# A live's announcement has no video: it stands (showing the live's state) until withdrawn.
+STANDING = Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.RETRACT) | Q(verb=Activity.Verb.LIVE)
 
 
 def groups_shared_in(*, viewer_id: int | None, video_ids: list[int], limit: int = 2) -> dict[int, list[dict]]:
@@ -103,7 +104,7 @@ def _posts_visible_to(viewer_id: int) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(group_id__in=group_ids_of(viewer_id))
         .filter(STANDING)
-        .select_related("actor", "video", "share")
+        .select_related("actor", "video", "share", "live")
     )
 
 
@@ -196,9 +197,9 @@ UNREAD_CAP = 100
 
 def _posts(group_id) -> QuerySet[Activity]:
     """A group's posts still standing (`group_id` may be an OuterRef)."""
-    return Activity.objects.filter(group_id=group_id, retracted=False, video__status=Video.Status.PUBLISHED).exclude(
-        verb=Activity.Verb.RETRACT
-    )
+    return Activity.objects.filter(
+        Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.LIVE), group_id=group_id, retracted=False
+    ).exclude(verb=Activity.Verb.RETRACT)
 
 
 class _CountOf(Subquery):
@@ -254,7 +255,7 @@ def group_posts_page(
 ) -> tuple[list[dict], bool]:
     """A page of a group's posts, oldest first, and whether there are more beyond it: those
     after post `after` (going forward), before post `before` (going back), or else the newest."""
-    posts = _posts(group_id).select_related("actor", "video", "share")
+    posts = _posts(group_id).select_related("actor", "video", "share", "live")
     if after is not None:
         rows = list(posts.filter(id__gt=after).order_by("id")[: limit + 1])
         return post_bodies(rows[:limit]), len(rows) > limit
@@ -294,7 +295,9 @@ def groups_of(*, user_id: int) -> list[dict]:
     rows = sorted(rows, key=lambda row: (row["last_post_id"] or 0, row["group_id"]), reverse=True)
     # By primary key each (prefetched, not joined): a join made PostgreSQL hash every user and link.
     last_posts = Activity.objects.filter(pk__in=[row["last_post_id"] for row in rows if row["last_post_id"]])
-    bodies = {body["id"]: body for body in post_bodies(list(last_posts.prefetch_related("actor", "video", "share")))}
+    bodies = {
+        body["id"]: body for body in post_bodies(list(last_posts.prefetch_related("actor", "video", "share", "live")))
+    }
     page = reverse("group", args=[0]).removesuffix("0/")  # a group's page is this and "<id>/"
     return [
         {

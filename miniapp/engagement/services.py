@@ -10,6 +10,7 @@ from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member
 from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import group_last_post_id, group_unread, unread_total
+from miniapp.lives.models import Live
 from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
 from miniapp.videos.models import Video
@@ -209,6 +210,24 @@ def group_posts_create(
         with events_batch():  # one channel-layer message for every group's post
             for post in posts:
                 post.actor, post.video = sharer, video
+                notify_activity(post, friend_ids=members.get(post.group_id, []))
+    return posts
+
+
+def live_announce(*, live: Live, groups: list[Group]) -> list[Activity]:
+    """Announce `live` in groups its host is in (the caller checked): one post a group, which
+    shows the live's state as it goes (预告, on air, ended); every member's sockets hear of it
+    once committed."""
+    if not groups:
+        return []
+    with transaction.atomic(savepoint=False):
+        posts = Activity.objects.bulk_create(
+            Activity(actor=live.host, verb=Activity.Verb.LIVE, live=live, group=group) for group in groups
+        )
+        members = member_ids_by_group(group.pk for group in groups)
+        with events_batch():
+            for post in posts:
+                post.actor, post.live = live.host, live
                 notify_activity(post, friend_ids=members.get(post.group_id, []))
     return posts
 

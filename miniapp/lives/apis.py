@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -7,7 +8,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from miniapp.accounts.models import Group
 from miniapp.accounts.serializers import UserOutputSerializer
+from miniapp.engagement.services import live_announce
 from miniapp.lib.api import TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
@@ -19,6 +22,7 @@ from miniapp.moderation.limits import NotBanned
 from miniapp.videos.selectors import video_published
 
 LIST_SIZE = 50
+MAX_GROUPS = 20
 
 
 class LiveOutputSerializer(serializers.Serializer):
@@ -48,6 +52,19 @@ def _refused(error: DjangoValidationError) -> ValidationError:
     return ValidationError({"detail": first, **{k: v for k, v in messages.items() if k != "detail"}})
 
 
+def _my_groups(user, group_ids: list[int]) -> tuple[list[Group], dict | None]:
+    """The groups named if all are the user's; else the refusal, with `not_member` (as a share's)."""
+    wanted = set(group_ids)
+    groups = list(Group.objects.filter(pk__in=wanted, memberships__user=user).order_by("pk"))
+    outside = sorted(wanted - {group.pk for group in groups})
+    if not outside:
+        return groups, None
+    detail = _("You can only announce a live in groups you are in. Not yours: %(ids)s.") % {
+        "ids": ", ".join(map(str, outside))
+    }
+    return [], {"detail": detail, "not_member": outside}
+
+
 class LiveListApi(APIView):
     """Lives on air (those of friends and group mates first), then those announced;
     `?status=live`: only those on air. POST: announce one (the host is the caller): from
@@ -65,6 +82,12 @@ class LiveListApi(APIView):
         video = serializers.IntegerField(min_value=1, required=False, allow_null=True)
         starts_at = serializers.DateTimeField(required=False, allow_null=True)
         keep_replay = serializers.BooleanField(default=True, help_text="a camera live's recording becomes a video")
+        groups = serializers.ListField(
+            child=serializers.IntegerField(min_value=1),
+            required=False,
+            max_length=MAX_GROUPS,
+            help_text="my groups to announce it in (a `live` post in each)",
+        )
 
     @extend_schema(
         operation_id="lives_list",
@@ -88,14 +111,19 @@ class LiveListApi(APIView):
             clip = video_published(valid["video"])  # and the host's: live_create checks
             if clip is None:
                 raise ValidationError({"detail": str(services.CLIP_REFUSED)})
+        groups, refusal = _my_groups(request.user, valid.get("groups", []))
+        if refusal is not None:
+            return Response(refusal, status=status.HTTP_400_BAD_REQUEST)
         try:
-            live = services.live_create(
-                host=request.user,
-                title=valid["title"],
-                clip=clip,
-                starts_at=valid.get("starts_at"),
-                keep_replay=valid["keep_replay"],
-            )
+            with transaction.atomic():
+                live = services.live_create(
+                    host=request.user,
+                    title=valid["title"],
+                    clip=clip,
+                    starts_at=valid.get("starts_at"),
+                    keep_replay=valid["keep_replay"],
+                )
+                live_announce(live=live, groups=groups)
         except DjangoValidationError as error:
             raise _refused(error) from error
         return Response(live_body(live), status=status.HTTP_201_CREATED)

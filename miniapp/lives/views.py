@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_safe
 
+from miniapp.accounts.models import Group
 from miniapp.lib.site import absolute_url
 from miniapp.lives.bodies import live_body
 from miniapp.lives.models import Live
@@ -37,9 +38,10 @@ def live_page(request, live_id: int):
 @ensure_csrf_cookie
 @require_GET
 def live_new(request):
-    """Go live: a title, and my camera (previewed) or one of my videos to play as the live."""
+    """Go live: a title, my camera (previewed) or one of my videos played as the live, and groups to announce it in."""
     videos = Video.objects.filter(author=request.user, status=Video.Status.PUBLISHED).order_by("-created")[:50]
-    return render(request, "lives/new.html", {"videos": videos, "tab": "me"})
+    groups = Group.objects.filter(memberships__user=request.user).order_by("name")
+    return render(request, "lives/new.html", {"videos": videos, "groups": groups, "tab": "me"})
 
 
 @require_safe

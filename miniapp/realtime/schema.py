@@ -55,7 +55,19 @@ POST = record(
                 record({**VIDEO["properties"], "like_count": COUNT, "duration": {"type": "number", "minimum": 0}}),
             ]
         },
-        "live": {"anyOf": [{"type": "null"}, {"type": "object"}]},  # with the live-room issue
+        "live": {
+            "anyOf": [
+                {"type": "null"},
+                record(
+                    {
+                        "id": ID,
+                        "title": TEXT,
+                        "status": {"enum": ["scheduled", "live", "ended"]},
+                        "starts_at": {"anyOf": [{"type": "null"}, TIME]},
+                    }
+                ),
+            ]
+        },  # a live's announcement (kind "live"), with no video
         "note": {"type": "string", "maxLength": 140},
         "url": PATH,
         "views": COUNT,

@@ -33,6 +33,14 @@ const items = () => list.querySelectorAll(".post");
 const atBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - NEAR;
 const toBottom = () => window.scrollTo(0, document.documentElement.scrollHeight);
 
+function liveState(live) {
+  if (live.status === "live") return gettext("● Live now: tap to watch");
+  if (live.status === "ended") return gettext("The live has ended");
+  return live.starts_at
+    ? interpolate(gettext("Live at %s"), [chatTime(live.starts_at, { withClock: true })])
+    : gettext("Live coming soon");
+}
+
 function render(post) {
   const item = template.content.firstElementChild.cloneNode(true);
   item.dataset.id = post.id;
@@ -52,10 +60,12 @@ function render(post) {
     item.querySelector(".post-duration").textContent = clipLength(video.duration);
     item.querySelector(".post-title").textContent = video.title;
     item.querySelector(".post-likes").textContent = `♥ ${compact(video.like_count)}`;
-  } else {
-    // A live's announcement (a later issue): its title, no clip.
+  } else if (post.live) {
+    // A live's announcement: its title and its state (announced for a time, on air, over).
     item.querySelector(".post-poster").hidden = true;
-    item.querySelector(".post-title").textContent = post.live?.title ?? "";
+    card.classList.add("post-live", `is-${post.live.status}`);
+    item.querySelector(".post-title").textContent = post.live.title;
+    item.querySelector(".post-likes").textContent = liveState(post.live);
   }
   const views = item.querySelector(".post-views");
   views.textContent = post.views ? viewsText(post.views) : "";

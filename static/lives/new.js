@@ -46,6 +46,7 @@ form.addEventListener("submit", async (event) => {
   if (source() === "video") body.video = Number(data.get("video"));
   else body.keep_replay = data.get("keep_replay") === "on";
   if (startsAt) body.starts_at = new Date(startsAt).toISOString();
+  body.groups = data.getAll("groups").map(Number);
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {

@@ -130,6 +130,37 @@ def test_lives_of_friends_and_group_mates_come_first_for_each_viewer(users, grou
     assert [title for title, _ in listed(alice, "?status=live")] == ["dave's", "carol's"]
 
 
+def test_a_live_announced_in_groups_is_a_post_there_for_members_only(alice, clip, users, groups):
+    village, family = groups["王家村"], groups["家族群"]
+    created = announce(alice, title="今晚直播", video=clip.pk, groups=[village.pk, family.pk])
+    assert created.status_code == 201, created.content
+    live_id = created.json()["id"]
+
+    erin = signed_in_client(users["erin"])  # in 王家村, nobody's friend
+    posts = erin.get(f"/api/groups/{village.pk}/posts/").json()["results"]
+    assert [post["kind"] for post in posts] == ["live"]
+    post = posts[0]
+    assert post["video"] is None and post["author"]["name"] == "alice" and post["url"] == f"/live/{live_id}/"
+    assert post["live"] == {"id": live_id, "title": "今晚直播", "status": "scheduled", "starts_at": None}
+    assert erin.get(f"/api/groups/{family.pk}/posts/").status_code == 404  # not hers
+    listed = {group["id"]: group for group in erin.get("/api/groups/").json()["groups"]}
+    assert listed[village.pk]["last_post"]["kind"] == "live" and listed[village.pk]["unread"] == 1
+
+    alice.post(f"/api/lives/{live_id}/start/")  # the card shows the live's state as it is now
+    dave = signed_in_client(users["dave"])
+    assert dave.get(f"/api/groups/{family.pk}/posts/").json()["results"][0]["live"]["status"] == "live"
+
+
+def test_a_live_is_announced_only_in_the_hosts_own_groups(alice, clip, users, groups):
+    bobs_only = groups["家族群"]  # alice and dave: bob is not in it
+    bob = english(signed_in_client(users["bob"]))
+    refused = announce(bob, title="x", groups=[bobs_only.pk, 999999])
+    assert refused.status_code == 400
+    assert refused.json()["not_member"] == [bobs_only.pk, 999999] and "groups you are in" in refused.json()["detail"]
+    assert not Live.objects.exists()  # nothing made
+    assert announce(bob, title="x", groups=["family"]).status_code == 400
+
+
 def test_the_list_puts_lives_on_air_first_then_announced_and_leaves_out_ended(alice, clip, users):
     soon = announce(alice, title="soon", video=clip.pk, starts_at=(timezone.now() + timedelta(hours=1)).isoformat())
     later = announce(alice, title="later", video=clip.pk, starts_at=(timezone.now() + timedelta(hours=5)).isoformat())

@@ -84,3 +84,24 @@ async def test_reading_on_one_page_clears_the_badge_on_the_others(users, groups,
             "unread": 1,
             "total_unread": 1,
         }
+
+
+async def test_a_live_announced_in_a_group_reaches_its_members_live_and_on_reconnect(
+    users, groups, open_socket, db_call
+):
+    from miniapp.engagement.services import live_announce
+    from miniapp.lives.services import live_create
+
+    village = groups["王家村"]
+    erin, dave = await open_socket(users["erin"]), await open_socket(users["dave"])
+    live = await db_call(live_create, host=users["alice"], title="今晚八点直播")
+    (post,) = await db_call(live_announce, live=live, groups=[village])
+    event = await erin.receive()
+    assert event["type"] == "group_post" and event["seq"] == post.pk
+    assert event["post"]["kind"] == "live" and event["post"]["video"] is None
+    assert event["post"]["live"]["title"] == "今晚八点直播" and event["post"]["url"] == f"/live/{live.pk}/"
+    assert await dave.nothing()  # alice's friend, not in 王家村
+
+    bob = await open_socket(users["bob"], after=post.pk - 1)  # away when it was posted
+    replayed = await bob.receive()
+    assert replayed["post"]["kind"] == "live" and replayed.get("replay") is True
