@@ -8,10 +8,23 @@ from rest_framework.views import APIView
 from miniapp.engagement.selectors import group_post_or_404
 from miniapp.lib.api import TextField
 from miniapp.lib.text import validate_multiline
+from miniapp.lives.selectors import live_or_404
 from miniapp.moderation import services
 from miniapp.moderation.limits import NotBanned, ReportRateThrottle
 from miniapp.moderation.models import REPORT_TEXT_MAX, Report
 from miniapp.videos.selectors import video_published_or_404
+
+# What a 400 of the report APIs says (the same for a video, a post and a live).
+REPORT_REFUSAL = inline_serializer(
+    "ReportRefusal",
+    {
+        "detail": serializers.CharField(),
+        "reasons": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="the reasons to choose from"
+        ),
+        "limit": serializers.IntegerField(required=False, help_text="the longest text allowed"),
+    },
+)
 
 
 class ReportApi(APIView):
@@ -34,26 +47,12 @@ class ReportApi(APIView):
         created = serializers.DateTimeField()
 
     @extend_schema(
-        request=InputSerializer,
-        responses={
-            201: OutputSerializer,
-            200: OutputSerializer,
-            400: inline_serializer(
-                "ReportRefusal",
-                {
-                    "detail": serializers.CharField(),
-                    "reasons": serializers.ListField(
-                        child=serializers.CharField(), required=False, help_text="the reasons to choose from"
-                    ),
-                    "limit": serializers.IntegerField(required=False, help_text="the longest text allowed"),
-                },
-            ),
-        },
+        request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer, 400: REPORT_REFUSAL}
     )
     def post(self, request, video_id: int):
         return self.report(request, video=video_published_or_404(video_id))
 
-    def report(self, request, *, video, post=None) -> Response:
+    def report(self, request, *, video=None, post=None, live=None) -> Response:
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return Response(self._refusal(data.errors), status=status.HTTP_400_BAD_REQUEST)
@@ -63,6 +62,7 @@ class ReportApi(APIView):
             reason=data.validated_data["reason"],
             text=data.validated_data["text"].strip(),
             post=post,
+            live=live,
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.OutputSerializer(report).data, status=code)
@@ -91,3 +91,15 @@ class PostReportApi(ReportApi):
     def post(self, request, group_id: int, post_id: int):
         post = group_post_or_404(group_id=group_id, post_id=post_id, user_id=request.user.pk)
         return self.report(request, video=post.video, post=post)
+
+
+class LiveReportApi(ReportApi):
+    """Report a live room, on air, announced or over: the same reasons and rules as a video's
+    report. It waits in the report queue; only a moderator ends a live (reports alone do not)."""
+
+    @extend_schema(
+        request=ReportApi.InputSerializer,
+        responses={201: ReportApi.OutputSerializer, 200: ReportApi.OutputSerializer, 400: REPORT_REFUSAL},
+    )
+    def post(self, request, live_id: int):
+        return self.report(request, live=live_or_404(live_id))

@@ -1,4 +1,4 @@
-"""A moderator's decision on several videos, reports or users at once, as admin takes it.
+"""A moderator's decision on several videos, reports, users or lives at once, as admin takes it.
 
 `Decision` says what, on which targets and why; `decision_refusal` says why the services
 would refuse it on one target (the confirm page shows it); `decision_take` takes it through
@@ -17,12 +17,12 @@ from miniapp.moderation.models import ModerationAction, Report
 
 Kind = ModerationAction.Kind
 VIDEO_KINDS = (Kind.HIDE, Kind.RESTORE, Kind.REMOVE)
-KINDS = (*VIDEO_KINDS, Kind.DISMISS, Kind.BAN, Kind.UNBAN)
+KINDS = (*VIDEO_KINDS, Kind.DISMISS, Kind.BAN, Kind.UNBAN, Kind.END_LIVE)
 
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str  # hide, restore, remove (videos); dismiss (reports); ban, unban (users)
+    kind: str  # hide, restore, remove (videos); dismiss (reports); ban, unban (users); end_live (lives)
     targets: tuple
     moderator: User
     reason: str = ""
@@ -70,6 +70,8 @@ def _check(decision: Decision, target) -> None:
         services.video_moderate_check(kind=decision.kind)
     elif decision.kind == Kind.DISMISS:
         services.reports_dismiss_check(moderator=decision.moderator)
+    elif decision.kind == Kind.END_LIVE:
+        services.live_take_down_check(moderator=decision.moderator)
     else:
         services.user_ban_check(user=target, moderator=decision.moderator)
 
@@ -82,6 +84,8 @@ def _take(decision: Decision, target) -> bool:
     if kind == Kind.DISMISS:
         reports = Report.objects.filter(pk=target.pk)
         return services.reports_dismiss(reports=reports, moderator=moderator, reason=reason) > 0
+    if kind == Kind.END_LIVE:
+        return services.live_take_down(live=target, moderator=moderator, reason=reason)
     if kind == Kind.BAN:
         ban = services.user_ban(user=target, moderator=moderator, reason=reason, until=decision.until)
         return ban is not None
@@ -96,6 +100,8 @@ def _unchanged(decision: Decision, target) -> str:
         }
     if decision.kind == Kind.DISMISS:
         return _("That report was closed already: nothing changed.")
+    if decision.kind == Kind.END_LIVE:
+        return _("“%(title)s” has ended already: nothing changed.") % {"title": target.title}
     if decision.kind == Kind.BAN:
         return _("%(name)s is banned already: nothing changed.") % {"name": target.name}
     return _("%(name)s is not banned: nothing changed.") % {"name": target.name}

@@ -8,7 +8,8 @@ REPORT_TEXT_MAX = 500
 
 
 class Report(models.Model):
-    """A user's report of a video, or of a group's post of one. One open report per user and video."""
+    """A user's report of a video (or of a group's post of one), or of a live room: exactly one
+    of `video` and `live`. One open report per user and video, or per user and live."""
 
     class Reason(models.TextChoices):
         SPAM = "spam", _("Spam or ads")
@@ -27,7 +28,12 @@ class Report(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports", verbose_name=_("reporter")
     )
-    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="reports", verbose_name=_("video"))
+    video = models.ForeignKey(
+        "videos.Video", null=True, blank=True, on_delete=models.CASCADE, related_name="reports", verbose_name=_("video")
+    )
+    live = models.ForeignKey(
+        "lives.Live", null=True, blank=True, on_delete=models.CASCADE, related_name="reports", verbose_name=_("live")
+    )
     # A report of a group's post: of its video, with the post (its note, its group) to judge too.
     post = models.ForeignKey(
         "engagement.Activity",
@@ -45,7 +51,7 @@ class Report(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # What was decided: "hide", "remove", "restore" (the video stays up) or "dismiss".
+    # What was decided: "hide", "remove", "restore" (the video stays up), "end_live" or "dismiss".
     outcome = models.CharField(_("outcome"), max_length=10, blank=True)
 
     class Meta:
@@ -54,15 +60,24 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["reporter", "video"], condition=Q(status="open"), name="report_one_open_per_user"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "live"], condition=Q(status="open"), name="report_one_open_per_user_live"
+            ),
+            models.CheckConstraint(
+                condition=Q(video__isnull=False, live__isnull=True) | Q(video__isnull=True, live__isnull=False),
+                name="report_of_a_video_or_a_live",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-created"], name="report_queue"),
             models.Index(fields=["video", "status"], name="report_video"),
+            models.Index(fields=["live", "status"], name="report_live"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_reason_display()} · {self.video_id}"
+        target = f"video {self.video_id}" if self.video_id else f"live {self.live_id}"
+        return f"{self.get_reason_display()} · {target}"
 
 
 class Ban(models.Model):
@@ -118,6 +133,7 @@ class ModerationAction(models.Model):
         DISMISS = "dismiss", _("Dismiss reports")
         FLAG = "flag", _("Flag user")
         DELETE = "delete", _("Delete user")
+        END_LIVE = "end_live", _("End live")
 
     kind = models.CharField(_("action"), max_length=10, choices=Kind.choices)
     # Null when the automatic rules decided.
@@ -146,6 +162,14 @@ class ModerationAction(models.Model):
         related_name="moderation_actions",
         verbose_name=_("user"),
     )
+    live = models.ForeignKey(
+        "lives.Live",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_actions",
+        verbose_name=_("live"),
+    )
     # What the target was called at the time, kept if it is deleted later.
     subject = models.CharField(_("subject"), max_length=200)
     reason = models.TextField(_("reason"))
@@ -159,10 +183,12 @@ class ModerationAction(models.Model):
             ("moderate_video", _("Can hide, restore and remove videos")),
             ("ban_user", _("Can ban and unban users")),
             ("resolve_report", _("Can resolve reports")),
+            ("end_live", _("Can end lives")),
         ]
         indexes = [
             models.Index(fields=["video", "-created"], name="action_video"),
             models.Index(fields=["user", "-created"], name="action_user"),
+            models.Index(fields=["live", "-created"], name="action_live"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """The "moderators" role: staff who may review and decide, and nothing more.
 
-Migration 0002 made the group with these permissions (its own frozen copy of the list);
-`moderators_group()` puts it back if it is missing, e.g. after a test flushed the tables.
+Migrations made the group with these permissions (0002, and 0007 for the lives' two, each with
+its own frozen copy); `moderators_group()` puts it back if it is missing, e.g. after a test
+flushed the tables.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -17,6 +18,8 @@ PERMISSIONS = [
     ("moderation", "moderate_video"),
     ("moderation", "ban_user"),
     ("moderation", "resolve_report"),
+    ("lives", "view_live"),
+    ("moderation", "end_live"),
 ]
 
 

@@ -40,14 +40,29 @@ STATUS_AFTER = {Kind.HIDE: Video.Status.HIDDEN, Kind.REMOVE: Video.Status.REMOVE
 NO_OP_FROM = {Kind.HIDE: {Video.Status.HIDDEN, Video.Status.REMOVED}, Kind.REMOVE: {Video.Status.REMOVED}}
 
 
-def _record(kind: str, *, moderator: User | None, reason: str, video: Video | None = None, user: User | None = None):
-    subject = video.title if video is not None else user.name
+def _record(
+    kind: str,
+    *,
+    moderator: User | None,
+    reason: str,
+    video: Video | None = None,
+    live: Live | None = None,
+    user: User | None = None,
+):
+    """One row of the audit log, about `video`, `live` or `user` (for a video or a live, its
+    author or host is the user)."""
+    target = video if video is not None else live
+    if target is not None:
+        subject, user = target.title, user or (video.author if video is not None else live.host)
+    else:
+        subject = user.name
     return ModerationAction.objects.create(
         kind=kind,
         moderator=moderator,
         automatic=moderator is None,
         video=video,
-        user=user if user is not None else (video.author if video is not None else None),
+        live=live,
+        user=user,
         subject=subject[:200],
         reason=reason,
     )
@@ -98,35 +113,48 @@ def reports_dismiss_check(*, moderator: User | None) -> None:
 
 @transaction.atomic
 def reports_dismiss(*, reports, moderator: User, reason: str) -> int:
-    """Close open reports without touching their videos. Returns how many were open."""
+    """Close open reports without touching their videos or lives. Returns how many were open."""
     reports_dismiss_check(moderator=moderator)
-    open_reports = list(reports.filter(status=Report.Status.OPEN).select_related("video"))
+    open_reports = list(reports.filter(status=Report.Status.OPEN).select_related("video__author", "live__host"))
     Report.objects.filter(pk__in=[r.pk for r in open_reports]).update(
         status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome="dismiss"
     )
-    for video in {report.video for report in open_reports}:
+    for video in {report.video for report in open_reports if report.video is not None}:
         _record(Kind.DISMISS, moderator=moderator, reason=reason, video=video)
+    for live in {report.live for report in open_reports if report.live is not None}:
+        _record(Kind.DISMISS, moderator=moderator, reason=reason, live=live)
     return len(open_reports)
 
 
 def report_create(
-    *, reporter: User, video: Video, reason: str, text: str = "", post: Activity | None = None
+    *,
+    reporter: User,
+    reason: str,
+    text: str = "",
+    video: Video | None = None,
+    post: Activity | None = None,
+    live: Live | None = None,
 ) -> tuple[Report, bool]:
-    """File a report (the caller checked the video is published), of a group's `post` of it
-    if given (the caller checked the reporter is in the group). A second open report by the
-    same user on the same video is the first one again: (report, False).
+    """File a report of `video` (the caller checked it is published), of a group's `post` of
+    it if given (the caller checked the reporter is in the group), or else of `live`. A
+    second open report by the same user on the same video or live is the first one again:
+    (report, False).
 
-    Enough different users reporting (reports weighing REPORT_HIDE_AT, new or friendless
-    accounts' less: `open_report_weight`) hides the video automatically, pending a
-    moderator's review, unless a moderator restored it before.
+    Enough different users reporting a video (reports weighing REPORT_HIDE_AT, new or
+    friendless accounts' less: `open_report_weight`) hides it automatically, pending a
+    moderator's review, unless a moderator restored it before. A live's reports only queue:
+    ending a live is a moderator's decision (`live_take_down`).
     """
+    target = {"video": video} if video is not None else {"live": live}
     try:
         with transaction.atomic():
-            report = Report(reporter=reporter, video=video, reason=reason, text=text, post=post)
+            report = Report(reporter=reporter, reason=reason, text=text, post=post, **target)
             report.full_clean(validate_constraints=False)
             report.save()
     except IntegrityError:
-        return Report.objects.get(reporter=reporter, video=video, status=Report.Status.OPEN), False
+        return Report.objects.get(reporter=reporter, status=Report.Status.OPEN, **target), False
+    if video is None:
+        return report, True
     reporters, weight = open_report_weight(video)
     # Once a moderator has restored the video, it is theirs to judge: reports then only queue.
     restored = ModerationAction.objects.filter(video=video, kind=Kind.RESTORE, automatic=False).exists()
@@ -138,6 +166,35 @@ def report_create(
             reason=f"Reported by {reporters} users (weight {weight:g}): hidden until a moderator reviews it.",
         )
     return report, True
+
+
+def live_take_down_check(*, moderator: User | None) -> None:
+    """PermissionDenied for the automatic rules (no moderator): a live's reports queue for a
+    moderator, who ends it if it must end."""
+    if moderator is None:
+        raise PermissionDenied(_("Only a moderator ends a live."))
+
+
+@transaction.atomic
+def live_take_down(*, live: Live, moderator: User, reason: str) -> bool:
+    """End `live` for breaking the rules. False, and nothing changes, when it has ended already.
+
+    It ends as its host's end does (`live_end`: viewers' players reach the end of the
+    stream within a tick, the room says it is over), with `reason` as what the room shows
+    (its first 200 characters), and with no replay: a clip live gets none, a camera live's
+    recording is not made into one. Its open reports are closed, and the audit log keeps
+    the decision with the whole reason.
+    """
+    live_take_down_check(moderator=moderator)
+    live = Live.objects.select_for_update(of=("self",)).select_related("host").get(pk=live.pk)
+    if live.status == Live.Status.ENDED:
+        return False
+    live_end(live=live, reason=reason, replay=False)
+    Report.objects.filter(live=live, status=Report.Status.OPEN).update(
+        status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=Kind.END_LIVE
+    )
+    _record(Kind.END_LIVE, moderator=moderator, reason=reason, live=live)
+    return True
 
 
 def user_ban_check(*, user: User, moderator: User | None) -> None:

@@ -9,4 +9,5 @@ urlpatterns = [
         apis.PostReportApi.as_view(),
         name="api-post-reports",
     ),
+    path("api/lives/<int:live_id>/reports/", apis.LiveReportApi.as_view(), name="api-live-reports"),
 ]

@@ -1,7 +1,7 @@
 """One page for every moderation decision in admin: confirm what, give a reason, take it.
 
 Used by changelist actions (Django's intermediate-page pattern, as `delete_selected`
-does) and by the buttons on a video's or user's page: both build a `Decision` and take it
+does) and by the buttons on a video's, user's or live's page: both build a `Decision` and take it
 through `decisions.decision_take`, whichever admin they are on (the report queue hides
 videos as the video admin does).
 """
@@ -63,6 +63,14 @@ PAGES = {
         gettext_lazy("Lift bans"),
         gettext_lazy("They can like, share, upload and report again."),
         gettext_lazy("Lift ban"),
+    ),
+    Kind.END_LIVE: Page(
+        gettext_lazy("End lives"),
+        gettext_lazy(
+            "End: viewers see the live end at once, with your reason as why; no replay is published, "
+            "and the live's open reports are closed."
+        ),
+        gettext_lazy("End lives"),
     ),
 }
 

@@ -1,5 +1,5 @@
-"""Moderation in Django admin: the report queue, the audit log and bans here; videos and
-users in `videos` and `users` beside it. Every decision goes through `decide`."""
+"""Moderation in Django admin: the report queue, the audit log and bans here; videos, users
+and lives in `videos`, `users` and `lives` beside it. Every decision goes through `decide`."""
 
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from miniapp.lives.models import Live
 from miniapp.moderation.admin.decide import decide
 from miniapp.moderation.decisions import Decision
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
@@ -31,19 +32,32 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class LiveOrVideoFilter(admin.SimpleListFilter):
+    title = gettext_lazy("video or live")
+    parameter_name = "of"
+
+    def lookups(self, request, model_admin):
+        return [("video", _("Videos")), ("live", _("Lives"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("video", "live"):
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    """The report queue: open reports first, newest first, with how many each video has."""
+    """The report queue: open reports first, newest first, with how many each video or live has."""
 
-    list_display = ["created", "video_link", "reason", "short_text", "reporter", "status", "video_open_reports"]
-    list_filter = ["status", "reason", ("created", admin.DateFieldListFilter)]
-    search_fields = ["text", "video__title", "reporter__username", "reporter__display_name"]
-    list_select_related = ["video", "reporter"]
-    raw_id_fields = ["video", "reporter", "resolved_by"]
+    list_display = ["created", "reported", "reason", "short_text", "reporter", "status", "target_open_reports"]
+    list_filter = ["status", "reason", LiveOrVideoFilter, ("created", admin.DateFieldListFilter)]
+    search_fields = ["text", "video__title", "live__title", "reporter__username", "reporter__display_name"]
+    list_select_related = ["video", "live", "reporter"]
+    raw_id_fields = ["video", "live", "reporter", "resolved_by"]
     ordering = ["status", "-created"]  # "open" < "resolved": open ones first, newest first
     date_hierarchy = "created"
     fields = [
-        "video_link",
+        "reported",
         "group_post",
         "reason",
         "text",
@@ -55,16 +69,20 @@ class ReportAdmin(ReadOnlyAdmin):
         "outcome",
     ]
     readonly_fields = fields
-    actions = ["dismiss", "hide_videos", "remove_videos"]
+    actions = ["dismiss", "hide_videos", "remove_videos", "end_lives"]
 
     def get_queryset(self, request):
-        open_for_video = (
-            Report.objects.filter(video=OuterRef("video"), status=Report.Status.OPEN)
-            .values("video")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return super().get_queryset(request).annotate(video_open=Coalesce(Subquery(open_for_video), 0))
+        def open_for(field):
+            return (
+                Report.objects.filter(**{field: OuterRef(field)}, status=Report.Status.OPEN)
+                .values(field)
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+
+        # A report is of a video or of a live: one of the two counts is of nothing (0).
+        count = Coalesce(Subquery(open_for("video")), 0) + Coalesce(Subquery(open_for("live")), 0)
+        return super().get_queryset(request).annotate(target_open=count)
 
     def has_resolve_permission(self, request):
         return request.user.has_perm("moderation.resolve_report")
@@ -72,14 +90,19 @@ class ReportAdmin(ReadOnlyAdmin):
     def has_moderate_permission(self, request):
         return request.user.has_perm("moderation.moderate_video")
 
-    @admin.display(description=gettext_lazy("video"), ordering="video__title")
-    def video_link(self, report):
-        url = reverse("admin:videos_video_change", args=[report.video_id])
+    def has_end_permission(self, request):
+        return request.user.has_perm("moderation.end_live")
+
+    @admin.display(description=gettext_lazy("video or live"), ordering="video__title")
+    def reported(self, report):
+        if report.live_id:
+            url, target = reverse("admin:lives_live_change", args=[report.live_id]), report.live
+            label = _("live: %(title)s") % {"title": target.title}
+        else:
+            url, target = reverse("admin:videos_video_change", args=[report.video_id]), report.video
+            label = target.title
         return format_html(
-            '<a href="{}">{}</a> <span class="quiet">({})</span>',
-            url,
-            report.video.title,
-            report.video.get_status_display(),
+            '<a href="{}">{}</a> <span class="quiet">({})</span>', url, label, target.get_status_display()
         )
 
     @admin.display(description=gettext_lazy("group post"))
@@ -94,9 +117,9 @@ class ReportAdmin(ReadOnlyAdmin):
     def short_text(self, report):
         return Truncator(report.text).chars(60)
 
-    @admin.display(description=gettext_lazy("open reports of the video"), ordering="video_open")
-    def video_open_reports(self, report):
-        return report.video_open
+    @admin.display(description=gettext_lazy("open reports of the video or live"), ordering="target_open")
+    def target_open_reports(self, report):
+        return report.target_open
 
     @admin.action(
         description=gettext_lazy("Dismiss the selected reports (the videos stay up)"), permissions=["resolve"]
@@ -114,6 +137,11 @@ class ReportAdmin(ReadOnlyAdmin):
         videos = Video.objects.filter(pk__in=queryset.values("video"))
         return self._decide(request, queryset, Kind.REMOVE, targets=videos)
 
+    @admin.action(description=gettext_lazy("End the reported lives"), permissions=["end"])
+    def end_lives(self, request, queryset):
+        lives = Live.objects.filter(pk__in=queryset.values("live")).select_related("host")
+        return self._decide(request, queryset, Kind.END_LIVE, targets=lives)
+
     def _decide(self, request, queryset, kind, *, targets):
         decision = Decision(kind=kind, targets=tuple(targets), moderator=request.user)
         cancel_url = reverse("admin:moderation_report_changelist")
@@ -127,20 +155,25 @@ class ModerationActionAdmin(ReadOnlyAdmin):
     list_display = ["created", "kind", "target", "decided_by", "reason"]
     list_filter = ["kind", "automatic", ("created", admin.DateFieldListFilter)]
     search_fields = ["subject", "reason", "moderator__username", "moderator__display_name"]
-    list_select_related = ["moderator", "video", "user"]
-    raw_id_fields = ["moderator", "video", "user"]
+    list_select_related = ["moderator", "video", "user", "live"]
+    raw_id_fields = ["moderator", "video", "user", "live"]
     ordering = ["-created"]
     date_hierarchy = "created"
 
     def lookup_allowed(self, lookup, value, request=None):
-        # The "audit log" links of a video's and a user's page filter by them.
-        return lookup in ("video__id__exact", "user__id__exact") or super().lookup_allowed(lookup, value, request)
+        # The "audit log" links of a video's, a user's and a live's page filter by them.
+        allowed = ("video__id__exact", "user__id__exact", "live__id__exact")
+        return lookup in allowed or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=gettext_lazy("about"))
     def target(self, action):
         if action.video_id:
             return format_html(
                 '<a href="{}">{}</a>', reverse("admin:videos_video_change", args=[action.video_id]), action.subject
+            )
+        if action.live_id:
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:lives_live_change", args=[action.live_id]), action.subject
             )
         if action.user_id:
             return format_html(
