@@ -338,7 +338,9 @@ def group_detail(*, group: Group, user_id: int) -> dict:
 
 def group_post_or_404(*, group_id: int, post_id: int, user_id: int) -> Activity:
     """A post still standing in one of the user's groups; Http404 for anything else."""
-    post = _posts(group_id).filter(pk=post_id, group__memberships__user_id=user_id).select_related("video").first()
+    post = (
+        _posts(group_id).filter(pk=post_id, group__memberships__user_id=user_id).select_related("video", "live").first()
+    )
     if post is None:
         raise Http404(_("No such post."))
     return post

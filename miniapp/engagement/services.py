@@ -103,6 +103,7 @@ def activities_retract(activities) -> int:
             actor_id=target.actor_id,
             verb=Activity.Verb.RETRACT,
             video_id=target.video_id,
+            live_id=target.live_id,
             target=target,
             audience_id=target.audience_id,
             group_id=target.group_id,

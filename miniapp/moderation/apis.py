@@ -83,13 +83,15 @@ class ReportApi(APIView):
 
 
 class PostReportApi(ReportApi):
-    """Report a post in one of my groups (its video, with the post's note and group to judge).
+    """Report a post in one of my groups (its video, or its live, with the post's note and group to judge).
     The same reasons and rules as a video's report; 404 unless I am in the group and the post
     stands."""
 
     @extend_schema(request=ReportApi.InputSerializer, responses={201: ReportApi.OutputSerializer})
     def post(self, request, group_id: int, post_id: int):
         post = group_post_or_404(group_id=group_id, post_id=post_id, user_id=request.user.pk)
+        if post.live_id is not None:  # a live's announcement: the live is what is reported
+            return self.report(request, live=post.live, post=post)
         return self.report(request, video=post.video, post=post)
 
 

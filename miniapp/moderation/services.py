@@ -226,7 +226,7 @@ def user_ban(*, user: User, moderator: User | None, reason: str, until: datetime
     _banned_until_set(user, until or BANNED_FOR_GOOD)
     activities_retract(Activity.objects.filter(actor=user))
     for live in Live.objects.filter(host=user).exclude(status=Live.Status.ENDED):
-        live_end(live=live, reason=_("The host's account was suspended."))
+        live_end(live=live, reason=_("The host's account was suspended."), replay=False)
     user_sessions_end(user=user)
     until_text = f" Until {timezone.localtime(until):%Y-%m-%d %H:%M}." if until else ""
     _record(Kind.BAN, moderator=moderator, reason=reason + until_text, user=user)
