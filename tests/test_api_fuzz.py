@@ -195,18 +195,23 @@ def json_operations() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("shape", NESTED_JSON)
-def test_deeply_nested_json_is_refused_with_a_400_by_every_api(site, alice, visitor, groups, shape):
+def test_deeply_nested_json_is_refused_with_a_400_by_every_api(site, alice, visitor, users, groups, shape):
     assert {path for _, path in json_operations()} >= {
         "/api/videos/{video_id}/shares/",
         "/api/videos/{video_id}/reports/",
         "/api/videos/{video_id}/views/",
         "/api/groups/{group_id}/read/",
         "/api/groups/{group_id}/posts/{post_id}/reports/",
+        "/api/lives/",
+        "/api/lives/{live_id}/reports/",
     }
+    from miniapp.lives.services import live_create
+
     village = groups["王家村"]  # alice's, with bob's post in it
     post = village.posts.get()
+    live = live_create(host=users["alice"], title="直播")
     for method, path in json_operations():
-        url = site + path.format(video_id=1, group_id=village.pk, post_id=post.pk)
+        url = site + path.format(video_id=1, group_id=village.pk, post_id=post.pk, live_id=live.pk)
         body = NESTED_JSON[shape].encode()
         headers = {"Content-Type": "application/json", "Accept-Language": "en"}
         signed_in = requests.request(

@@ -45,6 +45,13 @@ class LiveOutputSerializer(serializers.Serializer):
     likes = serializers.IntegerField()
 
 
+def _first(errors) -> str:
+    """The first message of a field's errors: a list, or for a list field a dict by position."""
+    while isinstance(errors, dict | list):
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors)
+
+
 def _refused(error: DjangoValidationError) -> ValidationError:
     """A service's refusal as a 400 whose `detail` a person can act on."""
     messages = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
@@ -95,7 +102,10 @@ class LiveListApi(APIView):
         responses={200: inline_serializer("LiveList", {"results": LiveOutputSerializer(many=True)})},
     )
     def get(self, request):
-        on_air = request.query_params.get("status") == "live"
+        wanted = request.query_params.get("status")
+        if wanted not in (None, Live.Status.LIVE):
+            raise ValidationError({"detail": _("status can only be \"live\" (the lives on air), or left out.")})
+        on_air = wanted == Live.Status.LIVE
         lives = list(lives_listed(request.user, on_air=on_air)[:LIST_SIZE])
         return Response({"results": [live_body(live) for live in lives]})
 
@@ -104,7 +114,7 @@ class LiveListApi(APIView):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             field, errors = next(iter(data.errors.items()))
-            raise ValidationError({"detail": f"{field}: {errors[0]}", **data.errors})
+            raise ValidationError({"detail": f"{field}: {_first(errors)}", **data.errors})
         valid = data.validated_data
         clip = None
         if valid.get("video"):

@@ -125,6 +125,7 @@ def test_lives_of_friends_and_group_mates_come_first_for_each_viewer(users, grou
     bob = signed_in_client(users["bob"])
     assert listed(bob) == [("carol's", True), ("dave's", False), ("announced", True)]  # alice: his friend
     assert listed(bob, "?status=live") == [("carol's", True), ("dave's", False)]
+    assert "live" in english(bob).get("/api/lives/?status=ended").json()["detail"]  # 400: only "live"
     assert listed(Client()) == [("dave's", False), ("carol's", False), ("announced", False)]  # signed out: latest first
     alice = signed_in_client(users["alice"])  # friends with both
     assert [title for title, _ in listed(alice, "?status=live")] == ["dave's", "carol's"]
@@ -171,7 +172,8 @@ def test_a_live_is_announced_only_in_the_hosts_own_groups(alice, clip, users, gr
     assert refused.status_code == 400
     assert refused.json()["not_member"] == [bobs_only.pk, 999999] and "groups you are in" in refused.json()["detail"]
     assert not Live.objects.exists()  # nothing made
-    assert announce(bob, title="x", groups=["family"]).status_code == 400
+    bad = announce(bob, title="x", groups=[1, "family"])
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("groups: ")
 
 
 def test_the_list_puts_lives_on_air_first_then_announced_and_leaves_out_ended(alice, clip, users):
