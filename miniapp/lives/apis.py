@@ -104,7 +104,7 @@ class LiveListApi(APIView):
     def get(self, request):
         wanted = request.query_params.get("status")
         if wanted not in (None, Live.Status.LIVE):
-            raise ValidationError({"detail": _("status can only be \"live\" (the lives on air), or left out.")})
+            raise ValidationError({"detail": _('status can only be "live" (the lives on air), or left out.')})
         on_air = wanted == Live.Status.LIVE
         lives = list(lives_listed(request.user, on_air=on_air)[:LIST_SIZE])
         return Response({"results": [live_body(live) for live in lives]})
