@@ -447,11 +447,12 @@ def main() -> None:
             try:
                 for source in sources:
                     for variant in variants:
-                        print(f"{source}, hls.js {variant}: load {os.getloadavg()[0]:.2f}", flush=True)
+                        load = os.getloadavg()[0]  # the machine's 2 cores are shared: a busy one shows here
+                        print(f"{source}, hls.js {variant}: load {load:.2f}", flush=True)
                         result = measure(browser, playwright.devices, url, host, source=source, variant=variant,
                                          seconds=args.seconds, clip_id=clip_id, chunks=chunks,
                                          clip_length=args.seconds + margin)  # fmt: skip
-                        results[f"{source}/{variant}"] = result
+                        results[f"{source}/{variant}"] = {"load_at_start": round(load, 2), **result}
                         print({k: v for k, v in result.items() if k != "latencies_s"}, flush=True)
             finally:
                 browser.close()
