@@ -69,15 +69,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 # hls.js configs the page may get instead of live.js's own (None: as it ships).
 VARIANTS = {
     "app": None,
-    # As shipped, plus a bound: back to the edge when a stall left it 5 s behind, and a gentle catch-up.
-    "bounded": "{ enableWorker: false, liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 5, "
-    "maxLiveSyncPlaybackRate: 1.1 }",
+    # As shipped, but a stall does not move the target (hls.js adds liveSyncOnStallIncrease, 1 s, for each),
+    # the player catches up gently (rate 1 never does), and jumps back to the edge past 5 segments behind.
+    "bounded": "{ enableWorker: false, liveSyncDurationCount: 2, liveSyncOnStallIncrease: 0, "
+    "maxLiveSyncPlaybackRate: 1.1, liveMaxLatencyDurationCount: 5 }",
     # 1.5 s behind the edge whatever the target duration.
     "tight": "{ enableWorker: false, liveSyncDuration: 1.5, liveMaxLatencyDuration: 5, maxLiveSyncPlaybackRate: 1.2 }",
 }
 HLS_CALL = re.compile(r"new Hls\((\{[^}]*\})\)")
 HLS_SETTINGS = ["liveSyncDuration", "liveSyncDurationCount", "liveMaxLatencyDuration", "liveMaxLatencyDurationCount",
-                "maxLiveSyncPlaybackRate", "lowLatencyMode", "liveDurationInfinity", "maxBufferLength"]  # fmt: skip
+                "maxLiveSyncPlaybackRate", "lowLatencyMode", "liveSyncOnStallIncrease", "maxBufferLength"]  # fmt: skip
 
 SAMPLER = """
 (() => {
