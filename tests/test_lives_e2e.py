@@ -113,6 +113,8 @@ def test_alice_goes_live_from_her_camera_bob_watches_and_the_replay_is_hers(site
     live.refresh_from_db()
     assert live.replay is not None and live.replay.author.username == "alice" and live.replay.is_published
     screenshot(bob, "live-camera-ended-zh-CN")
+    alice.goto(f"{site}/me/")
+    assert alice.locator(".video-grid-title", has_text="村口的晚霞").count() == 1  # one of her videos now
 
 
 def test_a_refused_camera_is_said_plainly(site, on_air, phone):

@@ -142,7 +142,16 @@ async function play() {
   if (Hls && Hls.isSupported()) {
     // hls.js wherever Media Source Extensions exist (Chromium now also claims native HLS, and
     // plays it worse); no worker (it would be a blob: script, which the CSP refuses).
-    hls = new Hls({ enableWorker: false, liveSyncDurationCount: 2 });
+    // Two segments behind the edge; a stall does not move that target for good (hls.js adds
+    // a second per stall otherwise, and at rate 1 never catches up), a player behind catches
+    // up gently, and one more than 5 segments behind jumps back (bench/live_latency.py).
+    hls = new Hls({
+      enableWorker: false,
+      liveSyncDurationCount: 2,
+      liveSyncOnStallIncrease: 0,
+      maxLiveSyncPlaybackRate: 1.1,
+      liveMaxLatencyDurationCount: 5,
+    });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
@@ -220,10 +229,16 @@ async function refresh() {
   }
 }
 
+// A camera live's replay is made a little after it ends (lives/replays.py): ask until it is there.
+const REPLAY_POLLS = 36; // 3 minutes
+let replayPolls = 0;
+const replayComing = () =>
+  live.status === "ended" && !live.replay && live.source === "camera" && live.keep_replay && replayPolls++ < REPLAY_POLLS;
+
 async function poll() {
   await refresh();
-  if (live.status !== "ended") window.setTimeout(poll, POLL_MS);
+  if (live.status !== "ended" || replayComing()) window.setTimeout(poll, POLL_MS);
 }
 
 update();
-if (live.status !== "ended") window.setTimeout(poll, POLL_MS);
+if (live.status !== "ended" || replayComing()) window.setTimeout(poll, POLL_MS);
