@@ -78,6 +78,10 @@ def _beat(live_id: int, token: str, *, fed: bool) -> str:
     return "ended" if status in (None, Live.Status.ENDED) else "lost"
 
 
+def _ended(live_id: int) -> bool:
+    return Live.objects.filter(pk=live_id, status=Live.Status.ENDED).exists()
+
+
 def _let_go(live_id: int, token: str) -> None:
     Live.objects.filter(pk=live_id, runner=token).update(runner="")
 
@@ -215,4 +219,7 @@ class IngestConsumer(AsyncWebsocketConsumer):
         watch = getattr(self, "watch", None)
         if watch is not None and watch is not asyncio.current_task():
             watch.cancel()
-        await self._stop(end=False)  # the live stays on air: the host may come back (HOST_AWAY)
+        # The live stays on air (the host may come back: HOST_AWAY), unless it has just ended:
+        # the host's page closes the socket as soon as its end is answered, often before a beat.
+        ended = await database_sync_to_async(_ended)(self.live_id)
+        await self._stop(end=ended)

@@ -18,6 +18,7 @@ import av
 from django.conf import settings
 from django.db import transaction
 
+from miniapp.lives import hls
 from miniapp.lives.models import Live
 from miniapp.videos import processing
 from miniapp.videos.limits import Limits
@@ -118,6 +119,7 @@ def replay_build(live: Live) -> None:
     """Make the ended camera live's recordings its replay, if the host keeps one (a moderator's end
     cleared `replay_pending`). Blocking media work: for a runner's thread, never the event loop."""
     directory = Path(settings.MEDIA_ROOT) / live.folder
+    hls.end_playlist(directory)  # its sessions are written out: players may stop waiting (a no-op if done)
     run = longest_run(recordings(directory))
     if not run:
         log.info("Live %s ended with no recording to replay", live.pk)

@@ -120,6 +120,18 @@ async def test_the_host_camera_goes_live_over_hls_and_its_recording_becomes_the_
     assert replay.is_published and replay.poster and replay.duration == pytest.approx(4, abs=0.5)
 
 
+async def test_a_socket_closed_right_after_the_end_still_closes_the_playlist(camera_live, users, connect):
+    camera = await connect(users["alice"], camera_live.pk)
+    await camera.frame()
+    await camera.send(CHUNKS)
+    assert await camera.frame() == {"type": "playing"}
+    await database_sync_to_async(live_end)(live=camera_live)
+    await camera.communicator.disconnect()  # the host's page closes it once the end is answered, before a beat
+    assert hls.read_playlist(folder(camera_live)).ended
+    live = await refresh(camera_live)
+    assert live.runner == "" and live.replay_pending  # written out and let go: a runner makes the replay
+
+
 async def test_a_restarted_recording_continues_the_playlist_and_the_replay_joins_both(camera_live, users, connect):
     camera = await connect(users["alice"], camera_live.pk)
     await camera.frame()
