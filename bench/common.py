@@ -51,8 +51,12 @@ def inherited_env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}
 
 
-def app_env(tmp: Path, *, site_url: str, database_url: str | None = None) -> dict[str, str]:
-    """The environment of a production-like app (DEBUG off) living entirely in `tmp`."""
+def app_env(tmp: Path, *, site_url: str, database_url: str | None = None, live_runner: bool = False) -> dict[str, str]:
+    """The environment of a production-like app (DEBUG off) living entirely in `tmp`.
+
+    `live_runner` off (the default here, on in production): `seed_demo` leaves a live on air,
+    and a Daphne playing it would spend CPU and hold the GIL in the middle of a benchmark that
+    is not about lives."""
     env = inherited_env()
     env.update(
         DJANGO_SETTINGS_MODULE="miniapp.settings",
@@ -65,6 +69,7 @@ def app_env(tmp: Path, *, site_url: str, database_url: str | None = None) -> dic
         DEBUG="0",
         ALLOWED_HOSTS="127.0.0.1,testserver",
         LOG_LEVEL="WARNING",
+        LIVE_RUNNER="1" if live_runner else "0",
     )
     return env
 

@@ -424,7 +424,7 @@ def main() -> None:
 
     with temp_dir() as tmp:
         port = free_port()
-        env = app_env(tmp, site_url=f"http://127.0.0.1:{port}")
+        env = app_env(tmp, site_url=f"http://127.0.0.1:{port}", live_runner=True)
         started = time.monotonic()
         manage(env, "migrate", "--no-input")
         manage(env, "collectstatic", "--no-input")
