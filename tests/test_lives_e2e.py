@@ -46,6 +46,19 @@ def test_a_viewer_watches_a_live_until_its_host_ends_it(site, on_air, phone):
     assert not bob.locator(".live-end").is_visible()  # not his live
     screenshot(bob, "live-room-zh-CN")
 
+    bob.locator(".live-share-open").click()  # the share sheet: its QR code, then a report
+    bob.locator('#live-share-sheet [data-action="qr"]').click()
+    bob.wait_for_function("document.querySelector('#live-share-sheet .sheet-qr img').naturalWidth > 0")
+    screenshot(bob, "live-share-qr-zh-CN")
+    bob.locator('#live-share-sheet [data-action="report"]').click()
+    bob.locator("#live-share-sheet .report-reason").first.click()
+    bob.locator("#live-share-sheet .sheet-report [type=submit]").click()
+    bob.locator("#live-share-sheet .sheet-done").filter(has_text="审核").wait_for()
+    from miniapp.moderation.models import Report
+
+    assert Report.objects.filter(live=on_air, reporter__username="bob").exists()
+    bob.locator("#live-share-sheet .sheet-cancel").click()
+
     carol = signed_in_page(phone(), site, "carol", f"/live/{on_air.pk}/")
     advancing(carol)
     carol.once("dialog", lambda dialog: dialog.accept())

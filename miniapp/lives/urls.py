@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/lives/<int:live_id>/end/", apis.LiveEndApi.as_view(), name="api-live-end"),
     path("live/new/", views.live_new, name="live-new"),
     path("live/<int:live_id>/", views.live_page, name="live"),
+    path("live/<int:live_id>/qr.svg", views.live_qr, name="live-qr"),
 ]
 
 if settings.SERVE_MEDIA:

@@ -1,11 +1,16 @@
+import io
 import re
 from pathlib import Path
 
+import segno
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_safe
 
 from miniapp.accounts.models import Group
@@ -13,6 +18,7 @@ from miniapp.lib.site import absolute_url
 from miniapp.lives.bodies import live_body
 from miniapp.lives.models import Live
 from miniapp.lives.selectors import live_or_404
+from miniapp.moderation.models import Report
 from miniapp.videos.media import accel_redirect, not_found
 from miniapp.videos.models import Video
 
@@ -30,8 +36,25 @@ def live_page(request, live_id: int):
     """A live room: full screen like the feed, for anyone with the link."""
     live = live_or_404(live_id)
     body = live_body(live)
-    context = {"live": live, "live_json": body, "share_url": absolute_url(body["page_url"]), "tab": "home"}
+    context = {
+        "live": live,
+        "live_json": body,
+        "share_url": absolute_url(body["page_url"]),
+        "report_reasons": Report.Reason.choices,
+        "tab": "home",
+    }
     return render(request, "lives/live.html", context)
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def live_qr(request, live_id: int):
+    """A QR code (SVG) of a live room's link, for its share sheet: scanned in WeChat, it opens the room."""
+    live = live_or_404(live_id)
+    qr = segno.make(absolute_url(reverse("live", args=[live.pk])), error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=6, border=2, dark="#111111", light="#ffffff", xmldecl=False, svgns=True)
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
 
 
 @login_required

@@ -196,3 +196,12 @@ def test_a_live_page_opens_for_anyone_with_its_open_graph_tags(alice, clip):
     assert 'property="og:title" content="广场舞 &lt;直播&gt;"' in html
     assert "live.js" in html
     assert Client().get("/live/999999/").status_code == 404
+
+
+def test_a_live_room_has_a_qr_code_of_its_link_for_anyone(alice, clip):
+    live = announce(alice, title="直播", video=clip.pk).json()
+    qr = Client().get(f"/live/{live['id']}/qr.svg")
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
+    assert Client().get("/live/999999/qr.svg").status_code == 404
+    page = Client().get(live["page_url"]).content.decode()
+    assert f"/live/{live['id']}/qr.svg" in page and "live-share-sheet" in page
