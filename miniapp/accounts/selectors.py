@@ -36,6 +36,12 @@ def group_ids_of(user_id: int) -> QuerySet:
     return Membership.objects.filter(user_id=user_id).values("group_id")
 
 
+def groups_of_member(*, user_id: int, group_ids) -> dict[int, Group]:
+    """Those of these groups the user is in, by id (a share into them, a live announced in them)."""
+    group_ids = list(group_ids)
+    return Group.objects.filter(pk__in=group_ids, memberships__user_id=user_id).in_bulk() if group_ids else {}
+
+
 def group_for_member(*, group_id: int, user_id: int) -> Group | None:
     """The group, if the user is in it; None for anyone else (who is told it does not exist)."""
     return Group.objects.filter(pk=group_id, memberships__user_id=user_id).first()

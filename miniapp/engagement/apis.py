@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from miniapp.accounts.groups import groups_refresh
 from miniapp.accounts.models import Group, User
-from miniapp.accounts.selectors import friend_ids_of, group_for_member
+from miniapp.accounts.selectors import friend_ids_of, group_for_member, groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement import services, stats
 from miniapp.engagement.arrivals import arrival_share
@@ -199,8 +199,7 @@ class ShareApi(APIView):
         ids, note = list(dict.fromkeys(valid.get("to", []))), valid.get("note", "").strip()
         group_ids = list(dict.fromkeys(valid.get("groups", [])))
         # Those of the groups named that the sharer is in (none is looked up past the limit).
-        named = group_ids[: self.MAX_GROUPS]
-        mine = Group.objects.filter(pk__in=named, memberships__user=request.user).in_bulk() if named else {}
+        mine = groups_of_member(user_id=request.user.pk, group_ids=group_ids[: self.MAX_GROUPS])
         refusal = self._refusal(valid, ids, group_ids, mine, note, data.errors if not valid else {})
         if refusal is not None:
             return Response(refusal, status=status.HTTP_400_BAD_REQUEST)

@@ -197,9 +197,7 @@ UNREAD_CAP = 100
 
 def _posts(group_id) -> QuerySet[Activity]:
     """A group's posts still standing (`group_id` may be an OuterRef)."""
-    return Activity.objects.filter(
-        Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.LIVE), group_id=group_id, retracted=False
-    ).exclude(verb=Activity.Verb.RETRACT)
+    return Activity.objects.filter(STANDING, group_id=group_id, retracted=False).exclude(verb=Activity.Verb.RETRACT)
 
 
 class _CountOf(Subquery):

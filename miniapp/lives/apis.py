@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.accounts.models import Group
+from miniapp.accounts.selectors import groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement.services import live_announce
 from miniapp.lib.api import TextField
@@ -61,11 +62,11 @@ def _refused(error: DjangoValidationError) -> ValidationError:
 
 def _my_groups(user, group_ids: list[int]) -> tuple[list[Group], dict | None]:
     """The groups named if all are the user's; else the refusal, with `not_member` (as a share's)."""
-    wanted = set(group_ids)
-    groups = list(Group.objects.filter(pk__in=wanted, memberships__user=user).order_by("pk"))
-    outside = sorted(wanted - {group.pk for group in groups})
+    wanted = list(dict.fromkeys(group_ids))
+    mine = groups_of_member(user_id=user.pk, group_ids=wanted)
+    outside = sorted(set(wanted) - set(mine))
     if not outside:
-        return groups, None
+        return [mine[pk] for pk in wanted], None
     detail = _("You can only announce a live in groups you are in. Not yours: %(ids)s.") % {
         "ids": ", ".join(map(str, outside))
     }
