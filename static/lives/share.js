@@ -2,6 +2,7 @@
 // the system share sheet where there is one, and a report. Anyone may share a live, signed out
 // too; reporting asks to sign in first.
 import { gettext, request, url } from "../miniapp/api.js";
+import { Sheet } from "../miniapp/sheet.js";
 
 const room = document.querySelector(".live");
 const sheet = document.getElementById("live-share-sheet");
@@ -15,29 +16,9 @@ const signedIn = Boolean(room.dataset.me);
 
 sheet.querySelector('[data-action="system"]').hidden = !navigator.share;
 
-function showPane(name) {
-  sheet.querySelectorAll(".sheet-pane").forEach((pane) => {
-    pane.hidden = pane.dataset.pane !== name;
-  });
-}
-
 function tell(text) {
   done.textContent = text;
   done.hidden = !text;
-}
-
-function open() {
-  showPane(null);
-  tell("");
-  sheet.hidden = false;
-  document.body.classList.add("has-sheet");
-  sheet.querySelector(".sheet-option:not([hidden])").focus();
-}
-
-function close() {
-  sheet.hidden = true;
-  document.body.classList.remove("has-sheet");
-  openButton.focus();
 }
 
 const actions = {
@@ -59,7 +40,7 @@ const actions = {
   async system() {
     try {
       await navigator.share({ title, text: title, url: link });
-      close();
+      shareSheet.close();
     } catch (error) {
       if (error.name !== "AbortError") tell(gettext("That did not work. Try again."));
     }
@@ -74,13 +55,12 @@ const actions = {
   },
 };
 
-openButton.addEventListener("click", open);
-sheet.addEventListener("click", (event) => {
-  if (event.target.closest("[data-close]")) return close();
-  const option = event.target.closest(".sheet-option");
-  if (option) actions[option.dataset.action]();
+const shareSheet = new Sheet(sheet, actions);
+const showPane = (name) => shareSheet.showPane(name);
+openButton.addEventListener("click", () => {
+  tell("");
+  shareSheet.open(openButton);
 });
-document.addEventListener("keydown", (event) => event.key === "Escape" && !sheet.hidden && close());
 
 reportForm.addEventListener("change", () => {
   reportForm.querySelector("[type=submit]").disabled = !new FormData(reportForm).get("reason");

@@ -2,6 +2,7 @@
 // sheet where there is one, and inside WeChat a pointer to WeChat's own menu. Every link is a
 // share link (/v/<id>/?s=<token>) made by the server, so views and likes through it are credited.
 import { gettext, interpolate, ngettext, request, url } from "../miniapp/api.js";
+import { Sheet } from "../miniapp/sheet.js";
 import { arrival, say, setCount, signedIn } from "./feed/page.js";
 
 const sheet = document.getElementById("share-sheet");
@@ -16,7 +17,6 @@ const noteCount = form.querySelector(".sheet-note-count");
 const error = form.querySelector(".sheet-error");
 const send = form.querySelector("[type=submit]");
 let slide = null; // the video being shared
-let opener = null; // focus goes back there on close
 let plain = null; // {id, url}: the plain link of this video, made once
 let friendsLoaded = false;
 const groupNames = new Map(); // id -> name, of the groups listed
@@ -26,25 +26,12 @@ sheet.querySelector('[data-action="system"]').hidden = inWeChat || !navigator.sh
 
 function open(forSlide, button) {
   slide = forSlide;
-  opener = button;
   if (plain && plain.id !== slide.dataset.id) plain = null;
-  showPane(null);
-  sheet.hidden = false;
-  document.body.classList.add("has-sheet");
-  sheet.querySelector(".sheet-option:not([hidden])").focus();
+  shareSheet.open(button);
 }
 
-function close() {
-  sheet.hidden = true;
-  document.body.classList.remove("has-sheet");
-  if (opener) opener.focus();
-}
-
-function showPane(name) {
-  sheet.querySelectorAll(".sheet-pane").forEach((pane) => {
-    pane.hidden = pane.dataset.pane !== name;
-  });
-}
+const close = () => shareSheet.close();
+const showPane = (name) => shareSheet.showPane(name);
 
 function signInFirst() {
   location.assign(`${url("login")}?next=${encodeURIComponent(url("video-detail", slide.dataset.id))}`);
@@ -284,18 +271,12 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-sheet.addEventListener("click", (event) => {
-  if (event.target.closest("[data-close]")) return close();
-  const option = event.target.closest(".sheet-option");
-  if (option) actions[option.dataset.action]();
-});
+const shareSheet = new Sheet(sheet, actions);
 guide.addEventListener("click", () => {
   guide.hidden = true;
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
-  if (!sheet.hidden) close();
-  guide.hidden = true;
+  if (event.key === "Escape") guide.hidden = true;
 });
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".action-share");
