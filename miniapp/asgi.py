@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.lives.routing import websocket_urlpatterns as live_urlpatterns  # noqa: E402
 from miniapp.realtime.auth import SocketUserMiddleware  # noqa: E402
+from miniapp.realtime.events import EventsAfterResponse  # noqa: E402
 from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 from miniapp.realtime.socket_cycles import FreeClosedSockets  # noqa: E402
 
@@ -27,7 +28,8 @@ if settings.LIVE_RUNNER:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # The events a request commits go out after its response (realtime.events).
+        "http": EventsAfterResponse(django_asgi_app),
         # The consumer checks the Origin itself, to refuse with close code 4403. Not
         # Channels' AuthMiddlewareStack: see realtime.auth. FreeClosedSockets works
         # around two upstream reference cycles that kept closed sockets in memory.

@@ -7,6 +7,9 @@ to every worker's hub (`realtime.hub`), and each hub hands it to the sockets of 
 recipients it holds. The push is a hint: the database is the record, and clients catch up
 from it after a gap.
 
+In an HTTP request the events wait for its response to be sent (`EventsAfterResponse`):
+the user's own answer does not queue behind the fan-out of what they did.
+
 Inside `with events_batch():` (a takedown, a ban: many retractions at once) the events
 sent go together, as one message, once the transaction commits.
 
@@ -93,28 +96,48 @@ def _finished(number: int) -> None:
 def publish(deliveries: list[Delivery]) -> None:
     """Send events to every worker, in one message (several past MESSAGE_SIZE).
     Failures are logged, never raised: the write already committed and clients will
-    catch up from the database."""
+    catch up from the database.
+
+    Inside an HTTP request (`EventsAfterResponse`) they wait until its response is sent."""
+    held = _held.get()
+    if held is not None and held.hold(deliveries):
+        return
+    for message, what in _messages(deliveries):
+        _send(message, what)
+
+
+async def apublish(deliveries: list[Delivery]) -> None:
+    """`publish` from the event loop."""
+    for message, what in _messages(deliveries):
+        await _asend(message, what)
+
+
+def _messages(deliveries: list[Delivery]) -> Iterator[tuple[dict, str]]:
     chunk: list[Delivery] = []
     size = 0
     for recipients, event in deliveries:
         cost = 1 + len(recipients or ())
         if chunk and size + cost > MESSAGE_SIZE:
-            _send(fanout_message(deliveries=chunk), f"{len(chunk)} event(s)")
+            yield fanout_message(deliveries=chunk), f"{len(chunk)} event(s)"
             chunk, size = [], 0
         chunk.append((recipients, event))
         size += cost
     if chunk:
-        _send(fanout_message(deliveries=chunk), f"{len(chunk)} event(s)")
+        yield fanout_message(deliveries=chunk), f"{len(chunk)} event(s)"
 
 
 def _send(message: dict, what: str) -> None:
+    async_to_sync(_asend)(message, what)
+
+
+async def _asend(message: dict, what: str) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
     # pool opens a new one. (A message sent twice is harmless: clients drop an entry whose
     # `seq` they already have, and a socket closes once.)
     try:
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
-                async_to_sync(get_channel_layer().group_send)(BROADCAST_GROUP, message)
+                await get_channel_layer().group_send(BROADCAST_GROUP, message)
                 return
             except Exception:
                 if attempt + 1 == PUBLISH_ATTEMPTS:
@@ -123,6 +146,67 @@ def _send(message: dict, what: str) -> None:
                     log.warning("push failed for %s, trying again", what)
     finally:
         _finished(message["n"])  # sent or given up: the next heartbeat says so
+
+
+class _Held:
+    """The events an HTTP request committed, until its response is sent."""
+
+    def __init__(self):
+        self.deliveries: list[Delivery] = []
+        self.sent = False  # the response went (or never will): publish at once from now on
+        self.lock = threading.Lock()  # the view's thread holds, the event loop releases
+
+    def hold(self, deliveries: list[Delivery]) -> bool:
+        with self.lock:
+            if not self.sent:
+                self.deliveries.extend(deliveries)
+            return not self.sent
+
+    def release(self) -> list[Delivery]:
+        with self.lock:
+            self.sent = True
+            deliveries, self.deliveries = self.deliveries, []
+        return deliveries
+
+
+# The request under way in this task (and the threads it runs its view in).
+_held: ContextVar[_Held | None] = ContextVar("realtime_events_held", default=None)
+
+
+class EventsAfterResponse:
+    """ASGI middleware for HTTP: the events a request commits go out once its response is
+    sent, not before. In one process the user's own response then comes first: a like's
+    fan-out to a thousand local sockets no longer holds the liker's answer on the event
+    loop, and the publish itself is awaited on the loop, with no thread hop.
+
+    The held events go when the last body message is sent, or when the request ends
+    without one (an error, the client gone); a commit after that (a view still running
+    in its thread after the client left) publishes at once, as outside a request."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        held = _Held()
+        token = _held.set(held)
+
+        async def send_then_publish(message):
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                await self.release(held)
+
+        try:
+            await self.app(scope, receive, send_then_publish)
+        finally:
+            _held.reset(token)
+            await self.release(held)
+
+    @staticmethod
+    async def release(held: _Held) -> None:
+        if deliveries := held.release():
+            await apublish(deliveries)
 
 
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
