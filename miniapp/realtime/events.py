@@ -127,7 +127,11 @@ def _messages(deliveries: list[Delivery]) -> Iterator[tuple[dict, str]]:
 
 
 def _send(message: dict, what: str) -> None:
-    async_to_sync(_asend)(message, what)
+    try:
+        async_to_sync(_asend)(message, what)
+    except RuntimeError:  # called from a thread running an event loop: a caller's mistake, logged
+        log.exception("push failed for %s", what)
+        _finished(message["n"])
 
 
 async def _asend(message: dict, what: str) -> None:
