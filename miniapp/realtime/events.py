@@ -17,6 +17,7 @@ A session that ends takes the same path to close its sockets on every worker
 (`send_signout_on_commit`).
 """
 
+import asyncio
 import itertools
 import json
 import logging
@@ -209,8 +210,15 @@ class EventsAfterResponse:
 
     @staticmethod
     async def release(held: _Held) -> None:
+        # A task of its own: Django cancels the request's task when the client hangs up, which
+        # a client that has its answer may do at once, and a publish awaiting Redis then would be.
         if deliveries := held.release():
-            await apublish(deliveries)
+            task = asyncio.get_running_loop().create_task(apublish(deliveries))
+            _publishing.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(_publishing.discard)
+
+
+_publishing: set[asyncio.Task] = set()
 
 
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
