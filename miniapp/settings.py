@@ -403,6 +403,9 @@ LIKE_RATE = env_rate("LIKE_RATE", "60/minute")
 SHARE_RATE = env_rate("SHARE_RATE", "20/minute")
 # View reports, per user or (signed out) per address.
 VIEW_RATE = env_rate("VIEW_RATE", "120/minute")
+# Requests of taps in a live room (each a batch; the page sends one every 250 ms at most). The
+# taps themselves are capped per second apart from this (`lives.taps.TAPS_PER_SECOND`).
+TAP_RATE = env_rate("TAP_RATE", "600/minute")
 
 # The home feed: videos friends liked in the last FEED_FRIENDS_DAYS come first, then the hot
 # ranking; what the viewer watched in the last FEED_SEEN_DAYS goes to the end.

@@ -65,7 +65,7 @@ def test_a_viewer_watches_a_live_until_its_host_ends_it(site, on_air, phone):
     carol.locator(".live-end").click()
     carol.locator(".live-replay").wait_for(state="visible")
 
-    bob.locator(".live-replay").wait_for(state="visible", timeout=15_000)  # at its next poll
+    bob.locator(".live-replay").wait_for(state="visible", timeout=15_000)  # the room socket says so
     assert "结束" in bob.locator(".live-state").text_content()
     screenshot(bob, "live-ended-zh-CN")
     bob.locator(".live-replay").click()

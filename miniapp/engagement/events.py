@@ -25,6 +25,8 @@ def activity_event(activity: Activity) -> dict:
         return retract_event(activity)
     if activity.group_id is not None:
         return group_post_event(activity)
+    if activity.verb == Activity.Verb.LIVE_LIKE:
+        return _live_like_event(activity)
     actor, video = activity.actor, activity.video
     event = {
         "type": "activity",
@@ -41,6 +43,28 @@ def activity_event(activity: Activity) -> dict:
         if activity.share_id:  # opening the share from the feed credits it
             event["url"] += f"?s={activity.share.token}"
     return event
+
+
+def _live_like_event(activity: Activity) -> dict:
+    """A friend's first like in a live: "bob 给 alice 的直播点赞", opening the room. Reads `live`
+    and its `host`."""
+    actor, live = activity.actor, activity.live
+    return {
+        "type": "activity",
+        "id": activity.pk,
+        "seq": activity.pk,
+        "verb": activity.verb,
+        "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
+        "video": None,
+        "live": {
+            "id": live.pk,
+            "title": live.title,
+            "host": {"id": live.host.pk, "name": live.host.name, "avatar": live.host.avatar_url},
+            "status": live.status,
+        },
+        "created": _time(activity.created),
+        "url": reverse("live", args=[live.pk]),
+    }
 
 
 def retract_event(retraction: Activity) -> dict:

@@ -108,6 +108,7 @@ class Activity(models.Model):
         SHARE = "share", "share"
         RETRACT = "retract", "retract"
         LIVE = "live", "live"  # a live announced in a group (a group post, with `live` and no video)
+        LIVE_LIKE = "live_like", "live like"  # a user's first like in a live, for their friends (no video)
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activities")
     verb = models.CharField(max_length=10, choices=Verb.choices)
@@ -155,3 +156,7 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.verb} {self.video_id or f'live {self.live_id}'}"
+
+
+# The entries about a live rather than a video.
+LIVE_VERBS = (Activity.Verb.LIVE, Activity.Verb.LIVE_LIKE)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from miniapp.accounts.models import Friendship, Group, Membership
 from miniapp.accounts.selectors import group_ids_of, not_banned
 from miniapp.engagement.events import activity_event, post_body
-from miniapp.engagement.models import Activity, Like, ShareLink, View
+from miniapp.engagement.models import LIVE_VERBS, Activity, Like, ShareLink, View
 from miniapp.lib.site import absolute_url
 from miniapp.videos.models import Video
 
@@ -62,8 +62,9 @@ def friend_likers(*, viewer_id: int | None, video_ids: list[int], limit: int = 3
 
 # Belt and braces: a like or a share racing a hide could log an entry after the withdrawal
 # ran. Retractions always go through: they are what takes the video's entries away.
-# A live's announcement has no video: it stands (showing the live's state) until withdrawn.
-STANDING = Q(video__status=Video.Status.PUBLISHED) | Q(verb=Activity.Verb.RETRACT) | Q(verb=Activity.Verb.LIVE)
+# An entry about a live (its announcement, a friend's like in it) has no video: it stands
+# (showing the live's state) until withdrawn.
+STANDING = Q(video__status=Video.Status.PUBLISHED) | Q(verb__in=[Activity.Verb.RETRACT, *LIVE_VERBS])
 
 
 def groups_shared_in(*, viewer_id: int | None, video_ids: list[int], limit: int = 2) -> dict[int, list[dict]]:
@@ -95,7 +96,7 @@ def _visible_to(viewer_id: int) -> QuerySet[Activity]:
         Activity.objects.filter(actor_id__in=Friendship.objects.filter(user_id=viewer_id).values("friend_id"))
         .filter(Q(audience__isnull=True) | Q(audience_id=viewer_id), group__isnull=True)
         .filter(STANDING)
-        .select_related("actor", "video", "share")
+        .select_related("actor", "video", "share", "live__host")
     )
 
 

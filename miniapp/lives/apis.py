@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from miniapp.accounts.models import Group
 from miniapp.accounts.selectors import groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
-from miniapp.engagement.services import live_announce
+from miniapp.engagement.services import live_announce, live_like
 from miniapp.lib.api import TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
@@ -19,7 +19,8 @@ from miniapp.lives import services
 from miniapp.lives.bodies import live_body
 from miniapp.lives.models import Live
 from miniapp.lives.selectors import live_or_404, lives_listed
-from miniapp.moderation.limits import NotBanned
+from miniapp.lives.taps import BATCH_MAX, TAPS_PER_SECOND
+from miniapp.moderation.limits import NotBanned, TapRateThrottle
 from miniapp.videos.selectors import video_published
 
 LIST_SIZE = 50
@@ -175,3 +176,46 @@ class LiveEndApi(_HostApi):
     def post(self, request, live_id: int):
         live = services.live_end(live=self.host_live(request, live_id))
         return Response(live_body(live_or_404(live.pk)))
+
+
+class LiveLikeApi(APIView):
+    """A batch of the viewer's taps on the heart. `batch` names it: sent again (the answer was
+    lost), it is answered as the first time and counted once. Taps over TAPS_PER_SECOND a
+    second are refused and said so (`refused`; a 429 when none of the batch counted)."""
+
+    permission_classes = [IsAuthenticated, NotBanned]
+    throttle_classes = [TapRateThrottle]
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        taps = serializers.IntegerField(min_value=1, max_value=BATCH_MAX)
+        batch = serializers.RegexField(r"^[A-Za-z0-9_-]{1,40}$", help_text="the page's id for this batch")
+
+    class OutputSerializer(serializers.Serializer):
+        likes = serializers.IntegerField(help_text="the live's total, this batch in")
+        counted = serializers.IntegerField(help_text="of this batch's taps, those counted")
+        refused = serializers.IntegerField(help_text="of this batch's taps, those over the rate")
+        detail = serializers.CharField(required=False, help_text="why taps were refused")
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 429: OutputSerializer})
+    def post(self, request, live_id: int):
+        live = live_or_404(live_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(
+                {
+                    "detail": _("Send `taps` (1 to %(most)d) and `batch`, an id of 1 to 40 letters, digits, - or _.")
+                    % {"most": BATCH_MAX},
+                    **data.errors,
+                }
+            )
+        valid = data.validated_data
+        try:
+            counted = live_like(user=request.user, live=live, count=valid["taps"], batch=valid["batch"])
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages[0], "status": live.status}) from error
+        body = {"likes": counted.likes, "counted": counted.taps, "refused": counted.refused}
+        if counted.refused:
+            body["detail"] = _("Too many taps: at most %(most)d a second count.") % {"most": TAPS_PER_SECOND}
+        code = status.HTTP_429_TOO_MANY_REQUESTS if counted.refused and not counted.taps else status.HTTP_200_OK
+        return Response(self.OutputSerializer(body).data, status=code)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from miniapp.lives.models import Live
+from miniapp.lives.room import viewers_of
 
 
 def hls_url(live: Live) -> str | None:
@@ -40,6 +41,7 @@ def live_body(live: Live) -> dict:
             else None
         ),  # fmt: skip
         "near": getattr(live, "near", False),  # the host is a friend or in one of my groups (lives_listed)
-        "viewers": 0,  # counted by the room's socket (live rooms, part 2)
-        "likes": 0,
+        # The room's viewers (`lives.room`): annotated by lists (`lives_listed`), else read here.
+        "viewers": live.viewers if hasattr(live, "viewers") else viewers_of(live.pk),
+        "likes": live.likes,
     }

@@ -62,6 +62,9 @@ class Live(models.Model):
     # the ingest socket receiving it (`lives.consumers`), which beats on the chunks it gets.
     runner = models.CharField(max_length=100, blank=True, editable=False)
     runner_beat = models.DateTimeField(null=True, blank=True, editable=False)
+    # Viewers' taps acknowledged (`lives.taps`): only ever added to, in the same transaction as
+    # the batch that counts them.
+    likes = models.PositiveBigIntegerField(_("likes"), default=0, editable=False)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -92,3 +95,56 @@ class Live(models.Model):
     def folder(self) -> str:
         """Its HLS folder, relative to MEDIA_ROOT."""
         return f"lives/{self.key.hex}"
+
+
+class TapBatch(models.Model):
+    """A batch of a viewer's taps, counted: the client names each batch, so one sent again
+    (its answer lost) is found here and counted once."""
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    batch = models.CharField(max_length=40)
+    taps = models.PositiveSmallIntegerField()  # those counted (the rest were over the rate)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["live", "user", "batch"], name="tap_batch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.taps} taps by {self.user_id} in live {self.live_id}"
+
+
+class Liker(models.Model):
+    """A viewer who liked a live: their taps, their first and last, and the current second's
+    count against the rate (`lives.taps.TAPS_PER_SECOND`)."""
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="likers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    taps = models.PositiveIntegerField(default=0)
+    first = models.DateTimeField(default=timezone.now)
+    last = models.DateTimeField(default=timezone.now)
+    second = models.DateTimeField(default=timezone.now)  # when the rate's current second began
+    second_taps = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["live", "user"], name="liker_once")]
+        indexes = [models.Index(fields=["live", "-last"], name="liker_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} liked live {self.live_id} ({self.taps} taps)"
+
+
+class Presence(models.Model):
+    """How many of a live's viewers one worker holds, as it last said (`lives.room`): the room's
+    count is the sum of the workers' that spoke lately, so a worker gone stops counting."""
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="+")
+    worker = models.CharField(max_length=100)
+    viewers = models.PositiveIntegerField()
+    beat = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["live", "worker"], name="presence_once")]
+
+    def __str__(self) -> str:
+        return f"{self.viewers} viewers of live {self.live_id} on {self.worker}"

@@ -3,6 +3,7 @@ from django.http import Http404
 
 from miniapp.accounts.models import Friendship, Membership
 from miniapp.lives.models import Live
+from miniapp.lives.room import viewers_subquery
 
 
 def live_or_404(live_id: int) -> Live:
@@ -34,6 +35,6 @@ def lives_listed(viewer=None, *, on_air: bool = False) -> QuerySet[Live]:
     lives = Live.objects.filter(status=Live.Status.LIVE) if on_air else Live.objects.exclude(status=Live.Status.ENDED)
     return (
         lives.select_related("host", "replay")
-        .annotate(near=near, tier=tier)
+        .annotate(near=near, tier=tier, viewers=viewers_subquery())
         .order_by("tier", "-started", "starts_at", "-id")
     )

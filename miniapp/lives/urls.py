@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/lives/<int:live_id>/", apis.LiveDetailApi.as_view(), name="api-live"),
     path("api/lives/<int:live_id>/start/", apis.LiveStartApi.as_view(), name="api-live-start"),
     path("api/lives/<int:live_id>/end/", apis.LiveEndApi.as_view(), name="api-live-end"),
+    path("api/lives/<int:live_id>/likes/", apis.LiveLikeApi.as_view(), name="api-live-likes"),
     path("live/new/", views.live_new, name="live-new"),
     path("live/<int:live_id>/", views.live_page, name="live"),
     path("live/<int:live_id>/qr.svg", views.live_qr, name="live-qr"),

@@ -51,6 +51,11 @@ class ShareRateThrottle(SettingRateThrottle):
     setting = "SHARE_RATE"
 
 
+class TapRateThrottle(SettingRateThrottle):
+    scope = "tap"
+    setting = "TAP_RATE"
+
+
 class ReportRateThrottle(SettingRateThrottle):
     scope = "report"
     setting = "REPORT_RATE"

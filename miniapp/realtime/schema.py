@@ -41,6 +41,8 @@ def event(type_: str, required: dict | None = None, optional: dict | None = None
 ACTOR = record({"id": ID, "name": TEXT, "avatar": TEXT})
 VIDEO = record({"id": ID, "title": TEXT, "poster_url": PATH})
 COUNT = {"type": "integer", "minimum": 0}
+LIVE_STATUS = {"enum": ["scheduled", "live", "ended"]}
+LIVE = record({"id": ID, "title": TEXT, "host": ACTOR, "status": LIVE_STATUS})
 # Unread posts, exact up to 99; 100 means "more than 99" (shown "99+").
 UNREAD = {"type": "integer", "minimum": 0, "maximum": 100}
 POST = record(
@@ -62,7 +64,7 @@ POST = record(
                     {
                         "id": ID,
                         "title": TEXT,
-                        "status": {"enum": ["scheduled", "live", "ended"]},
+                        "status": LIVE_STATUS,
                         "starts_at": {"anyOf": [{"type": "null"}, TIME]},
                     }
                 ),
@@ -82,25 +84,35 @@ EVENTS = {
     "reload": event("reload", {"last_id": POSITION}),
     # The answer to the client's {"type": "ping"}.
     "pong": event("pong"),
-    # A friend liked or shared a video. `seq` is its log position (equal to `id`); a share
-    # has a `note` and its `url` is the share link.
+    # A friend liked or shared a video, or liked a live (`live_like`: their first like in it,
+    # with `live` and no video; `url` opens the room). `seq` is its log position (equal to
+    # `id`); a share has a `note` and its `url` is the share link.
     "activity": {
         **event(
             "activity",
             {
                 "id": ID,
                 "seq": ID,
-                "verb": {"enum": ["like", "share"]},
+                "verb": {"enum": ["like", "share", "live_like"]},
                 "actor": ACTOR,
-                "video": VIDEO,
+                "video": {"anyOf": [{"type": "null"}, VIDEO]},
                 "created": TIME,
                 "url": PATH,
             },
-            {"note": {"type": "string", "maxLength": 140}, "replay": REPLAY},
+            {"note": {"type": "string", "maxLength": 140}, "live": LIVE, "replay": REPLAY},
         ),
-        "if": {"properties": {"verb": {"const": "share"}}},
-        "then": {"required": ["note"]},  # a share's note, "" when there is none; a like has no note
-        "else": {"not": {"required": ["note"]}},
+        "allOf": [
+            {
+                "if": {"properties": {"verb": {"const": "share"}}},
+                "then": {"required": ["note"]},  # a share's note, "" when there is none; a like has no note
+                "else": {"not": {"required": ["note"]}},
+            },
+            {
+                "if": {"properties": {"verb": {"const": "live_like"}}},
+                "then": {"required": ["live"], "properties": {"video": {"type": "null"}}},
+                "else": {"not": {"required": ["live"]}, "properties": {"video": VIDEO}},
+            },
+        ],
     },
     # The entry `id` is withdrawn (an unlike, a takedown, a ban...); `seq` is the retraction's
     # own log position.

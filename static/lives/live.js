@@ -3,9 +3,11 @@
 // requires, with a sound-on button. The live's state is asked again every few seconds:
 // scheduled → on air → ended (with the replay). The host starts and ends it here; a camera
 // live's host sees their own camera and sends it from here (camera.js), with a camera switch
-// and mute, and comes back to it by opening the room again.
+// and mute, and comes back to it by opening the room again. The room socket (likes.js) brings
+// the likes, the viewers and the live's pauses and end as they happen; the poll is the backstop.
 import { gettext, interpolate, request, url } from "../miniapp/api.js";
 import { Broadcast, Camera } from "./camera.js";
+import { RoomLikes } from "./likes.js";
 import Hls from "./vendor/hls.js-1.6.15/hls.light.min.mjs";
 
 const room = document.querySelector(".live");
@@ -19,7 +21,8 @@ const end = room.querySelector(".live-end");
 const replay = room.querySelector(".live-replay");
 const flip = room.querySelector(".live-flip");
 const mute = room.querySelector(".live-mute");
-const POLL_MS = 5000;
+const toast = room.querySelector(".live-toast");
+const POLL_MS = 15000;
 const BEHIND_S = 8; // further than this behind the live edge: offer to jump
 
 let live = JSON.parse(document.getElementById("live-data").textContent);
@@ -230,7 +233,7 @@ async function refresh() {
 }
 
 // A camera live's replay is made a little after it ends (lives/replays.py): ask until it is there.
-const REPLAY_POLLS = 36; // 3 minutes
+const REPLAY_POLLS = 12; // 3 minutes
 let replayPolls = 0;
 const replayComing = () =>
   live.status === "ended" && !live.replay && live.source === "camera" && live.keep_replay && replayPolls++ < REPLAY_POLLS;
@@ -240,5 +243,28 @@ async function poll() {
   if (live.status !== "ended" || replayComing()) window.setTimeout(poll, POLL_MS);
 }
 
+let toastTimer = null;
+function say(message) {
+  toast.textContent = message;
+  toast.hidden = false;
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => (toast.hidden = true), 1500);
+}
+
+const likes = new RoomLikes(room, live.id, {
+  onStatus(status) {
+    if (status === "paused" || status === "live") {
+      live.paused = status === "paused";
+      show();
+    }
+    if (status === "ended" || live.status !== "live") refresh();
+  },
+  onSignIn() {
+    location.assign(`${url("login")}?next=${encodeURIComponent(location.pathname)}`);
+  },
+  onMessage: say,
+});
+
 update();
+if (live.status !== "ended") likes.start();
 if (live.status !== "ended" || replayComing()) window.setTimeout(poll, POLL_MS);

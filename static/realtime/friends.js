@@ -34,7 +34,8 @@ function refreshTimes() {
 function render(event) {
   const item = template.content.firstElementChild.cloneNode(true);
   item.dataset.id = event.id;
-  item.dataset.video = event.video.id;
+  if (event.video) item.dataset.video = event.video.id;
+  else delete item.dataset.video;
   item.querySelector(".activity-link").href = event.url || url("video-detail", event.video.id);
   item.querySelector(".avatar").src = event.actor.avatar;
   item.querySelector(".activity-text").textContent = describe(event);
@@ -44,7 +45,10 @@ function render(event) {
   const time = item.querySelector(".activity-time");
   time.setAttribute("datetime", event.created);
   time.textContent = ago(event.created);
-  item.querySelector(".activity-poster").src = event.video.poster_url;
+  // A like in a live shows the live's host, ringed as on the feed's live strip.
+  const poster = item.querySelector(".activity-poster");
+  poster.src = event.video ? event.video.poster_url : event.live.host.avatar;
+  item.classList.toggle("activity-live", !event.video);
   return item;
 }
 

@@ -1,0 +1,77 @@
+"""A live room's state as its viewers see it: the likes, the viewers, the recent likers, whether
+it is on air. Read from the database, the record every worker shares, by each worker's room tick
+(`lives.room_socket`); the viewers are what the workers last said they hold (`Presence`)."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from miniapp.lives.models import Liker, Live, Presence
+
+# A worker says how many viewers it holds whenever that changes (at most this often) and at
+# least every PRESENCE_EVERY; silent PRESENCE_STALE (killed, cut off), its viewers stop counting.
+PRESENCE_MIN_GAP = 1.0
+PRESENCE_EVERY = 2.0
+PRESENCE_STALE = timedelta(seconds=6)
+LIKERS_SHOWN = 3
+
+
+@dataclass
+class RoomState:
+    likes: int
+    status: str  # "live", "paused" (on air, the host's camera quiet), "ended"; "scheduled" before
+    likers: list[dict] = field(default_factory=list)  # the latest, up to LIKERS_SHOWN
+
+
+def status_of(live: Live) -> str:
+    return "paused" if live.paused else live.status
+
+
+def room_state(live_id: int, *, likers_since: int | None = None) -> RoomState | None:
+    """The room's likes and status (None: no such live). Its recent likers too, unless the likes
+    are still `likers_since` (then nobody new liked: the caller keeps those it has)."""
+    live = Live.objects.filter(pk=live_id).only("likes", "status", "source", "runner_beat", "started").first()
+    if live is None:
+        return None
+    state = RoomState(likes=live.likes, status=status_of(live))
+    if live.likes != likers_since:
+        state.likers = likers_of(live_id)
+    return state
+
+
+def likers_of(live_id: int) -> list[dict]:
+    rows = Liker.objects.filter(live_id=live_id).select_related("user").order_by("-last")[:LIKERS_SHOWN]
+    return [{"id": row.user.pk, "name": row.user.name, "avatar": row.user.avatar_url} for row in rows]
+
+
+def _fresh() -> Q:
+    return Q(beat__gte=timezone.now() - PRESENCE_STALE)
+
+
+def viewers_of(live_id: int) -> int:
+    """The room's viewers: the sum of what the workers holding them said lately."""
+    return Presence.objects.filter(_fresh(), live_id=live_id).aggregate(n=Coalesce(Sum("viewers"), 0))["n"]
+
+
+def viewers_subquery():
+    """`viewers_of` for each live of a queryset: `.annotate(viewers=viewers_subquery())`."""
+    fresh = Presence.objects.filter(_fresh(), live_id=OuterRef("pk")).order_by().values("live_id")
+    return Coalesce(Subquery(fresh.annotate(n=Sum("viewers")).values("n")), 0)
+
+
+def presence_say(*, live_id: int, worker: str, viewers: int) -> int:
+    """This worker holds `viewers` of the live's viewers (0: none, its row goes). Returns the
+    room's count, this worker's included."""
+    if viewers:
+        Presence.objects.bulk_create(
+            [Presence(live_id=live_id, worker=worker, viewers=viewers, beat=timezone.now())],
+            update_conflicts=True,
+            unique_fields=["live", "worker"],
+            update_fields=["viewers", "beat"],
+        )
+    else:
+        Presence.objects.filter(live_id=live_id, worker=worker).delete()
+    return viewers_of(live_id)

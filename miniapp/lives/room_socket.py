@@ -1,0 +1,243 @@
+"""The room socket `/ws/live/<id>/`: what every viewer of a live sees change, signed in or not.
+
+Read-only: taps and comments go over HTTP. Frames:
+- `{"type": "hello", "likes", "viewers", "status", "likers"}` first;
+- `{"type": "room", "likes", "delta", "viewers", "likers"}` at most once a tick (TICK) when the
+  likes or the viewers changed: `delta` is the likes since this socket's last frame;
+- `{"type": "status", "status"}` when the live pauses ("paused": the host's camera is quiet),
+  comes back ("live") or ends ("ended", then the socket closes);
+- `{"type": "pong"}`, the answer to `{"type": "ping"}`.
+Close codes: 4403 another origin, 4404 no such live.
+
+Each worker keeps one `Room` per live it has viewers of, and one task per room that ticks: it
+reads the room's state from the database (one query a tick; the likers only when the likes
+moved; the viewers every PRESENCE_EVERY, when it also says how many it holds) and writes one
+frame, made once, to every local viewer. Every worker reads the same record, so two workers show
+one total that only grows, and a killed worker's viewers reconnect to another with nothing lost.
+"""
+
+import asyncio
+import contextvars
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from miniapp.lives import room
+from miniapp.lives.runner import ORIGIN
+from miniapp.realtime import frames
+from miniapp.realtime.auth import origin_allowed
+from miniapp.realtime.schema import PING
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN, NOT_FOUND = 4403, 4404
+TICK = 0.25  # seconds: at most one room frame a tick
+YIELD_EVERY = 200  # sockets written between two turns of the event loop
+
+
+class Room:
+    """One live's viewers on this worker, and what they were last told."""
+
+    def __init__(self, live_id: int):
+        self.live_id = live_id
+        self.sockets: set[RoomConsumer] = set()
+        self.state: room.RoomState | None = None  # as last read
+        self.read_at = 0.0  # loop time of that read
+        self.viewers = 0  # the room's, all workers
+        self.said: tuple[int, float] = (-1, 0.0)  # what this worker last said it holds, and when
+        self.task: asyncio.Task | None = None
+
+    async def current(self) -> room.RoomState | None:
+        """The state as of this tick (read now if the last read is older)."""
+        loop = asyncio.get_running_loop()
+        if self.state is None or loop.time() - self.read_at > TICK:
+            await self.read()
+        return self.state
+
+    async def read(self) -> None:
+        likers_since = self.state.likes if self.state is not None else None
+        state = await database_sync_to_async(room.room_state)(self.live_id, likers_since=likers_since)
+        if state is not None and self.state is not None and state.likes == likers_since:
+            state.likers = self.state.likers
+        self.state, self.read_at = state, asyncio.get_running_loop().time()
+
+    async def tell_presence(self, *, force: bool = False) -> None:
+        """Say how many viewers this worker holds, when that changed (or it is time to), and
+        read the room's count."""
+        now = asyncio.get_running_loop().time()
+        held, (said, said_at) = len(self.sockets), self.said
+        if force or (held != said and now - said_at >= room.PRESENCE_MIN_GAP) or now - said_at >= room.PRESENCE_EVERY:
+            self.viewers = await database_sync_to_async(room.presence_say)(
+                live_id=self.live_id, worker=ORIGIN, viewers=held
+            )
+            self.said = (held, now)
+
+    async def run(self) -> None:
+        """Tick while this worker has viewers of the live."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self.sockets:
+                await asyncio.sleep(TICK - (loop.time() - self.read_at) % TICK)
+                if not self.sockets:
+                    break
+                try:
+                    before = self.state
+                    await self.read()
+                    await self.tell_presence()
+                except Exception:  # the database away: try again next tick
+                    log.warning("live %s: the room could not read its state", self.live_id, exc_info=True)
+                    continue
+                await self.broadcast(before)
+                if self.state is None or self.state.status == "ended":
+                    for socket in tuple(self.sockets):
+                        socket.end()
+                    break
+        finally:
+            if rooms.rooms.get(self.live_id) is self:
+                del rooms.rooms[self.live_id]
+            try:
+                await database_sync_to_async(room.presence_say)(live_id=self.live_id, worker=ORIGIN, viewers=0)
+            except Exception:
+                log.warning("live %s: could not take this worker's viewers out", self.live_id, exc_info=True)
+
+    async def broadcast(self, before: room.RoomState | None) -> None:
+        state = self.state
+        if state is None:
+            await self.write({"type": "status", "status": "ended"})
+            return
+        if before is not None and state.status != before.status:
+            await self.write({"type": "status", "status": state.status})
+        # A room frame for each socket not yet told these likes and viewers; its delta is the
+        # likes since what it was last told, so most sockets share one frame.
+        by_delta: dict[int, list[RoomConsumer]] = {}
+        for socket in tuple(self.sockets):
+            if socket.likes != state.likes or socket.viewers != self.viewers:
+                by_delta.setdefault(max(0, state.likes - socket.likes), []).append(socket)
+        for delta, sockets in by_delta.items():
+            frame = {
+                "type": "room",
+                "likes": state.likes,
+                "delta": delta,
+                "viewers": self.viewers,
+                "likers": state.likers,
+            }
+            await self.write(frame, sockets)
+
+    async def write(self, frame: dict, sockets=None) -> None:
+        message = frames.Message(json.dumps(frame, ensure_ascii=False))
+        likes = frame.get("likes")
+        for sent, socket in enumerate(tuple(self.sockets) if sockets is None else sockets, start=1):
+            if likes is not None:
+                socket.likes, socket.viewers = max(socket.likes, likes), frame["viewers"]
+            try:
+                pending = socket.push(message)
+                if pending is not None:
+                    await pending
+            except Exception:  # a socket closing under us must not stop the others
+                log.debug("a room frame to a closing socket failed", exc_info=True)
+            if sent % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+class Rooms:
+    """This worker's rooms, by live id."""
+
+    def __init__(self):
+        self.rooms: dict[int, Room] = {}
+
+    def join(self, live_id: int, socket: "RoomConsumer") -> Room:
+        loop = asyncio.get_running_loop()
+        found = self.rooms.get(live_id)
+        # A new event loop (the tests start one per test) needs its own room task.
+        if found is None or found.task is None or found.task.done() or found.task.get_loop() is not loop:
+            found = self.rooms[live_id] = Room(live_id)
+        found.sockets.add(socket)
+        if found.task is None:
+            found.task = loop.create_task(found.run(), context=contextvars.Context())
+        return found
+
+    def leave(self, found: Room, socket: "RoomConsumer") -> None:
+        found.sockets.discard(socket)  # an empty room's task ends at its next tick
+
+    async def stop(self) -> None:
+        """Let every room's task end (the tests, before their event loop ends)."""
+        tasks = [found.task for found in self.rooms.values() if found.task is not None and not found.task.done()]
+        for found in self.rooms.values():
+            found.sockets.clear()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        self.rooms.clear()
+
+
+rooms = Rooms()
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = None  # the room's task writes to it; it listens to no channel
+    room: Room | None = None
+    write_frame = None
+    likes = 0  # the total this socket was last told
+    viewers = 0  # and the viewers
+    ended = False
+
+    async def connect(self):
+        await self.accept()  # first, so that a refusal carries its close code
+        if not origin_allowed(self.scope):
+            await self.close(code=FORBIDDEN)
+            return
+        live_id = self.scope["url_route"]["kwargs"]["live_id"]
+        self.write_frame = frames.writer(self.base_send)
+        self.room = rooms.join(live_id, self)
+        try:
+            state = await self.room.current()
+            if state is None:
+                self.end(code=NOT_FOUND)
+                return
+            await self.room.tell_presence(force=self.room.said[0] < 0)
+        except Exception:
+            log.warning("live %s: a viewer's room could not be read", live_id, exc_info=True)
+            self.end(code=1011)
+            return
+        self.likes, self.viewers = state.likes, self.room.viewers
+        hello = {
+            "type": "hello",
+            "likes": state.likes,
+            "viewers": self.room.viewers,
+            "status": state.status,
+            "likers": state.likers,
+        }
+        await self.send(text_data=json.dumps(hello, ensure_ascii=False))
+
+    def push(self, message: frames.Message):
+        """The room's frame for this socket: written straight to the connection under Daphne,
+        else what the room awaits (a send through ASGI)."""
+        if self.ended:
+            return None
+        if self.write_frame is not None:
+            self.write_frame(message)
+            return None
+        return self.send(text_data=message.text)
+
+    def end(self, code: int = 1000) -> None:
+        """Close, out of the room."""
+        if not self.ended:
+            self.stop()
+            asyncio.get_running_loop().create_task(self.close(code=code))
+
+    def stop(self) -> None:
+        self.ended = True
+        if self.room is not None:
+            rooms.leave(self.room, self)
+
+    async def disconnect(self, code):
+        self.stop()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("type") == PING:
+            await self.send(text_data='{"type": "pong"}')
