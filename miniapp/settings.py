@@ -406,6 +406,7 @@ VIEW_RATE = env_rate("VIEW_RATE", "120/minute")
 # Requests of taps in a live room (each a batch; the page sends one every 250 ms at most). The
 # taps themselves are capped per second apart from this (`lives.taps.TAPS_PER_SECOND`).
 TAP_RATE = env_rate("TAP_RATE", "600/minute")
+COMMENT_RATE = env_rate("COMMENT_RATE", "20/minute")  # comments in live rooms
 
 # The home feed: videos friends liked in the last FEED_FRIENDS_DAYS come first, then the hot
 # ranking; what the viewer watched in the last FEED_SEEN_DAYS goes to the end.

@@ -1,7 +1,7 @@
 """A busy live room in Debian Chromium at iPhone 13 size: three phones in seed_demo's live (carol's),
 taps on two of them, and the third sees the hearts float and the count reach the exact sum; the
-viewers count all three. bob's friend alice sees "bob 给 carol 的直播点赞" arrive in 好友动态 and
-opens the room from it."""
+viewers count all three; a comment shows on all three. bob's friend alice sees "bob 给 carol 的直播点赞"
+arrive in 好友动态 and opens the room from it."""
 
 import pytest
 
@@ -47,11 +47,17 @@ def test_three_phones_in_one_room_see_one_count_and_friends_hear_of_it(site, on_
         page.locator(".live-likes-count", has_text="13").wait_for(timeout=10_000)
     assert dave.evaluate("window.heartsSeen") >= 2  # the others' taps float on dave's screen
     assert dave.locator(".live-likers img").count() == 2
-    screenshot(dave, "live-room-busy-zh-CN")
 
     from miniapp.lives.models import Live
 
     assert Live.objects.get(pk=on_air.pk).likes == 13
+
+    bob.locator(".live-say-text").fill("<b>外婆的饺子</b>")  # a comment reaches all three, as text
+    bob.locator(".live-say-send").click()
+    for page in (bob, erin, dave):
+        page.locator(".live-comment", has_text="<b>外婆的饺子</b>").wait_for(timeout=10_000)
+    assert dave.locator(".live-comment b").count() == 0
+    screenshot(dave, "live-room-busy-zh-CN")
 
     entry = alice.locator(".activity", has_text="bob 给 carol 的直播点赞")
     entry.wait_for(timeout=10_000)

@@ -1,5 +1,7 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -8,19 +10,19 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from miniapp.accounts.models import Group
+from miniapp.accounts.models import Group, User
 from miniapp.accounts.selectors import groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement.services import live_announce, live_like
 from miniapp.lib.api import TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
-from miniapp.lives import services
+from miniapp.lives import comments, services
 from miniapp.lives.bodies import live_body
-from miniapp.lives.models import Live
+from miniapp.lives.models import Comment, Live
 from miniapp.lives.selectors import live_or_404, lives_listed
 from miniapp.lives.taps import BATCH_MAX, TAPS_PER_SECOND
-from miniapp.moderation.limits import NotBanned, TapRateThrottle
+from miniapp.moderation.limits import CommentRateThrottle, NotBanned, TapRateThrottle
 from miniapp.videos.selectors import video_published
 
 LIST_SIZE = 50
@@ -219,3 +221,79 @@ class LiveLikeApi(APIView):
             body["detail"] = _("Too many taps: at most %(most)d a second count.") % {"most": TAPS_PER_SECOND}
         code = status.HTTP_429_TOO_MANY_REQUESTS if counted.refused and not counted.taps else status.HTTP_200_OK
         return Response(self.OutputSerializer(body).data, status=code)
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+    user = UserOutputSerializer()
+    text = serializers.CharField()
+    staff = serializers.BooleanField(help_text="the host's or a moderator's")
+    created = serializers.CharField()
+
+
+class LiveCommentApi(APIView):
+    """A comment in a live room (on air), shown to every viewer as it comes. Signed in, not
+    banned, not muted in this live, at most COMMENT_RATE."""
+
+    permission_classes = [IsAuthenticated, NotBanned]
+    throttle_classes = [CommentRateThrottle]
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={201: CommentOutputSerializer})
+    def post(self, request, live_id: int):
+        live = live_or_404(live_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError({"detail": _("Send the comment as `text`."), **data.errors})
+        try:
+            comment = comments.comment_create(live=live, user=request.user, text=data.validated_data["text"])
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages[0]}) from error
+        return Response(comments.comment_body(comment), status=status.HTTP_201_CREATED)
+
+
+class LiveCommentDetailApi(APIView):
+    """DELETE: the host or a moderator takes a comment off every screen."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, live_id: int, comment_id: int):
+        live = live_or_404(live_id)
+        comment = get_object_or_404(Comment, pk=comment_id, live=live)
+        if not comments.room_moderator(request.user, live):
+            raise PermissionDenied(_("Only the host or a moderator can remove comments."))
+        comments.comment_remove(comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LiveMuteApi(APIView):
+    """The host or a moderator mutes a viewer in this live: their comments are refused here,
+    and those they made are removed."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        user = serializers.IntegerField(min_value=1)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request, live_id: int):
+        live = live_or_404(live_id)
+        if not comments.room_moderator(request.user, live):
+            raise PermissionDenied(_("Only the host or a moderator can mute viewers."))
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError({"detail": _("Send the id of the viewer to mute as `user`."), **data.errors})
+        viewer = get_object_or_404(User, pk=data.validated_data["user"])
+        try:
+            comments.mute(live=live, user=viewer, by=request.user)
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages[0]}) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -148,3 +148,61 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewers} viewers of live {self.live_id} on {self.worker}"
+
+
+class Comment(models.Model):
+    """A viewer's comment (评论 / 弹幕) in a live room, shown to every viewer as it comes;
+    `removed` by the host or a moderator, it goes from every screen."""
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="comments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(_("text"), max_length=100, validators=[validate_one_line])
+    # The host's or a moderator's: never dropped when a viewer's screen gets more than it shows.
+    staff = models.BooleanField(default=False)
+    removed = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("live comment")
+        verbose_name_plural = _("live comments")
+        indexes = [models.Index(fields=["live", "-id"], name="comment_live")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Mute(models.Model):
+    """A viewer the host or a moderator muted in one live: their comments are refused there."""
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["live", "user"], name="mute_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted in live {self.live_id}"
+
+
+class RoomEvent(models.Model):
+    """What happened in a room that its viewers are told once (`lives.room_socket`): a comment, a
+    comment removed, a viewer coming in. Each worker's room reads what is new at each tick."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "comment"
+        GONE = "gone", "comment removed"
+        ENTER = "enter", "viewer came in"
+
+    live = models.ForeignKey(Live, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["live", "id"], name="room_event_live")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in live {self.live_id}"

@@ -9,7 +9,9 @@ from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from miniapp.lives.models import Liker, Live, Presence
+from miniapp.accounts.models import Friendship
+from miniapp.lives.comments import comment_body
+from miniapp.lives.models import Liker, Live, Presence, RoomEvent
 
 # A worker says how many viewers it holds whenever that changes (at most this often) and at
 # least every PRESENCE_EVERY; silent PRESENCE_STALE (killed, cut off), its viewers stop counting.
@@ -17,6 +19,10 @@ PRESENCE_MIN_GAP = 1.0
 PRESENCE_EVERY = 2.0
 PRESENCE_STALE = timedelta(seconds=6)
 LIKERS_SHOWN = 3
+# Events are numbered as they are written but committed in their own order: each read looks
+# this far back too for those committed late (the room drops those it has sent).
+EVENT_OVERLAP = timedelta(seconds=2)
+EVENTS_MAX = 200  # a tick's reading of events, at most
 
 
 @dataclass
@@ -75,3 +81,44 @@ def presence_say(*, live_id: int, worker: str, viewers: int) -> int:
     else:
         Presence.objects.filter(live_id=live_id, worker=worker).delete()
     return viewers_of(live_id)
+
+
+def event_position(live_id: int) -> int:
+    """Where the room's events stand: a worker's room starts reading after it."""
+    return RoomEvent.objects.filter(live_id=live_id).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def events_since(live_id: int, *, after: int, since=None) -> list[tuple[int, str, dict]]:
+    """The room's events after `after` (and, with `since`, those written since then that may
+    have committed late), oldest first, as (id, kind, frame): a comment's frame, a removed
+    comment's, an entry's notice."""
+    window = Q(id__gt=after)
+    if since is not None:
+        window |= Q(id__lte=after, created__gte=since - EVENT_OVERLAP)
+    rows = (
+        RoomEvent.objects.filter(window, live_id=live_id)
+        .select_related("comment__user", "user")
+        .order_by("id")[:EVENTS_MAX]
+    )
+    events = []
+    for row in rows:
+        if row.kind == RoomEvent.Kind.COMMENT:
+            if not row.comment.removed:
+                events.append((row.pk, row.kind, comment_body(row.comment)))
+        elif row.kind == RoomEvent.Kind.GONE:
+            events.append((row.pk, row.kind, {"type": "comment_gone", "id": row.comment_id}))
+        else:
+            user = row.user
+            who = {"id": user.pk, "name": user.name, "avatar": user.avatar_url}
+            events.append((row.pk, row.kind, {"type": "notice", "kind": "enter", "user": who}))
+    return events
+
+
+def friends_among(user_ids: set[int], others: set[int]) -> set[tuple[int, int]]:
+    """The friendships (user, other) between these users and those: who in the room an entry
+    is told to."""
+    if not user_ids or not others:
+        return set()
+    return set(
+        Friendship.objects.filter(user_id__in=user_ids, friend_id__in=others).values_list("user_id", "friend_id")
+    )

@@ -20,11 +20,17 @@ import asyncio
 import contextvars
 import json
 import logging
+import random
+from collections import deque
+from datetime import datetime
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
 
-from miniapp.lives import room
+from miniapp.lives import comments, room
+from miniapp.lives.models import RoomEvent
 from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
@@ -35,6 +41,26 @@ log = logging.getLogger(__name__)
 FORBIDDEN, NOT_FOUND = 4403, 4404
 TICK = 0.25  # seconds: at most one room frame a tick
 YIELD_EVERY = 200  # sockets written between two turns of the event loop
+# Frames a socket gets in a tick, at most (about 20 a second): past that, entry notices go first,
+# then comments are sampled. The status, removals and the host's and moderators' comments are
+# never dropped; the room frame is one a tick already (a socket's delta covers what it missed).
+PER_TICK = 5
+NOTICE_EVERY = 1.0  # seconds: one entry of a non-friend told to the room at most this often
+RECENT_EVENTS = 2000  # event ids a room remembers having sent
+
+
+def _read(live_id: int, likers_since: int | None, events_after: int | None, events_read: datetime | None):
+    """A tick's reading, in one thread hop: the room's state, its new events (from where the
+    room's events stand, on the first read), where they stand now, and when this was."""
+    now = timezone.now()
+    state = room.room_state(live_id, likers_since=likers_since)
+    if state is None:
+        return None, [], events_after, now
+    if events_after is None:
+        return state, [], room.event_position(live_id), now
+    events = room.events_since(live_id, after=events_after, since=events_read)
+    position = max([events_after, *(event_id for event_id, _, _ in events)])
+    return state, events, position, now
 
 
 class Room:
@@ -48,6 +74,12 @@ class Room:
         self.viewers = 0  # the room's, all workers
         self.said: tuple[int, float] = (-1, 0.0)  # what this worker last said it holds, and when
         self.task: asyncio.Task | None = None
+        self.events_after: int | None = None  # the room's events are read after this one
+        self.events_read: datetime | None = None  # (and those written since the last read)
+        self.sent: deque[int] = deque(maxlen=RECENT_EVENTS)
+        self.sent_set: set[int] = set()
+        self.events: list[tuple[int, str, dict]] = []  # read this tick, not yet sent
+        self.noticed_at = 0.0  # when a non-friend's entry was last told
 
     async def current(self) -> room.RoomState | None:
         """The state as of this tick (read now if the last read is older)."""
@@ -58,10 +90,20 @@ class Room:
 
     async def read(self) -> None:
         likers_since = self.state.likes if self.state is not None else None
-        state = await database_sync_to_async(room.room_state)(self.live_id, likers_since=likers_since)
+        state, events, position, read_at = await database_sync_to_async(_read)(
+            self.live_id, likers_since, self.events_after, self.events_read
+        )
         if state is not None and self.state is not None and state.likes == likers_since:
             state.likers = self.state.likers
         self.state, self.read_at = state, asyncio.get_running_loop().time()
+        self.events_after, self.events_read = position, read_at
+        for event_id, kind, frame in events:
+            if event_id not in self.sent_set:
+                if len(self.sent) == self.sent.maxlen:
+                    self.sent_set.discard(self.sent[0])
+                self.sent.append(event_id)
+                self.sent_set.add(event_id)
+                self.events.append((event_id, kind, frame))
 
     async def tell_presence(self, *, force: bool = False) -> None:
         """Say how many viewers this worker holds, when that changed (or it is time to), and
@@ -103,12 +145,21 @@ class Room:
                 log.warning("live %s: could not take this worker's viewers out", self.live_id, exc_info=True)
 
     async def broadcast(self, before: room.RoomState | None) -> None:
-        state = self.state
+        state, events, self.events = self.state, self.events, []
         if state is None:
             await self.write({"type": "status", "status": "ended"})
             return
         if before is not None and state.status != before.status:
             await self.write({"type": "status", "status": state.status})
+        gone = [frame for _, kind, frame in events if kind == RoomEvent.Kind.GONE]
+        comments = [frame for _, kind, frame in events if kind == RoomEvent.Kind.COMMENT]
+        kept = [frame for frame in comments if frame["staff"]]
+        others = [frame for frame in comments if not frame["staff"]]
+        room_left = max(0, PER_TICK - 1 - len(kept))
+        if len(others) > room_left:  # more than a screen takes in: a sample, in order
+            others = sorted(random.sample(others, room_left), key=lambda frame: frame["id"])
+        for frame in gone + sorted(kept + others, key=lambda frame: frame["id"]):
+            await self.write(frame)
         # A room frame for each socket not yet told these likes and viewers; its delta is the
         # likes since what it was last told, so most sockets share one frame.
         by_delta: dict[int, list[RoomConsumer]] = {}
@@ -124,8 +175,40 @@ class Room:
                 "likers": state.likers,
             }
             await self.write(frame, sockets)
+        entries = [frame for _, kind, frame in events if kind == RoomEvent.Kind.ENTER]
+        left = room_left - len(others)
+        if entries and left > 0:
+            await self.notice(entries, left)
+
+    async def notice(self, entries: list[dict], left: int) -> None:
+        """Tell friends in the room that someone came in ("bob 来了"), and now and then everyone
+        of one of the others, with what is left of each socket's frames this tick."""
+        viewers: dict[int, list[RoomConsumer]] = {}
+        for socket in tuple(self.sockets):
+            if socket.user_id is not None:
+                viewers.setdefault(socket.user_id, []).append(socket)
+        entrants = {frame["user"]["id"]: frame for frame in entries}
+        pairs = await database_sync_to_async(room.friends_among)(set(entrants), set(viewers))
+        told: dict[RoomConsumer, int] = {}
+        for entrant, friend in sorted(pairs):
+            sockets = [socket for socket in viewers.get(friend, ()) if told.get(socket, 0) < left]
+            for socket in sockets:
+                told[socket] = told.get(socket, 0) + 1
+            await self.write(dict(entrants[entrant], friend=True), sockets)
+        now = asyncio.get_running_loop().time()
+        if now - self.noticed_at >= NOTICE_EVERY:
+            self.noticed_at = now
+            entrant = random.choice(list(entrants))
+            sockets = [
+                socket
+                for socket in tuple(self.sockets)
+                if told.get(socket, 0) < left and socket.user_id != entrant and (entrant, socket.user_id) not in pairs
+            ]
+            await self.write(dict(entrants[entrant], friend=False), sockets)
 
     async def write(self, frame: dict, sockets=None) -> None:
+        if sockets is not None and not sockets:
+            return
         message = frames.Message(json.dumps(frame, ensure_ascii=False))
         likes = frame.get("likes")
         for sent, socket in enumerate(tuple(self.sockets) if sockets is None else sockets, start=1):
@@ -177,6 +260,7 @@ rooms = Rooms()
 class RoomConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None  # the room's task writes to it; it listens to no channel
     room: Room | None = None
+    user_id: int | None = None  # signed out: None
     write_frame = None
     likes = 0  # the total this socket was last told
     viewers = 0  # and the viewers
@@ -201,14 +285,30 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.end(code=1011)
             return
         self.likes, self.viewers = state.likes, self.room.viewers
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.user_id = user.pk
+        try:
+            said = await database_sync_to_async(self._hello_comments)(live_id)
+        except Exception:
+            log.warning("live %s: a viewer's comments could not be read", live_id, exc_info=True)
+            said = []
         hello = {
             "type": "hello",
             "likes": state.likes,
             "viewers": self.room.viewers,
             "status": state.status,
             "likers": state.likers,
+            "comments": said,
         }
         await self.send(text_data=json.dumps(hello, ensure_ascii=False))
+
+    def _hello_comments(self, live_id: int) -> list[dict]:
+        """The comments for `hello` (after `?after=<comment id>`: those missed); a signed-in
+        viewer's coming in is told to the room."""
+        if self.user_id is not None:
+            comments.entered(live_id=live_id, user_id=self.user_id)
+        return comments.comments_for_hello(live_id, after=_after(self.scope))
 
     def push(self, message: frames.Message):
         """The room's frame for this socket: written straight to the connection under Daphne,
@@ -241,3 +341,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(message, dict) and message.get("type") == PING:
             await self.send(text_data='{"type": "pong"}')
+
+
+def _after(scope) -> int | None:
+    """`?after=<id>`: the last comment a reconnecting page has."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
+    try:
+        after = int(values[0]) if values else None
+    except ValueError:
+        return None
+    return after if after is not None and after >= 0 else None

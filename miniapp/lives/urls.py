@@ -9,6 +9,13 @@ urlpatterns = [
     path("api/lives/<int:live_id>/start/", apis.LiveStartApi.as_view(), name="api-live-start"),
     path("api/lives/<int:live_id>/end/", apis.LiveEndApi.as_view(), name="api-live-end"),
     path("api/lives/<int:live_id>/likes/", apis.LiveLikeApi.as_view(), name="api-live-likes"),
+    path("api/lives/<int:live_id>/comments/", apis.LiveCommentApi.as_view(), name="api-live-comments"),
+    path(
+        "api/lives/<int:live_id>/comments/<int:comment_id>/",
+        apis.LiveCommentDetailApi.as_view(),
+        name="api-live-comment",
+    ),
+    path("api/lives/<int:live_id>/mutes/", apis.LiveMuteApi.as_view(), name="api-live-mutes"),
     path("live/new/", views.live_new, name="live-new"),
     path("live/<int:live_id>/", views.live_page, name="live"),
     path("live/<int:live_id>/qr.svg", views.live_qr, name="live-qr"),

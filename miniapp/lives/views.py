@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_safe
 from miniapp.accounts.models import Group
 from miniapp.lib.site import absolute_url
 from miniapp.lives.bodies import live_body
+from miniapp.lives.comments import room_moderator
 from miniapp.lives.models import Live
 from miniapp.lives.selectors import live_or_404
 from miniapp.moderation.models import Report
@@ -41,6 +42,7 @@ def live_page(request, live_id: int):
         "share_url": absolute_url(body["page_url"]),
         "report_reasons": Report.Reason.choices,
         "tab": "home",
+        "room_moderator": room_moderator(request.user, live),
     }
     return render(request, "lives/live.html", context)
 

@@ -56,6 +56,11 @@ class TapRateThrottle(SettingRateThrottle):
     setting = "TAP_RATE"
 
 
+class CommentRateThrottle(SettingRateThrottle):
+    scope = "comment"
+    setting = "COMMENT_RATE"
+
+
 class ReportRateThrottle(SettingRateThrottle):
     scope = "report"
     setting = "REPORT_RATE"

@@ -2,7 +2,8 @@
 // at once and adds to the count; the taps go to the server in batches, every 250 ms at most
 // (POST /api/lives/{id}/likes/, each batch named so that a retry counts once). The room socket
 // /ws/live/<id>/ brings the total, the viewers and the latest likers at most once a tick, and
-// hearts float for the others' taps, more for a bigger delta.
+// hearts float for the others' taps, more for a bigger delta. Its other frames (comments,
+// notices) go to `onFrame`.
 import { compact } from "../engagement/posts.js";
 import { RequestError, gettext, interpolate, request, url } from "../miniapp/api.js";
 
@@ -19,10 +20,13 @@ const batchId = () => `${Date.now().toString(36)}-${Math.random().toString(36).s
 
 export class RoomLikes {
   // `room`: the page's .live element; `onStatus(status)`: the live paused, came back or ended.
-  constructor(room, liveId, { onStatus, onSignIn, onMessage }) {
+  // `onFrame(frame)`: every frame, for the comments (chat.js); `after()`: the last comment shown.
+  constructor(room, liveId, { onStatus, onSignIn, onMessage, onFrame = () => {}, after = () => null }) {
     this.room = room;
     this.liveId = liveId;
     this.onStatus = onStatus;
+    this.onFrame = onFrame;
+    this.after = after;
     this.onSignIn = onSignIn;
     this.onMessage = onMessage;
     this.total = 0; // the server's, as last heard
@@ -57,7 +61,9 @@ export class RoomLikes {
   connect() {
     if (this.closed || this.socket) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}/ws/live/${this.liveId}/`);
+    const after = this.after();
+    const query = after === null ? "" : `?after=${after}`;
+    const socket = new WebSocket(`${scheme}//${location.host}/ws/live/${this.liveId}/${query}`);
     this.socket = socket;
     socket.addEventListener("message", (message) => this.hear(JSON.parse(message.data)));
     socket.addEventListener("close", (event) => {
@@ -69,6 +75,7 @@ export class RoomLikes {
   }
 
   hear(frame) {
+    this.onFrame(frame);
     if (frame.type === "hello" || frame.type === "room") {
       this.delay = FIRST_DELAY;
       const others = frame.type === "room" ? Math.max(0, frame.delta - this.heardMine()) : 0;

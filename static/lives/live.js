@@ -7,6 +7,7 @@
 // the likes, the viewers and the live's pauses and end as they happen; the poll is the backstop.
 import { gettext, interpolate, request, url } from "../miniapp/api.js";
 import { Broadcast, Camera } from "./camera.js";
+import { RoomChat } from "./chat.js";
 import { RoomLikes } from "./likes.js";
 import Hls from "./vendor/hls.js-1.6.15/hls.light.min.mjs";
 
@@ -251,7 +252,11 @@ function say(message) {
   toastTimer = window.setTimeout(() => (toast.hidden = true), 1500);
 }
 
+const signIn = () => location.assign(`${url("login")}?next=${encodeURIComponent(location.pathname)}`);
+const chat = new RoomChat(room, { onSignIn: signIn, onMessage: say });
 const likes = new RoomLikes(room, live.id, {
+  onFrame: (frame) => chat.hear(frame),
+  after: () => chat.lastId,
   onStatus(status) {
     if (status === "paused" || status === "live") {
       live.paused = status === "paused";
@@ -259,12 +264,11 @@ const likes = new RoomLikes(room, live.id, {
     }
     if (status === "ended" || live.status !== "live") refresh();
   },
-  onSignIn() {
-    location.assign(`${url("login")}?next=${encodeURIComponent(location.pathname)}`);
-  },
+  onSignIn: signIn,
   onMessage: say,
 });
 
 update();
+chat.start();
 if (live.status !== "ended") likes.start();
 if (live.status !== "ended" || replayComing()) window.setTimeout(poll, POLL_MS);

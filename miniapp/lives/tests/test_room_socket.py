@@ -6,16 +6,19 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from miniapp.asgi import application
 from miniapp.engagement.services import live_like
 from miniapp.lives import taps
+from miniapp.lives.comments import comment_create, comment_remove
 from miniapp.lives.models import Presence
-from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, rooms
+from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, rooms
 from miniapp.lives.services import live_create, live_end, live_start
 from tests.fixtures.factories import make_video
+from tests.fixtures.personas import session_cookie
 from tests.fixtures.sockets import HOST, ORIGIN, Socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -29,13 +32,16 @@ def live(users):
 
 @pytest.fixture
 async def viewer():
-    """`await viewer(live_id, origin=ORIGIN)`: a room socket, signed out; its first frame unread."""
+    """`await viewer(live_id, origin=ORIGIN, query="", user=None)`: a room socket (signed out
+    unless `user`); its first frame unread."""
     opened = []
 
-    async def connect(live_id: int, origin: bytes = ORIGIN):
-        communicator = WebsocketCommunicator(
-            application, f"/ws/live/{live_id}/", headers=[(b"origin", origin), (b"host", HOST)]
-        )
+    async def connect(live_id: int, origin: bytes = ORIGIN, query: str = "", user=None):
+        headers = [(b"origin", origin), (b"host", HOST)]
+        if user is not None:
+            cookie = await database_sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", f"sessionid={cookie}".encode()))
+        communicator = WebsocketCommunicator(application, f"/ws/live/{live_id}/{query}", headers=headers)
         connected, _ = await communicator.connect()
         assert connected
         socket = Socket(communicator)
@@ -130,3 +136,52 @@ async def test_a_friends_first_like_in_a_live_arrives_in_their_feed_live(users, 
     assert event["live"]["host"]["name"] == "carol" and event["url"] == f"/live/{live.pk}/"
     await db_call(live_like, user=users["bob"], live=live, count=3, batch="2")
     assert await alice.nothing()  # once per user and live
+
+
+async def test_comments_reach_every_viewer_and_leave_every_screen(users, live, viewer, db_call):
+    phone, tablet = await viewer(live.pk), await viewer(live.pk)
+    await phone.receive()
+    await tablet.receive()
+    comment = await db_call(comment_create, live=live, user=users["bob"], text="<i>好看</i>")
+    for socket in (phone, tablet):
+        frame = await frame_of(socket, "comment")
+        assert frame["id"] == comment.pk and frame["text"] == "<i>好看</i>" and frame["user"]["name"] == "bob"
+    await db_call(comment_remove, comment=comment)
+    for socket in (phone, tablet):
+        assert await frame_of(socket, "comment_gone") == {"type": "comment_gone", "id": comment.pk}
+
+
+async def test_hello_has_the_last_comments_and_a_reconnect_those_it_missed(users, live, viewer, db_call):
+    said = [await db_call(comment_create, live=live, user=users["bob"], text=f"第{n}条") for n in range(3)]
+    hello = await (await viewer(live.pk)).receive()
+    assert [frame["id"] for frame in hello["comments"]] == [comment.pk for comment in said]
+    again = await viewer(live.pk, query=f"?after={said[0].pk}")
+    assert [frame["text"] for frame in (await again.receive())["comments"]] == ["第1条", "第2条"]
+
+
+async def test_a_friend_coming_in_is_told_to_their_friends(users, live, viewer, db_call):
+    alice = await viewer(live.pk, user=users["alice"])
+    await alice.receive()
+    erin = await viewer(live.pk, user=users["erin"])  # nobody's friend
+    await erin.receive()
+    await viewer(live.pk, user=users["bob"])  # alice's friend
+    notice = await frame_of(alice, "notice")
+    assert notice["kind"] == "enter" and notice["user"]["name"] == "bob" and notice["friend"] is True
+
+
+async def test_a_socket_gets_at_most_a_few_frames_a_tick_and_every_host_comment(users, live, viewer, db_call):
+    phone = await viewer(live.pk)
+    await phone.receive()
+
+    def burst():
+        for n in range(20):
+            comment_create(live=live, user=users["bob"], text=f"刷屏{n}")
+        comment_create(live=live, user=users["carol"], text="主播说话")  # the host's: never dropped
+
+    await db_call(burst)
+    got = []
+    while not await phone.nothing(1):
+        got.append(await phone.receive())
+    texts = [frame["text"] for frame in got if frame["type"] == "comment"]
+    assert "主播说话" in texts
+    assert len(texts) <= PER_TICK * 2 < 21  # a burst spreads over a tick or two at most, sampled

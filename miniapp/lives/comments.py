@@ -1,0 +1,95 @@
+"""Comments (评论 / 弹幕) in a live room, and the host's and moderators' say over them.
+
+A comment is written with a `RoomEvent`, which every worker's room reads at its next tick and
+sends to its viewers (`lives.room_socket`); removing one writes another (`comment_gone`). A
+viewer coming in is one too (`enter`), told to their friends in the room and, sampled, to
+the others.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from miniapp.accounts.models import User
+from miniapp.lib.text import normalized, validate_one_line
+from miniapp.lives.models import Comment, Live, Mute, RoomEvent
+
+COMMENT_MAX = 100
+HELLO_COMMENTS = 20  # the latest comments a new socket gets
+MISSED_MAX = 50  # at most this many missed comments on a reconnect
+
+
+def room_moderator(user, live: Live) -> bool:
+    """The host, or a moderator (who may end lives): may remove comments and mute viewers."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.pk == live.host_id or (user.is_staff and user.has_perm("moderation.end_live"))
+
+
+def comment_create(*, live: Live, user: User, text: str) -> Comment:
+    """`user`'s comment in `live` (on air). ValidationError with a message for them: empty, too
+    long, not one line of plain text, the live not on air; PermissionDenied when muted here."""
+    text = normalized(text.strip())
+    if not text:
+        raise ValidationError(_("Write something first."))
+    if len(text) > COMMENT_MAX:
+        raise ValidationError(
+            _("A comment can be at most %(limit)d characters; this one has %(length)d.")
+            % {"limit": COMMENT_MAX, "length": len(text)}
+        )
+    validate_one_line(text)
+    if live.status != Live.Status.LIVE:
+        raise ValidationError(_("This live is not on air: comments are open only while it is."))
+    if Mute.objects.filter(live=live, user=user).exists():
+        raise PermissionDenied(_("The host has muted you in this live."))
+    with transaction.atomic():
+        comment = Comment.objects.create(live=live, user=user, text=text, staff=room_moderator(user, live))
+        RoomEvent.objects.create(live=live, kind=RoomEvent.Kind.COMMENT, comment=comment, user=user)
+    return comment
+
+
+def comment_remove(*, comment: Comment) -> None:
+    """Take a comment off every screen (the caller checked `room_moderator`). Again: nothing."""
+    with transaction.atomic():
+        if Comment.objects.filter(pk=comment.pk, removed=False).update(removed=True):
+            RoomEvent.objects.create(live_id=comment.live_id, kind=RoomEvent.Kind.GONE, comment=comment)
+    comment.removed = True
+
+
+def mute(*, live: Live, user: User, by: User) -> None:
+    """Refuse `user`'s comments in `live` from now on (the caller checked `by`), and take their
+    comments there off every screen."""
+    if user.pk == live.host_id:
+        raise ValidationError(_("The host cannot be muted in their own live."))
+    with transaction.atomic():
+        Mute.objects.get_or_create(live=live, user=user, defaults={"by": by})
+        for comment in Comment.objects.filter(live=live, user=user, removed=False):
+            comment_remove(comment=comment)
+
+
+def entered(*, live_id: int, user_id: int) -> None:
+    """A signed-in viewer came into the room: their friends there are told ("bob 来了")."""
+    RoomEvent.objects.create(live_id=live_id, kind=RoomEvent.Kind.ENTER, user_id=user_id)
+
+
+def comment_body(comment: Comment) -> dict:
+    user = comment.user
+    return {
+        "type": "comment",
+        "id": comment.pk,
+        "user": {"id": user.pk, "name": user.name, "avatar": user.avatar_url},
+        "text": comment.text,
+        "staff": comment.staff,
+        "created": comment.created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+def comments_for_hello(live_id: int, *, after: int | None = None) -> list[dict]:
+    """The comments a new socket gets, oldest first: those after `after` (a reconnect: what it
+    missed, up to MISSED_MAX), else the latest HELLO_COMMENTS."""
+    comments = Comment.objects.filter(live_id=live_id, removed=False).select_related("user")
+    if after is not None:
+        rows = list(comments.filter(id__gt=after).order_by("id")[:MISSED_MAX])
+    else:
+        rows = list(reversed(comments.order_by("-id")[:HELLO_COMMENTS]))
+    return [comment_body(row) for row in rows]
