@@ -219,7 +219,21 @@ def group_posts_create(
 def live_announce(*, live: Live, groups: list[Group]) -> list[Activity]:
     """Announce `live` in groups its host is in (the caller checked): one post a group, which
     shows the live's state as it goes (预告, on air, ended); every member's sockets hear of it
-    once committed."""
+    once committed, and of its start and end later (`lives.services.tell_groups`)."""
+    if not groups:
+        return []
+    with transaction.atomic(savepoint=False):
+        live.announced_in.add(*groups)
+        return _live_posts(live, groups)
+
+
+def live_started(*, live: Live) -> list[Activity]:
+    """An announced live went on air: a "直播开始了" post in each group it was announced in (a
+    live post again, at the bottom of the chat, counted unread), pushed to the members."""
+    return _live_posts(live, list(live.announced_in.all()))
+
+
+def _live_posts(live: Live, groups: list[Group]) -> list[Activity]:
     if not groups:
         return []
     with transaction.atomic(savepoint=False):

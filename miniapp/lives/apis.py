@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from miniapp.accounts.models import Group, User
 from miniapp.accounts.selectors import groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
-from miniapp.engagement.services import live_announce, live_like
+from miniapp.engagement.services import live_announce, live_like, live_started
 from miniapp.lib.api import TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
@@ -164,8 +164,14 @@ class _HostApi(APIView):
 class LiveStartApi(_HostApi):
     @extend_schema(request=None, responses={200: LiveOutputSerializer})
     def post(self, request, live_id: int):
+        live = self.host_live(request, live_id)
         try:
-            live = services.live_start(live=self.host_live(request, live_id))
+            with transaction.atomic():
+                # Locked first: of two starts at once, one finds it announced and posts.
+                announced = Live.objects.select_for_update().get(pk=live.pk).status == Live.Status.SCHEDULED
+                live = services.live_start(live=live)
+                if announced:
+                    live_started(live=live)
         except DjangoValidationError as error:
             raise _refused(error) from error
         return Response(live_body(live_or_404(live.pk)))

@@ -62,6 +62,9 @@ class Live(models.Model):
     # the ingest socket receiving it (`lives.consumers`), which beats on the chunks it gets.
     runner = models.CharField(max_length=100, blank=True, editable=False)
     runner_beat = models.DateTimeField(null=True, blank=True, editable=False)
+    # The groups it was announced in (`engagement.services.live_announce`): their members hear
+    # of its start and end (`lives.services`).
+    announced_in = models.ManyToManyField("accounts.Group", blank=True, related_name="+", editable=False)
     # Viewers' taps acknowledged (`lives.taps`): only ever added to, in the same transaction as
     # the batch that counts them.
     likes = models.PositiveBigIntegerField(_("likes"), default=0, editable=False)

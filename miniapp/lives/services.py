@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from miniapp.accounts.models import User
+from miniapp.accounts.selectors import member_ids_by_group
 from miniapp.lives import hls
 from miniapp.lives.models import Live
+from miniapp.realtime.events import send_event_on_commit
 from miniapp.videos.models import Video
 
 # A live may be announced this far ahead at most.
@@ -56,6 +58,7 @@ def live_start(*, live: Live) -> Live:
                 raise ValidationError(_("The video this live plays is no longer available."))
             live.status, live.started = Live.Status.LIVE, timezone.now()
             live.save(update_fields=["status", "started"])
+            tell_groups(live)
     return live
 
 
@@ -77,7 +80,21 @@ def live_end(*, live: Live, reason: str = "", replay: bool = True) -> Live:
             live.replay = live.clip
         live.replay_pending = replay and live.source == Live.Source.CAMERA
         live.save(update_fields=["status", "ended", "end_reason", "replay", "replay_pending"])
+        tell_groups(live)
         silent = live.runner_beat is None or live.runner_beat < timezone.now() - live.source_timeout
     if silent:
         transaction.on_commit(lambda: hls.end_playlist(Path(settings.MEDIA_ROOT) / live.folder), robust=True)
     return live
+
+
+def live_state_event(live: Live) -> dict:
+    """A live announced in groups went on air or ended: its cards there show it."""
+    return {"type": "live_state", "live": {"id": live.pk, "status": live.status}}
+
+
+def tell_groups(live: Live) -> None:
+    """Once committed, the members of the groups it was announced in hear its new state."""
+    group_ids = list(live.announced_in.values_list("pk", flat=True))
+    if group_ids:
+        members = sorted({member for ids in member_ids_by_group(group_ids).values() for member in ids})
+        send_event_on_commit(recipients=members, event=live_state_event(live))

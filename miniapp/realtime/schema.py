@@ -122,6 +122,9 @@ EVENTS = {
     # A post in one of the user's groups (the user's own too, for their other pages). `seq` is
     # its position in the same log as activities (equal to `post.id`). Withdrawn by a `retract`.
     "group_post": event("group_post", {"group": ID, "post": POST, "seq": ID}, {"replay": REPLAY}),
+    # A live announced in one of the user's groups went on air or ended: its cards show it.
+    # Not logged: a page that opens later reads the live's state with the posts.
+    "live_state": event("live_state", {"live": record({"id": ID, "status": LIVE_STATUS})}),
     # The user read a group up to `last_id` on one of their pages: the others clear its badge.
     # Not logged: a page that opens later reads the counts from /api/groups/.
     "group_read": event("group_read", {"group": ID, "last_id": POSITION, "unread": UNREAD, "total_unread": UNREAD}),

@@ -61,8 +61,11 @@ function render(post) {
     item.querySelector(".post-title").textContent = video.title;
     item.querySelector(".post-likes").textContent = `♥ ${compact(video.like_count)}`;
   } else if (post.live) {
-    // A live's announcement: its title and its state (announced for a time, on air, over).
+    // A live's announcement: its title and its state (announced for a time, on air, over),
+    // which the socket updates, and while on air its likes and viewers.
     item.querySelector(".post-poster").hidden = true;
+    item.dataset.live = post.live.id;
+    item.liveInfo = post.live;
     card.classList.add("post-live", `is-${post.live.status}`);
     item.querySelector(".post-title").textContent = post.live.title;
     item.querySelector(".post-likes").textContent = liveState(post.live);
@@ -212,6 +215,41 @@ subscribe("retract", ({ id }) => remove(`.post[data-id="${id}"]`));
 subscribe("video-gone", ({ id }) => remove(`.post[data-video="${id}"]`));
 subscribe("reload", reload);
 subscribe("connected", catchUp);
+// A live announced here went on air or ended: every card of it says so.
+function showLive(id, changes) {
+  list.querySelectorAll(`.post[data-live="${id}"]`).forEach((item) => {
+    const live = Object.assign(item.liveInfo, changes);
+    const card = item.querySelector(".post-card");
+    card.classList.remove("is-scheduled", "is-live", "is-ended");
+    card.classList.add(`is-${live.status}`);
+    let text = liveState(live);
+    if (live.status === "live" && live.likes !== undefined) {
+      const counts = { likes: compact(live.likes), viewers: compact(live.viewers) };
+      text += ` · ${interpolate(gettext("♥ %(likes)s · %(viewers)s watching"), counts, true)}`;
+    }
+    item.querySelector(".post-likes").textContent = text;
+  });
+}
+subscribe("live-state", ({ id, status }) => showLive(id, { status }));
+
+// The likes and viewers of the lives on air here, asked again while the page is in view.
+const COUNTS_EVERY = 15_000;
+async function liveCounts() {
+  if (document.visibilityState === "visible") {
+    const cards = list.querySelectorAll(".post-live.is-live");
+    const onAir = new Set([...cards].map((card) => card.closest(".post").dataset.live));
+    for (const id of onAir) {
+      try {
+        const live = await request(url("api-live", id));
+        showLive(id, { status: live.status, likes: live.likes, viewers: live.viewers });
+      } catch {
+        // the network is away: next time
+      }
+    }
+  }
+  window.setTimeout(liveCounts, COUNTS_EVERY);
+}
+
 subscribe("group-read", (event) => {
   if (event.group === group.id) readUpTo = Math.max(readUpTo, event.last_id);
 });
@@ -242,4 +280,5 @@ new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecti
   rootMargin: "200px 0px 0px 0px",
 }).observe(older);
 setInterval(markTimes, 60_000);
+liveCounts();
 connect();

@@ -5,6 +5,7 @@
 //   "group-post"           {group, post, seq}: a post in one of my groups (mine too), live or replayed
 //   "group-read"           {group, last_id, unread, total_unread}: I read a group (on another page)
 //   "video-gone"           {id} of a video a moderator took down
+//   "live-state"           {id, status} of a live announced in my groups: on air or ended
 //   "reload"               {} the server could not replay the gap: reload the list
 //   "connected"            {} the socket is open and subscribed: what happens from now on arrives
 import { gettext, interpolate } from "../miniapp/api.js";

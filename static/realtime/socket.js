@@ -95,6 +95,8 @@ class ActivitySocket {
       publish("video-gone", { id: message.video }); // a moderator took it down: every page drops it
     } else if (message.type === "group_read") {
       publish("group-read", message); // not logged: read on another page, this one clears its badge
+    } else if (message.type === "live_state") {
+      publish("live-state", message.live); // a live announced in my groups went on air or ended
     }
   }
 

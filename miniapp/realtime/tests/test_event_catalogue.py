@@ -39,16 +39,21 @@ async def test_pong(users, open_socket):
 
 
 async def test_activity(users, open_socket, db_call):
-    """A like and a share, live, then again as a reconnect's replay."""
+    """A like, a share and a like in a live, live, then again as a reconnect's replay."""
+    from miniapp.engagement.services import live_like
+    from miniapp.lives.services import live_create, live_start
+
     video = await db_call(make_video, users["erin"], title="老王收麦子")
+    room = await db_call(live_start, live=await db_call(live_create, host=users["erin"], title="收麦子直播"))
     bob = await open_socket(users["bob"])
     await db_call(like_create, user=users["alice"], video=video)
     await db_call(share_create, sharer=users["alice"], video=video, recipients=[users["bob"]], note="看看")
-    live = [await bob.receive(), await bob.receive()]
+    await db_call(live_like, user=users["alice"], live=room, count=2, batch="b")
+    live = [await bob.receive() for _ in range(3)]
     again = await open_socket(users["bob"], after=bob.hello["last_id"])
-    replayed = [await again.receive(), await again.receive()]
+    replayed = [await again.receive() for _ in range(3)]
     catalogued("activity", live + replayed)
-    assert {event["verb"] for event in live} == {"like", "share"}
+    assert {event["verb"] for event in live} == {"like", "share", "live_like"}
     assert all(event["replay"] for event in replayed)
 
 
@@ -89,6 +94,17 @@ async def test_group_read(users, groups, open_socket, db_call):
     catalogued("group_read", [await erin.receive()])
 
 
+async def test_live_state(users, groups, open_socket, db_call):
+    from miniapp.engagement.services import live_announce
+    from miniapp.lives.services import live_create, live_start
+
+    live = await db_call(live_create, host=users["alice"], title="今晚")
+    await db_call(live_announce, live=live, groups=[groups["王家村"]])
+    erin = await open_socket(users["erin"])
+    await db_call(live_start, live=live)
+    catalogued("live_state", [await erin.receive()])
+
+
 SENT_BY = {
     "hello": test_hello,
     "reload": test_reload,
@@ -98,6 +114,7 @@ SENT_BY = {
     "video_gone": test_video_gone,
     "group_post": test_group_post,
     "group_read": test_group_read,
+    "live_state": test_live_state,
 }
 
 

@@ -105,3 +105,41 @@ async def test_a_live_announced_in_a_group_reaches_its_members_live_and_on_recon
     bob = await open_socket(users["bob"], after=post.pk - 1)  # away when it was posted
     replayed = await bob.receive()
     assert replayed["post"]["kind"] == "live" and replayed.get("replay") is True
+
+
+async def test_an_announced_live_going_on_air_and_ending_is_told_to_its_groups(users, groups, open_socket, db_call):
+    """Started from its room (the API), a "直播开始了" post in the group and the live's new state
+    on its cards; ended (by the host here, by a moderator or a ban as well), its state again."""
+    from django.test import Client
+
+    from miniapp.engagement.services import live_announce
+    from miniapp.lives.services import live_create, live_end
+    from tests.fixtures.personas import signed_in_client
+
+    village = groups["王家村"]
+    live = await db_call(live_create, host=users["alice"], title="今晚八点直播")
+    (announced,) = await db_call(live_announce, live=live, groups=[village])
+    erin, dave = await open_socket(users["erin"]), await open_socket(users["dave"])
+
+    def start() -> int:
+        alice: Client = signed_in_client(users["alice"])
+        return alice.post(f"/api/lives/{live.pk}/start/").status_code
+
+    assert await db_call(start) == 200
+    got = {event["type"]: event for event in [await erin.receive(), await erin.receive()]}
+    assert got["live_state"] == {"type": "live_state", "live": {"id": live.pk, "status": "live"}}
+    started = got["group_post"]
+    assert started["seq"] > announced.pk and started["post"]["live"]["status"] == "live"
+
+    await db_call(live_end, live=live)
+    assert await erin.receive() == {"type": "live_state", "live": {"id": live.pk, "status": "ended"}}
+    assert await dave.nothing()  # not in 王家村
+
+
+async def test_a_live_announced_nowhere_tells_no_group(users, groups, open_socket, db_call):
+    from miniapp.lives.services import live_create, live_start
+
+    erin = await open_socket(users["erin"])
+    live = await db_call(live_create, host=users["alice"], title="随便播播")
+    await db_call(live_start, live=live)
+    assert await erin.nothing()
