@@ -126,3 +126,25 @@ def test_lives_are_neither_added_nor_deleted_in_admin(mod_client, clip_live, dja
     assert boss.get("/admin/lives/live/add/").status_code == 403
     assert boss.post(f"/admin/lives/live/{clip_live.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Live.objects.filter(pk=clip_live.pk).exists()
+
+
+def test_a_moderator_removes_live_comments_and_the_room_hears_it(mod_client, users, clip_live):
+    from miniapp.lives.comments import comment_create
+    from miniapp.lives.models import Comment, RoomEvent
+
+    rude = comment_create(live=clip_live, user=users["bob"], text="广告：加微信")
+    kind = comment_create(live=clip_live, user=users["erin"], text="好看")
+    listed = mod_client.get("/admin/lives/comment/").content.decode()
+    assert "广告：加微信" in listed and "好看" in listed
+    assert 'class="field-likes">0<' in mod_client.get("/admin/lives/live/").content.decode()
+    mod_client.post("/admin/lives/comment/", {"action": "remove_comments", "_selected_action": [rude.pk]})
+    assert Comment.objects.get(pk=rude.pk).removed and not Comment.objects.get(pk=kind.pk).removed
+    assert RoomEvent.objects.filter(kind=RoomEvent.Kind.GONE, comment=rude).exists()  # every screen drops it
+    assert mod_client.get(f"/admin/lives/comment/{rude.pk}/delete/").status_code == 403
+
+
+def test_staff_outside_the_moderators_group_do_not_see_live_comments(users, clip_live, django_user_model):
+    staff = django_user_model.objects.create_user(username="intern", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/admin/lives/comment/").status_code == 403
