@@ -255,6 +255,7 @@ def live_like(*, user: User, live: Live, count: int, batch: str) -> taps.Counted
     with transaction.atomic():
         counted = taps.taps_add(live_id=live.pk, user=user, taps=count, batch=batch)
         if counted.first and user.share_likes and user.pk != live.host_id:
+            live = Live.objects.select_related("host").get(pk=live.pk)  # the entry shows its title and host
             entry = Activity.objects.create(actor=user, verb=Activity.Verb.LIVE_LIKE, live=live)
             entry.actor, entry.live = user, live
             notify_activity(entry)

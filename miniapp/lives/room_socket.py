@@ -89,13 +89,14 @@ class Room:
         return self.state
 
     async def read(self) -> None:
+        started = asyncio.get_running_loop().time()  # ticks keep time from the start of their reads
         likers_since = self.state.likes if self.state is not None else None
         state, events, position, read_at = await database_sync_to_async(_read)(
             self.live_id, likers_since, self.events_after, self.events_read
         )
         if state is not None and self.state is not None and state.likes == likers_since:
             state.likers = self.state.likers
-        self.state, self.read_at = state, asyncio.get_running_loop().time()
+        self.state, self.read_at = state, started
         self.events_after, self.events_read = position, read_at
         for event_id, kind, frame in events:
             if event_id not in self.sent_set:
@@ -212,6 +213,8 @@ class Room:
         message = frames.Message(json.dumps(frame, ensure_ascii=False))
         likes = frame.get("likes")
         for sent, socket in enumerate(tuple(self.sockets) if sockets is None else sockets, start=1):
+            if not socket.greeted:
+                continue  # its hello, still being made, carries the state: frames come after it
             if likes is not None:
                 socket.likes, socket.viewers = max(socket.likes, likes), frame["viewers"]
             try:
@@ -264,6 +267,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     write_frame = None
     likes = 0  # the total this socket was last told
     viewers = 0  # and the viewers
+    greeted = False  # its hello sent: the room's frames may follow
     ended = False
 
     async def connect(self):
@@ -302,6 +306,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "comments": said,
         }
         await self.send(text_data=json.dumps(hello, ensure_ascii=False))
+        self.greeted = True
 
     def _hello_comments(self, live_id: int) -> list[dict]:
         """The comments for `hello` (after `?after=<comment id>`: those missed); a signed-in
@@ -312,8 +317,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     def push(self, message: frames.Message):
         """The room's frame for this socket: written straight to the connection under Daphne,
-        else what the room awaits (a send through ASGI)."""
-        if self.ended:
+        else what the room awaits (a send through ASGI). Nothing before its hello."""
+        if self.ended or not self.greeted:
             return None
         if self.write_frame is not None:
             self.write_frame(message)

@@ -97,6 +97,9 @@ class NotBanned(BasePermission):
     """Banned users may watch, but not like, share, upload or report."""
 
     def has_permission(self, request, view):
+        until = getattr(request.user, "banned_until", None)
+        if until is None or until <= timezone.now():
+            return True  # `User.banned_until`, kept with the bans by the ban services: no query
         ban = ban_in_force(request.user)
         if ban is None:
             return True
