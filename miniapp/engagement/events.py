@@ -5,15 +5,10 @@ The wire format (`activity`, `retract`, `group_post`, `group_read`) is catalogue
 `/api/groups/{id}/posts/` answers.
 """
 
-from datetime import UTC
-
 from django.urls import reverse
 
 from miniapp.engagement.models import Activity
-
-
-def _time(moment) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+from miniapp.realtime.schema import event_time
 
 
 def activity_event(activity: Activity) -> dict:
@@ -35,7 +30,7 @@ def activity_event(activity: Activity) -> dict:
         "verb": activity.verb,
         "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
         "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
-        "created": _time(activity.created),
+        "created": event_time(activity.created),
         "url": reverse("video-detail", args=[video.pk]),
     }
     if activity.verb == Activity.Verb.SHARE:
@@ -62,7 +57,7 @@ def _live_like_event(activity: Activity) -> dict:
             "host": {"id": live.host.pk, "name": live.host.name, "avatar": live.host.avatar_url},
             "status": live.status,
         },
-        "created": _time(activity.created),
+        "created": event_time(activity.created),
         "url": reverse("live", args=[live.pk]),
     }
 
@@ -97,7 +92,7 @@ def post_body(post: Activity, *, views: int = 0) -> dict:
         "note": post.note,
         "url": url,
         "views": views,
-        "created": _time(post.created),
+        "created": event_time(post.created),
     }
 
 
@@ -114,12 +109,12 @@ def _live_post_body(post: Activity) -> dict:
             "id": live.pk,
             "title": live.title,
             "status": live.status,
-            "starts_at": _time(live.starts_at) if live.starts_at else None,
+            "starts_at": event_time(live.starts_at) if live.starts_at else None,
         },
         "note": post.note,
         "url": reverse("live", args=[live.pk]),
         "views": 0,
-        "created": _time(post.created),
+        "created": event_time(post.created),
     }
 
 

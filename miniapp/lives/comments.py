@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from miniapp.accounts.models import User
 from miniapp.lib.text import normalized, validate_one_line
 from miniapp.lives.models import Comment, Live, Mute, RoomEvent
+from miniapp.realtime.schema import event_time
 
 COMMENT_MAX = 100
 HELLO_COMMENTS = 20  # the latest comments a new socket gets
@@ -80,7 +81,7 @@ def comment_body(comment: Comment) -> dict:
         "user": {"id": user.pk, "name": user.name, "avatar": user.avatar_url},
         "text": comment.text,
         "staff": comment.staff,
-        "created": comment.created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created": event_time(comment.created),
     }
 
 

@@ -23,7 +23,6 @@ import logging
 import random
 from collections import deque
 from datetime import datetime
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -34,7 +33,8 @@ from miniapp.lives.models import RoomEvent
 from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
-from miniapp.realtime.schema import PING
+from miniapp.realtime.resume import parse_after
+from miniapp.realtime.schema import PING, pong_event
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         viewer's coming in is told to the room."""
         if self.user_id is not None:
             comments.entered(live_id=live_id, user_id=self.user_id)
-        return comments.comments_for_hello(live_id, after=_after(self.scope))
+        return comments.comments_for_hello(live_id, after=parse_after(self.scope))
 
     def push(self, message: frames.Message):
         """The room's frame for this socket: written straight to the connection under Daphne,
@@ -345,14 +345,4 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ValueError:
             return
         if isinstance(message, dict) and message.get("type") == PING:
-            await self.send(text_data='{"type": "pong"}')
-
-
-def _after(scope) -> int | None:
-    """`?after=<id>`: the last comment a reconnecting page has."""
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
-    try:
-        after = int(values[0]) if values else None
-    except ValueError:
-        return None
-    return after if after is not None and after >= 0 else None
+            await self.send(text_data=json.dumps(pong_event()))

@@ -9,7 +9,6 @@ import json
 import logging
 from collections.abc import Awaitable
 from datetime import datetime
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -20,6 +19,7 @@ from miniapp.engagement.selectors import activity_position, activity_replay
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
+from miniapp.realtime.resume import parse_after
 from miniapp.realtime.schema import PING, check_event, hello_event, pong_event, reload_event, replayed
 
 log = logging.getLogger(__name__)
@@ -29,17 +29,6 @@ FORBIDDEN_ORIGIN = 4403
 # A binary frame: WebSocket's 1003 (unsupported data), in the range a server application may
 # send (autobahn, under Daphne, refuses 1003 from one: it allows 1000 and 3000–4999).
 UNSUPPORTED_DATA = 4003
-
-
-def parse_after(scope) -> int | None:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("after")
-    if not values:
-        return None
-    try:
-        after = int(values[0])
-    except ValueError:
-        return None  # garbage: treated as "no replay" (documented in README)
-    return after if after >= 0 else None
 
 
 def catch_up_rows(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool, int]:

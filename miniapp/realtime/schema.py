@@ -13,6 +13,7 @@ JSON Schema because the events are JSON and the check is a well-kept library's (
 not ours; it is used by the tests only, so production never imports it.
 """
 
+from datetime import UTC, datetime
 from functools import cache
 
 ID = {"type": "integer", "minimum": 1}
@@ -20,6 +21,13 @@ POSITION = {"type": "integer", "minimum": 0}  # a log position: 0 while the log 
 TEXT = {"type": "string"}
 PATH = {"type": "string", "pattern": "^/"}  # same origin as the page (see ARCHITECTURE.md)
 TIME = {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"}  # UTC, to the second
+
+
+def event_time(moment: datetime) -> str:
+    """A moment as events carry it (TIME): UTC, to the second, "2026-12-03T19:00:00Z"."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 REPLAY = {"const": True}  # sent again from the log: a reconnect's replay, or a catch-up
 
 
