@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.sockets",
     "tests.fixtures.servers",
     "tests.fixtures.oauth",
+    "tests.fixtures.lives",
 ]
 
 

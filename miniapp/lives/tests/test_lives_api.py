@@ -10,14 +10,9 @@ from django.utils import timezone
 from miniapp.lives.models import Live
 from miniapp.lives.services import live_create, live_start
 from tests.fixtures.factories import make_video
-from tests.fixtures.personas import signed_in_client
+from tests.fixtures.personas import english, signed_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 @pytest.fixture

@@ -16,18 +16,11 @@ from miniapp.lives import taps
 from miniapp.lives.comments import comment_create, comment_remove
 from miniapp.lives.models import Presence
 from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, rooms
-from miniapp.lives.services import live_create, live_end, live_start
-from tests.fixtures.factories import make_video
+from miniapp.lives.services import live_end
 from tests.fixtures.personas import session_cookie
 from tests.fixtures.sockets import HOST, ORIGIN, Socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-def live(users):
-    clip = make_video(users["carol"], title="广场舞")
-    return live_start(live=live_create(host=users["carol"], title="广场舞直播", clip=clip))
 
 
 @pytest.fixture
@@ -63,15 +56,15 @@ async def frame_of(socket: Socket, kind: str, timeout: float = 3) -> dict:
             return frame
 
 
-async def test_a_viewer_sees_the_likes_climb_with_who_liked(users, live, viewer, db_call):
-    await db_call(taps.taps_add, live_id=live.pk, user=users["bob"], taps=2, batch="1")
-    phone = await viewer(live.pk)
+async def test_a_viewer_sees_the_likes_climb_with_who_liked(users, clip_live, viewer, db_call):
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=2, batch="1")
+    phone = await viewer(clip_live.pk)
     hello = await phone.receive()
     assert hello["type"] == "hello" and hello["likes"] == 2 and hello["status"] == "live"
     assert hello["viewers"] == 1 and [liker["name"] for liker in hello["likers"]] == ["bob"]
 
-    await db_call(taps.taps_add, live_id=live.pk, user=users["alice"], taps=3, batch="1")
-    await db_call(taps.taps_add, live_id=live.pk, user=users["alice"], taps=4, batch="2")
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["alice"], taps=3, batch="1")
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["alice"], taps=4, batch="2")
     room = await frame_of(phone, "room")
     while room["likes"] < 9:  # the two batches may land in two ticks
         room = await frame_of(phone, "room")
@@ -80,14 +73,14 @@ async def test_a_viewer_sees_the_likes_climb_with_who_liked(users, live, viewer,
     assert await phone.nothing(0.6)  # nothing changed: no frame
 
 
-async def test_each_socket_gets_the_delta_since_what_it_was_told(users, live, viewer, db_call):
-    first = await viewer(live.pk)
+async def test_each_socket_gets_the_delta_since_what_it_was_told(users, clip_live, viewer, db_call):
+    first = await viewer(clip_live.pk)
     await first.receive()
-    await db_call(taps.taps_add, live_id=live.pk, user=users["bob"], taps=5, batch="1")
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=5, batch="1")
     assert (await frame_of(first, "room"))["delta"] == 5
-    second = await viewer(live.pk)
+    second = await viewer(clip_live.pk)
     assert (await second.receive())["likes"] == 5
-    await db_call(taps.taps_add, live_id=live.pk, user=users["bob"], taps=1, batch="2")
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=1, batch="2")
     for socket in (first, second):
         frame = await frame_of(socket, "room")
         while frame["likes"] < 6:
@@ -95,16 +88,16 @@ async def test_each_socket_gets_the_delta_since_what_it_was_told(users, live, vi
         assert frame["delta"] == 1
 
 
-async def test_the_viewers_are_every_workers_that_spoke_lately(live, viewer, db_call):
+async def test_the_viewers_are_every_workers_that_spoke_lately(clip_live, viewer, db_call):
     def other_workers():
         now = timezone.now()
-        Presence.objects.create(live=live, worker="other:1", viewers=40, beat=now)
-        Presence.objects.create(live=live, worker="gone:2", viewers=500, beat=now - timedelta(seconds=30))
+        Presence.objects.create(live=clip_live, worker="other:1", viewers=40, beat=now)
+        Presence.objects.create(live=clip_live, worker="gone:2", viewers=500, beat=now - timedelta(seconds=30))
 
     await db_call(other_workers)
-    phone = await viewer(live.pk)
+    phone = await viewer(clip_live.pk)
     assert (await phone.receive())["viewers"] == 41  # the silent worker's 500 do not count
-    tablet = await viewer(live.pk)
+    tablet = await viewer(clip_live.pk)
     await tablet.receive()
     frame = await frame_of(phone, "room")
     while frame["viewers"] != 42:
@@ -115,34 +108,34 @@ async def test_the_viewers_are_every_workers_that_spoke_lately(live, viewer, db_
         frame = await frame_of(phone, "room")
 
 
-async def test_viewers_learn_when_the_live_ends(live, viewer, db_call):
-    phone = await viewer(live.pk)
+async def test_viewers_learn_when_the_live_ends(clip_live, viewer, db_call):
+    phone = await viewer(clip_live.pk)
     assert (await phone.receive())["status"] == "live"
-    await db_call(live_end, live=live)
+    await db_call(live_end, live=clip_live)
     assert await frame_of(phone, "status") == {"type": "status", "status": "ended"}
     assert await phone.closed() == 1000
 
 
-async def test_another_origin_or_no_such_live_is_refused(live, viewer):
-    assert await (await viewer(live.pk, origin=b"https://evil.example")).closed() == FORBIDDEN
-    assert await (await viewer(live.pk + 100)).closed() == NOT_FOUND
+async def test_another_origin_or_no_such_live_is_refused(clip_live, viewer):
+    assert await (await viewer(clip_live.pk, origin=b"https://evil.example")).closed() == FORBIDDEN
+    assert await (await viewer(clip_live.pk + 100)).closed() == NOT_FOUND
 
 
-async def test_a_friends_first_like_in_a_live_arrives_in_their_feed_live(users, live, open_socket, db_call):
+async def test_a_friends_first_like_in_a_live_arrives_in_their_feed_live(users, clip_live, open_socket, db_call):
     alice = await open_socket(users["alice"])  # bob's friend
-    await db_call(live_like, user=users["bob"], live=live, count=3, batch="1")
+    await db_call(live_like, user=users["bob"], live=clip_live, count=3, batch="1")
     event = await alice.receive()
     assert event["type"] == "activity" and event["verb"] == "live_like" and event["actor"]["name"] == "bob"
-    assert event["live"]["host"]["name"] == "carol" and event["url"] == f"/live/{live.pk}/"
-    await db_call(live_like, user=users["bob"], live=live, count=3, batch="2")
+    assert event["live"]["host"]["name"] == "carol" and event["url"] == f"/live/{clip_live.pk}/"
+    await db_call(live_like, user=users["bob"], live=clip_live, count=3, batch="2")
     assert await alice.nothing()  # once per user and live
 
 
-async def test_comments_reach_every_viewer_and_leave_every_screen(users, live, viewer, db_call):
-    phone, tablet = await viewer(live.pk), await viewer(live.pk)
+async def test_comments_reach_every_viewer_and_leave_every_screen(users, clip_live, viewer, db_call):
+    phone, tablet = await viewer(clip_live.pk), await viewer(clip_live.pk)
     await phone.receive()
     await tablet.receive()
-    comment = await db_call(comment_create, live=live, user=users["bob"], text="<i>好看</i>")
+    comment = await db_call(comment_create, live=clip_live, user=users["bob"], text="<i>好看</i>")
     for socket in (phone, tablet):
         frame = await frame_of(socket, "comment")
         assert frame["id"] == comment.pk and frame["text"] == "<i>好看</i>" and frame["user"]["name"] == "bob"
@@ -151,32 +144,32 @@ async def test_comments_reach_every_viewer_and_leave_every_screen(users, live, v
         assert await frame_of(socket, "comment_gone") == {"type": "comment_gone", "id": comment.pk}
 
 
-async def test_hello_has_the_last_comments_and_a_reconnect_those_it_missed(users, live, viewer, db_call):
-    said = [await db_call(comment_create, live=live, user=users["bob"], text=f"第{n}条") for n in range(3)]
-    hello = await (await viewer(live.pk)).receive()
+async def test_hello_has_the_last_comments_and_a_reconnect_those_it_missed(users, clip_live, viewer, db_call):
+    said = [await db_call(comment_create, live=clip_live, user=users["bob"], text=f"第{n}条") for n in range(3)]
+    hello = await (await viewer(clip_live.pk)).receive()
     assert [frame["id"] for frame in hello["comments"]] == [comment.pk for comment in said]
-    again = await viewer(live.pk, query=f"?after={said[0].pk}")
+    again = await viewer(clip_live.pk, query=f"?after={said[0].pk}")
     assert [frame["text"] for frame in (await again.receive())["comments"]] == ["第1条", "第2条"]
 
 
-async def test_a_friend_coming_in_is_told_to_their_friends(users, live, viewer, db_call):
-    alice = await viewer(live.pk, user=users["alice"])
+async def test_a_friend_coming_in_is_told_to_their_friends(users, clip_live, viewer, db_call):
+    alice = await viewer(clip_live.pk, user=users["alice"])
     await alice.receive()
-    erin = await viewer(live.pk, user=users["erin"])  # nobody's friend
+    erin = await viewer(clip_live.pk, user=users["erin"])  # nobody's friend
     await erin.receive()
-    await viewer(live.pk, user=users["bob"])  # alice's friend
+    await viewer(clip_live.pk, user=users["bob"])  # alice's friend
     notice = await frame_of(alice, "notice")
     assert notice["kind"] == "enter" and notice["user"]["name"] == "bob" and notice["friend"] is True
 
 
-async def test_a_socket_gets_at_most_a_few_frames_a_tick_and_every_host_comment(users, live, viewer, db_call):
-    phone = await viewer(live.pk)
+async def test_a_socket_gets_at_most_a_few_frames_a_tick_and_every_host_comment(users, clip_live, viewer, db_call):
+    phone = await viewer(clip_live.pk)
     await phone.receive()
 
     def burst():
         for n in range(20):
-            comment_create(live=live, user=users["bob"], text=f"刷屏{n}")
-        comment_create(live=live, user=users["carol"], text="主播说话")  # the host's: never dropped
+            comment_create(live=clip_live, user=users["bob"], text=f"刷屏{n}")
+        comment_create(live=clip_live, user=users["carol"], text="主播说话")  # the host's: never dropped
 
     await db_call(burst)
     got = []

@@ -16,62 +16,50 @@ from miniapp.engagement.models import Activity
 from miniapp.engagement.selectors import activity_replay
 from miniapp.lives import taps
 from miniapp.lives.models import Liker, Live, TapBatch
-from miniapp.lives.services import live_create, live_end, live_start
-from tests.fixtures.factories import make_video
-from tests.fixtures.personas import signed_in_client
+from miniapp.lives.services import live_create, live_end
+from tests.fixtures.personas import english, signed_in_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def live(users):
-    clip = make_video(users["carol"], title="广场舞")
-    return live_start(live=live_create(host=users["carol"], title="广场舞直播", clip=clip))
-
-
-def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def tap(client: Client, live: Live, count: int, batch: str):
     return client.post(f"/api/lives/{live.pk}/likes/", {"taps": count, "batch": batch}, content_type="application/json")
 
 
-def test_a_batch_counts_once_however_often_it_is_sent(users, live):
+def test_a_batch_counts_once_however_often_it_is_sent(users, clip_live):
     bob = users["bob"]
-    first = taps.taps_add(live_id=live.pk, user=bob, taps=3, batch="b1")
+    first = taps.taps_add(live_id=clip_live.pk, user=bob, taps=3, batch="b1")
     assert (first.likes, first.taps, first.refused, first.first) == (3, 3, 0, True)
-    again = taps.taps_add(live_id=live.pk, user=bob, taps=3, batch="b1")
+    again = taps.taps_add(live_id=clip_live.pk, user=bob, taps=3, batch="b1")
     assert (again.likes, again.taps, again.refused, again.first) == (3, 3, 0, False)
-    other = taps.taps_add(live_id=live.pk, user=users["carol"], taps=2, batch="b1")  # another user's b1
+    other = taps.taps_add(live_id=clip_live.pk, user=users["carol"], taps=2, batch="b1")  # another user's b1
     assert (other.likes, other.taps, other.first) == (5, 2, True)
-    live.refresh_from_db()
-    assert live.likes == 5
-    assert Liker.objects.get(live=live, user=bob).taps == 3
+    clip_live.refresh_from_db()
+    assert clip_live.likes == 5
+    assert Liker.objects.get(live=clip_live, user=bob).taps == 3
 
 
-def test_taps_over_the_rate_are_refused_and_said_so(users, live):
+def test_taps_over_the_rate_are_refused_and_said_so(users, clip_live):
     bob = users["bob"]
-    over = taps.taps_add(live_id=live.pk, user=bob, taps=25, batch="a")
+    over = taps.taps_add(live_id=clip_live.pk, user=bob, taps=25, batch="a")
     assert (over.taps, over.refused) == (taps.TAPS_PER_SECOND, 25 - taps.TAPS_PER_SECOND)
-    assert taps.taps_add(live_id=live.pk, user=bob, taps=1, batch="b").refused == 1  # the same second
+    assert taps.taps_add(live_id=clip_live.pk, user=bob, taps=1, batch="b").refused == 1  # the same second
     Liker.objects.filter(user=bob).update(second=F("second") - timedelta(seconds=1.01))  # a second later
-    assert taps.taps_add(live_id=live.pk, user=bob, taps=4, batch="c").taps == 4  # the next one
-    live.refresh_from_db()
-    assert live.likes == taps.TAPS_PER_SECOND + 4
+    assert taps.taps_add(live_id=clip_live.pk, user=bob, taps=4, batch="c").taps == 4  # the next one
+    clip_live.refresh_from_db()
+    assert clip_live.likes == taps.TAPS_PER_SECOND + 4
 
 
-def test_taps_count_only_while_on_air(users, live):
+def test_taps_count_only_while_on_air(users, clip_live):
     scheduled = live_create(host=users["carol"], title="明天")
-    for closed in (scheduled, live_end(live=live)):
+    for closed in (scheduled, live_end(live=clip_live)):
         with translation.override("en"), pytest.raises(ValidationError, match="not on air"):
             taps.taps_add(live_id=closed.pk, user=users["bob"], taps=1, batch="x")
-    assert not Liker.objects.exists() and Live.objects.get(pk=live.pk).likes == 0
+    assert not Liker.objects.exists() and Live.objects.get(pk=clip_live.pk).likes == 0
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_and_retries_add_up_exactly(users, live):
+def test_concurrent_batches_and_retries_add_up_exactly(users, clip_live):
     """Four tappers at once, each batch sent twice: the total is exactly the taps of the batches."""
     people = [users[name] for name in ("bob", "carol", "dave", "erin")]
     errors = []
@@ -80,7 +68,7 @@ def test_concurrent_batches_and_retries_add_up_exactly(users, live):
         try:
             for n in range(10):
                 for _ in range(2):  # the answer "lost": sent again
-                    taps.taps_add(live_id=live.pk, user=user, taps=2, batch=f"{user.pk}-{n}")
+                    taps.taps_add(live_id=clip_live.pk, user=user, taps=2, batch=f"{user.pk}-{n}")
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
         finally:
@@ -92,55 +80,55 @@ def test_concurrent_batches_and_retries_add_up_exactly(users, live):
     for thread in threads:
         thread.join()
     assert not errors
-    live.refresh_from_db()
+    clip_live.refresh_from_db()
     # Each batch once; what the rate let through (20 taps each, if all came within a second)
     # is exactly the total.
-    batches = TapBatch.objects.filter(live=live)
+    batches = TapBatch.objects.filter(live=clip_live)
     assert batches.count() == 40
     counted = sum(batches.values_list("taps", flat=True))
-    assert live.likes == counted == sum(Liker.objects.filter(live=live).values_list("taps", flat=True))
+    assert clip_live.likes == counted == sum(Liker.objects.filter(live=clip_live).values_list("taps", flat=True))
     assert counted >= 4 * taps.TAPS_PER_SECOND
 
 
-def test_the_api_answers_the_total_and_refuses_what_it_cannot_count(users, live):
+def test_the_api_answers_the_total_and_refuses_what_it_cannot_count(users, clip_live):
     bob = english(signed_in_client(users["bob"]))
-    answer = tap(bob, live, 3, "k1")
+    answer = tap(bob, clip_live, 3, "k1")
     assert answer.status_code == 200 and answer.json() == {"likes": 3, "counted": 3, "refused": 0}
-    assert tap(bob, live, 3, "k1").json() == {"likes": 3, "counted": 3, "refused": 0}  # a retry
+    assert tap(bob, clip_live, 3, "k1").json() == {"likes": 3, "counted": 3, "refused": 0}  # a retry
 
-    over = tap(bob, live, 20, "k2")
+    over = tap(bob, clip_live, 20, "k2")
     assert over.status_code == 200 and over.json()["refused"] == 3 and "20 a second" in over.json()["detail"]
-    none = tap(bob, live, 1, "k3")
+    none = tap(bob, clip_live, 1, "k3")
     assert none.status_code == 429 and none.json()["counted"] == 0
 
     for body in ({"taps": 0, "batch": "z"}, {"taps": 51, "batch": "z"}, {"taps": 1, "batch": "a b"}, {}):
-        bad = bob.post(f"/api/lives/{live.pk}/likes/", body, content_type="application/json")
+        bad = bob.post(f"/api/lives/{clip_live.pk}/likes/", body, content_type="application/json")
         assert bad.status_code == 400 and "`taps` (1 to 50)" in bad.json()["detail"]
-    assert tap(Client(), live, 1, "k").status_code in (401, 403)
-    assert tap(bob, Live(pk=live.pk + 99), 1, "k").status_code == 404
+    assert tap(Client(), clip_live, 1, "k").status_code in (401, 403)
+    assert tap(bob, Live(pk=clip_live.pk + 99), 1, "k").status_code == 404
 
-    live_end(live=live)
-    ended = tap(bob, live, 1, "k4")
+    live_end(live=clip_live)
+    ended = tap(bob, clip_live, 1, "k4")
     assert ended.status_code == 400 and "not on air" in ended.json()["detail"] and ended.json()["status"] == "ended"
 
 
-def test_a_first_like_in_a_live_reaches_friends_once(users, live):
+def test_a_first_like_in_a_live_reaches_friends_once(users, clip_live):
     bob = english(signed_in_client(users["bob"]))
-    tap(bob, live, 2, "1")
-    tap(bob, live, 2, "2")
+    tap(bob, clip_live, 2, "1")
+    tap(bob, clip_live, 2, "2")
     (entry,) = Activity.objects.filter(verb=Activity.Verb.LIVE_LIKE)
-    assert entry.actor == users["bob"] and entry.live_id == live.pk and entry.video_id is None
+    assert entry.actor == users["bob"] and entry.live_id == clip_live.pk and entry.video_id is None
 
     # In bob's friend alice's 好友动态: "bob 给 carol 的直播点赞", opening the room.
     events, _ = activity_replay(viewer_id=users["alice"].pk, after=0, limit=10)
     (event,) = [e for e in events if e["verb"] == "live_like"]
     assert event["live"] == {
-        "id": live.pk,
+        "id": clip_live.pk,
         "title": "广场舞直播",
         "host": {"id": users["carol"].pk, "name": "carol", "avatar": users["carol"].avatar_url},
         "status": "live",
     }
-    assert event["url"] == f"/live/{live.pk}/" and event["video"] is None
+    assert event["url"] == f"/live/{clip_live.pk}/" and event["video"] is None
 
-    tap(english(signed_in_client(users["carol"])), live, 1, "own")  # the host's own taps count, unannounced
+    tap(english(signed_in_client(users["carol"])), clip_live, 1, "own")  # the host's own taps count, unannounced
     assert Activity.objects.filter(verb=Activity.Verb.LIVE_LIKE).count() == 1

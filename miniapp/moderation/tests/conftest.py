@@ -40,20 +40,3 @@ def liked_video(users):
     like_create(user=users["alice"], video=video)
     like_create(user=users["bob"], video=video)
     return video
-
-
-@pytest.fixture
-def clip_live(users):
-    """carol's live on air, playing one of her videos (whose replay would be that video)."""
-    from miniapp.lives.services import live_create, live_start
-
-    clip = make_video(users["carol"], title="广场舞")
-    return live_start(live=live_create(host=users["carol"], title="广场舞直播", clip=clip))
-
-
-@pytest.fixture
-def camera_live(users):
-    """dave's live on air from his camera (whose recording would become a replay)."""
-    from miniapp.lives.services import live_create, live_start
-
-    return live_start(live=live_create(host=users["dave"], title="村口直播"))

@@ -6,17 +6,13 @@ from django.test import Client
 from miniapp.lives.models import Live
 from miniapp.moderation.models import LimitHit, ModerationAction, Report
 from tests.fixtures.factories import make_video
+from tests.fixtures.personas import english
 
 pytestmark = pytest.mark.django_db
 
 
 def report(client, live_id, **payload):
     return client.post(f"/api/lives/{live_id}/reports/", payload, content_type="application/json")
-
-
-def english(client: Client) -> Client:
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
 
 
 def test_it_files_a_report_of_the_live(client, users, clip_live):
