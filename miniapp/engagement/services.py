@@ -252,14 +252,17 @@ def live_like(*, user: User, live: Live, count: int, batch: str) -> taps.Counted
     """Count a batch of `user`'s taps in `live` (on air: else ValidationError) once per `batch`
     (`lives.taps`). Their first like in it goes into their friends' 好友动态, live, as a like of a
     video does (not the host's own, nor with "show my likes" off)."""
-    with transaction.atomic():
-        counted = taps.taps_add(live_id=live.pk, user=user, taps=count, batch=batch)
-        if counted.first and user.share_likes and user.pk != live.host_id:
-            live = Live.objects.select_related("host").get(pk=live.pk)  # the entry shows its title and host
-            entry = Activity.objects.create(actor=user, verb=Activity.Verb.LIVE_LIKE, live=live)
-            entry.actor, entry.live = user, live
-            notify_activity(entry)
-    return counted
+    return taps.taps_add(live_id=live.pk, user=user, taps=count, batch=batch, on_first=_live_liked)
+
+
+def _live_liked(user: User, live: Live) -> None:
+    """In the taps' commit: a user's first like in a live, an entry for their friends."""
+    if not user.share_likes or user.pk == live.host_id:
+        return
+    live = Live.objects.select_related("host").get(pk=live.pk)  # the entry shows its title and host
+    entry = Activity.objects.create(actor=user, verb=Activity.Verb.LIVE_LIKE, live=live)
+    entry.actor, entry.live = user, live
+    notify_activity(entry)
 
 
 def group_read(*, user: User, group: Group, last_id: int) -> tuple[int, int]:

@@ -3,11 +3,12 @@ rate per user, only while on air, the API's answers, and a user's first like in 
 their friends' 好友动态 once."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.db.models import F
 from django.test import Client
 from django.utils import translation
@@ -132,3 +133,103 @@ def test_a_first_like_in_a_live_reaches_friends_once(users, clip_live):
 
     tap(english(signed_in_client(users["carol"])), clip_live, 1, "own")  # the host's own taps count, unannounced
     assert Activity.objects.filter(verb=Activity.Verb.LIVE_LIKE).count() == 1
+
+
+def _in_threads(*calls):
+    """Run each call in a thread of its own; their results (or errors), in order."""
+    results = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            results[i] = call()
+        except Exception as error:  # noqa: BLE001 (the caller looks at it)
+            results[i] = error
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+def _wait_for(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def held_desk(monkeypatch):
+    """A desk of its own whose first commit waits for `gate`: the commits' sizes are recorded."""
+    desk, gate, sizes, first_error = taps.Desk(), threading.Event(), [], []
+    commit = taps._commit
+
+    def held(batches):
+        sizes.append(len(batches))
+        if len(sizes) == 1:
+            gate.wait(10)
+            if first_error:
+                raise first_error[0]
+        return commit(batches)
+
+    monkeypatch.setattr(taps, "desk", desk)
+    monkeypatch.setattr(taps, "_commit", held)
+    return desk, gate, sizes, first_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_that_come_during_a_commit_are_counted_together_in_the_next(users, clip_live, held_desk):
+    desk, gate, sizes, _ = held_desk
+
+    def add(name, batch, count):
+        return lambda: taps.taps_add(live_id=clip_live.pk, user=users[name], taps=count, batch=batch)
+
+    first, answers = _in_threads(add("bob", "b1", 2))
+    _wait_for(lambda: sizes == [1])  # bob's commit runs, held
+    rest, more = _in_threads(add("carol", "c1", 3), add("dave", "d1", 4), add("bob", "b2", 5), add("bob", "b2", 5))
+    _wait_for(lambda: len(desk.waiting) == 4)
+    gate.set()
+    for thread in first + rest:
+        thread.join()
+    assert sizes == [1, 4]  # one commit for the four that waited
+    assert answers[0] == taps.Counted(likes=2, taps=2, refused=0, first=True)
+    carol, dave, bob, bob_again = more
+    assert (carol.likes, dave.likes, bob.likes) == (14, 14, 14)  # the total once that commit is in
+    assert (carol.first, dave.first, bob.first) == (True, True, False)
+    assert bob_again == taps.Counted(likes=14, taps=5, refused=0, first=False)  # the same batch twice: once
+    clip_live.refresh_from_db()
+    assert clip_live.likes == 14 == sum(TapBatch.objects.values_list("taps", flat=True))
+    assert not desk.committing and not desk.waiting
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users, clip_live, held_desk):
+    desk, gate, sizes, first_error = held_desk
+    first_error.append(OperationalError("the database went away"))
+    first, answers = _in_threads(lambda: taps.taps_add(live_id=clip_live.pk, user=users["bob"], taps=2, batch="x"))
+    _wait_for(lambda: sizes == [1])
+    rest, more = _in_threads(lambda: taps.taps_add(live_id=clip_live.pk, user=users["carol"], taps=3, batch="y"))
+    _wait_for(lambda: len(desk.waiting) == 1)
+    gate.set()
+    for thread in first + rest:
+        thread.join()
+    assert isinstance(answers[0], OperationalError)  # told, so the page sends it again
+    assert more[0] == taps.Counted(likes=3, taps=3, refused=0, first=True)  # the next commit went on
+    assert taps.taps_add(live_id=clip_live.pk, user=users["bob"], taps=2, batch="x").likes == 5  # bob's again
+    assert not desk.committing
+
+
+def test_one_commit_counts_each_live_on_its_own(users, clip_live):
+    ended = live_create(host=users["dave"], title="昨天")
+    batches = [
+        taps._Batch(live_id=clip_live.pk, user=users["bob"], taps=30, batch="1", on_first=None),
+        taps._Batch(live_id=ended.pk, user=users["bob"], taps=1, batch="1", on_first=None),
+        taps._Batch(live_id=clip_live.pk, user=users["bob"], taps=5, batch="2", on_first=None),  # the same second
+    ]
+    over, not_on_air, refused = taps._commit(batches)
+    assert over == taps.Counted(likes=20, taps=20, refused=10, first=True)
+    assert not_on_air is None
+    assert refused == taps.Counted(likes=20, taps=0, refused=5, first=False)
+    assert Liker.objects.get(live=clip_live, user=users["bob"]).taps == 20
