@@ -11,8 +11,10 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
+from miniapp.lives.routing import http_urlpatterns  # noqa: E402
 from miniapp.lives.routing import websocket_urlpatterns as live_urlpatterns  # noqa: E402
 from miniapp.realtime.auth import SocketUserMiddleware  # noqa: E402
 from miniapp.realtime.events import EventsAfterResponse  # noqa: E402
@@ -28,8 +30,10 @@ if settings.LIVE_RUNNER:
 
 application = ProtocolTypeRouter(
     {
-        # The events a request commits go out after its response (realtime.events).
-        "http": EventsAfterResponse(django_asgi_app),
+        # The events a request commits go out after its response (realtime.events). Tap
+        # requests, hundreds a second in a busy live room, are answered without Django's
+        # request cycle (lives.tap_requests).
+        "http": URLRouter([*http_urlpatterns, re_path(r"", EventsAfterResponse(django_asgi_app))]),
         # The consumer checks the Origin itself, to refuse with close code 4403. Not
         # Channels' AuthMiddlewareStack: see realtime.auth. FreeClosedSockets works
         # around two upstream reference cycles that kept closed sockets in memory.

@@ -10,7 +10,6 @@ from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member
 from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import group_last_post_id, group_unread, unread_total
-from miniapp.lives import taps
 from miniapp.lives.models import Live
 from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
@@ -248,15 +247,9 @@ def _live_posts(live: Live, groups: list[Group]) -> list[Activity]:
     return posts
 
 
-def live_like(*, user: User, live: Live, count: int, batch: str) -> taps.Counted:
-    """Count a batch of `user`'s taps in `live` (on air: else ValidationError) once per `batch`
-    (`lives.taps`). Their first like in it goes into their friends' 好友动态, live, as a like of a
-    video does (not the host's own, nor with "show my likes" off)."""
-    return taps.taps_add(live_id=live.pk, user=user, taps=count, batch=batch, on_first=_live_liked)
-
-
-def _live_liked(user: User, live: Live) -> None:
-    """In the taps' commit: a user's first like in a live, an entry for their friends."""
+def live_liked(user: User, live: Live) -> None:
+    """In the taps' commit (`lives.taps`, its `on_first`): a user's first like in a live, an
+    entry for their friends."""
     if not user.share_likes or user.pk == live.host_id:
         return
     live = Live.objects.select_related("host").get(pk=live.pk)  # the entry shows its title and host

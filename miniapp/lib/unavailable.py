@@ -19,13 +19,18 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_response(request):
+def unavailable_body() -> dict:
+    """The JSON of a 503 (with `Retry-After: RETRY_AFTER_SECONDS`)."""
     message = _("The service is briefly unavailable. Nothing was changed: try again in a few seconds.")
+    return {"detail": message, "code": "unavailable", "retry_after": RETRY_AFTER_SECONDS}
+
+
+def unavailable_response(request):
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-        response = JsonResponse({"detail": message, "code": "unavailable", "retry_after": RETRY_AFTER_SECONDS})
-        response.status_code = 503
+        response = JsonResponse(unavailable_body(), status=503)
     else:
         # A page of its own: base.html would ask the database who is signed in.
+        message = unavailable_body()["detail"]
         response = render(request, "503.html", {"message": message}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -23,6 +23,7 @@ live is not on air or another socket sends it, 4400 after an error.
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import secrets
@@ -31,16 +32,21 @@ from datetime import timedelta
 from pathlib import Path
 
 from channels.db import database_sync_to_async
+from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Q
 from django.utils import timezone
 
+from miniapp.engagement.services import live_liked
 from miniapp.lives import chunks, hls
 from miniapp.lives.errors import LiveSourceError
 from miniapp.lives.ingest import LiveTranscoder
 from miniapp.lives.models import CAMERA_GONE, Live
 from miniapp.lives.runner import ORIGIN
+from miniapp.lives.tap_requests import answer_taps
+from miniapp.moderation.limits import ban_message
 from miniapp.realtime.auth import origin_allowed
 
 log = logging.getLogger(__name__)
@@ -223,3 +229,24 @@ class IngestConsumer(AsyncWebsocketConsumer):
         # the host's page closes the socket as soon as its end is answered, often before a beat.
         ended = await database_sync_to_async(_ended)(self.live_id)
         await self._stop(end=ended)
+
+
+class TapConsumer(AsyncHttpConsumer):
+    """`POST /api/lives/<id>/likes/` under Daphne, answered from the event loop without Django's
+    request cycle (`lives.tap_requests`: why, and the checks it runs)."""
+
+    async def handle(self, body):
+        request = ASGIRequest(self.scope, io.BytesIO(body))
+        live_id = self.scope["url_route"]["kwargs"]["live_id"]
+        status, answer = await answer_taps(request, live_id, on_first=live_liked, ban_message=ban_message)
+        headers = [
+            (b"Content-Type", b"application/json"),
+            (b"Cache-Control", b"no-store"),
+            (b"Vary", b"Accept-Language, Cookie"),
+            (b"X-Content-Type-Options", b"nosniff"),
+        ]
+        if status == 405:
+            headers.append((b"Allow", b"POST"))
+        if status == 503:
+            headers.append((b"Retry-After", str(answer["retry_after"]).encode()))
+        await self.send_response(status, json.dumps(answer, ensure_ascii=False).encode(), headers=headers)

@@ -8,26 +8,30 @@ again because its answer was lost is found (`TapBatch`) and answered as before, 
 
 Batches are committed together (a group commit). Hundreds of tappers each send a few batches a
 second into one room, and a transaction apiece would queue them all on one row (`Live.likes`),
-on SQLite on the one writer's lock, each waiting in turn. Instead the batches that arrive while a
-commit runs wait for the next one, which counts all of them in one transaction: the request
-whose batch found no commit running leads it, in its own thread, and hands the lead on to the
-first of those that came meanwhile. A worker thus runs one tap transaction at a time, whatever
-the rate, and a batch waits at most for the commit before its own.
+on SQLite on the one writer's lock, each waiting in turn. Instead a worker's `desk` keeps the
+batches that arrive while a commit runs and counts all of them in the next one: one transaction
+at a time, whatever the rate, and a batch waits at most for the commit before its own. Who
+sends each batch is read in that commit too (the request's session, checked as Django's
+`get_user` does, for all the batches at once), so a tap request costs no query of its own.
 """
 
-import threading
+import asyncio
+import contextvars
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
 from miniapp.lives.models import Liker, Live, TapBatch
+from miniapp.realtime.auth import session_users
 
 # One user's taps counted per second in a live; the rest are answered as refused. (A thumb
 # manages about 10 a second; a batch made offline is counted up to this too.)
@@ -48,105 +52,132 @@ class Counted:
     first: bool  # the user's first like in this live (not for a batch sent again)
 
 
-def taps_add(*, live_id: int, user: User, taps: int, batch: str, on_first: FirstLike | None = None) -> Counted:
-    """Count a batch of `user`'s taps in the live (on air: else ValidationError), once per
-    `batch` id, and answer once it has committed. `on_first(user, live)` runs in the same
-    transaction when this is the user's first counted like in the live."""
-    if not 1 <= taps <= BATCH_MAX:
-        raise ValidationError(_("A batch has 1 to %(most)d taps.") % {"most": BATCH_MAX})
-    return desk.add(_Batch(live_id=live_id, user=user, taps=taps, batch=batch, on_first=on_first))
+class Refused(enum.Enum):
+    """Why a batch was not counted at all."""
+
+    SIGNED_OUT = "signed_out"  # its session signs nobody in
+    BANNED = "banned"  # its user is banned (`User.banned_until`)
+    NO_LIVE = "no_live"
+    NOT_ON_AIR = "not_on_air"
 
 
 @dataclass(eq=False)
-class _Batch:
+class Batch:
+    """A batch of taps to count: from `user`, or from whoever `session_key` signs in."""
+
     live_id: int
-    user: User
     taps: int
     batch: str
-    on_first: FirstLike | None
-    done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # woken to lead the next commit, not with its answer
-    answer: "Counted | None" = None  # None once done: its live is not on air
-    error: BaseException | None = None
+    user: User | None = None
+    session_key: str | None = None
+    on_first: FirstLike | None = None
+    answer: asyncio.Future | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Answer:
+    counted: Counted | None  # None: refused whole
+    refused: Refused | None = None
+    status: str = ""  # the live's, when NOT_ON_AIR
+    user_id: int | None = None  # who sent it, when known
+
+
+def taps_add(*, live_id: int, user: User, taps: int, batch: str, on_first: FirstLike | None = None) -> Counted:
+    """Count a batch of `user`'s taps in the live (on air: else ValidationError), once per
+    `batch` id, in a transaction of its own. `on_first(user, live)` runs in it when this is the
+    user's first counted like in the live. (The requests go through `desk`.)"""
+    if not 1 <= taps <= BATCH_MAX:
+        raise ValidationError(_("A batch has 1 to %(most)d taps.") % {"most": BATCH_MAX})
+    (answer,) = _commit([Batch(live_id=live_id, taps=taps, batch=batch, user=user, on_first=on_first)])
+    if answer.counted is None:
+        raise ValidationError(_("This live is not on air: likes count only while it is."))
+    return answer.counted
 
 
 class Desk:
-    """This worker's batches waiting for a commit, and whether one is running."""
+    """This worker's batches waiting for a commit, and the task committing them."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.waiting: list[_Batch] = []
-        self.committing = False
+        self.waiting: list[Batch] = []
+        self.task: asyncio.Task | None = None
 
-    def add(self, batch: _Batch) -> Counted:
-        with self.lock:
-            self.waiting.append(batch)
-            leads = not self.committing
-            self.committing = True
-        if leads:
-            self._commit_waiting()
-        while True:
-            batch.done.wait()
-            if not batch.lead:
-                break
-            batch.lead = False
-            batch.done.clear()
-            self._commit_waiting()  # takes this batch too: it is the first waiting
-        if batch.error is not None:
-            raise batch.error  # the leader's (every batch of that commit gets the same one)
-        if batch.answer is None:  # said here, in this request's language
-            raise ValidationError(_("This live is not on air: likes count only while it is."))
-        return batch.answer
+    async def count(self, batch: Batch) -> Answer:
+        """`batch`'s answer, once the commit that counts it is in (or its error: the database
+        away, say, for every batch of that commit)."""
+        loop = asyncio.get_running_loop()
+        batch.answer = loop.create_future()
+        self.waiting.append(batch)
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            # A context of its own: the commit's events are not the first request's to hold.
+            self.task = loop.create_task(self._commit_waiting(), context=contextvars.Context())
+        return await batch.answer
 
-    def _commit_waiting(self) -> None:
-        with self.lock:
+    async def _commit_waiting(self) -> None:
+        while self.waiting:
             batches, self.waiting = self.waiting, []
-        try:
-            answers = _commit(batches)
-        except BaseException as error:  # the database away, say: every batch of it is told
-            answers = [error] * len(batches)
-        for batch, answer in zip(batches, answers, strict=True):
-            if isinstance(answer, BaseException):
-                batch.error = answer
-            else:
-                batch.answer = answer
-            batch.done.set()
-        with self.lock:
-            if self.waiting:  # came during the commit: the first of them leads the next
-                self.waiting[0].lead = True
-                self.waiting[0].done.set()
-            else:
-                self.committing = False
+            try:
+                answers = await sync_to_async(_commit_in_thread)(batches)
+            except Exception as error:  # noqa: BLE001 (each request answers it: 503 for the database)
+                answers = [error] * len(batches)
+            for batch, answer in zip(batches, answers, strict=True):
+                if batch.answer.done():  # its request went away: counted all the same
+                    continue
+                if isinstance(answer, BaseException):
+                    batch.answer.set_exception(answer)
+                else:
+                    batch.answer.set_result(answer)
 
 
 desk = Desk()
 
 
-def _commit(batches: list[_Batch]) -> list[Counted | None]:
-    """Count `batches` in one transaction: the answer of each, in order (None: its live is not
-    on air)."""
+def _commit_in_thread(batches: list[Batch]) -> list[Answer]:
+    """`_commit` in the thread the consumers' database work runs in, with a connection in good
+    order before and after, as `channels.db.database_sync_to_async` has it (but for a test's
+    transaction, which the test's thread holds open)."""
+    fresh = not connection.in_atomic_block
+    if fresh:
+        close_old_connections()
+    try:
+        return _commit(batches)
+    finally:
+        if fresh:
+            close_old_connections()
+
+
+def _commit(batches: list[Batch]) -> list[Answer]:
+    """Count `batches` in one transaction: the answer of each, in order."""
     now = timezone.now()
+    refused = _senders(batches, now)
     with transaction.atomic():
         # The rooms first, locked (always in this order: rooms, then likers): taps count only
         # while on air, and the total is read and added to under the lock.
         lives = {
             live.pk: live
             for live in Live.objects.select_for_update()
-            .filter(pk__in={batch.live_id for batch in batches}, status=Live.Status.LIVE)
+            .filter(pk__in={batch.live_id for batch in batches if batch not in refused})
             .order_by("pk")
             .only("status", "likes", "host_id")
         }
-        counting = [batch for batch in batches if batch.live_id in lives]
+        for batch in batches:
+            if batch in refused:
+                continue
+            live = lives.get(batch.live_id)
+            if live is None:
+                refused[batch] = Answer(None, Refused.NO_LIVE, user_id=batch.user.pk)
+            elif live.status != Live.Status.LIVE:
+                refused[batch] = Answer(None, Refused.NOT_ON_AIR, status=live.status, user_id=batch.user.pk)
+        counting = [batch for batch in batches if batch not in refused]
         likers = _likers(counting, now)
         sent_before = {
             (live_id, user_id, name): taps
             for live_id, user_id, name, taps in TapBatch.objects.filter(
-                live_id__in=lives,
+                live_id__in={batch.live_id for batch in counting},
                 user_id__in={batch.user.pk for batch in counting},
                 batch__in={batch.batch for batch in counting},
             ).values_list("live_id", "user_id", "batch", "taps")
         }
-        counts: dict[_Batch, tuple[int, bool]] = {}  # counted, and the user's first like
+        counts: dict[Batch, tuple[int, bool]] = {}  # counted, and the user's first like
         added = dict.fromkeys(lives, 0)
         changed, new_batches = set(), []
         for batch in counting:
@@ -180,17 +211,32 @@ def _commit(batches: list[_Batch]) -> list[Counted | None]:
                 batch.on_first(batch.user, lives[batch.live_id])
     answers = []
     for batch in batches:
-        if batch not in counts:
-            answers.append(None)
+        if batch in refused:
+            answers.append(refused[batch])
             continue
         counted, first = counts[batch]
-        answers.append(
-            Counted(likes=lives[batch.live_id].likes, taps=counted, refused=batch.taps - counted, first=first)
-        )
+        likes = lives[batch.live_id].likes
+        answers.append(Answer(Counted(likes, counted, batch.taps - counted, first), user_id=batch.user.pk))
     return answers
 
 
-def _likers(batches: list[_Batch], now) -> dict[tuple[int, int], Liker]:
+def _senders(batches: list[Batch], now) -> dict[Batch, Answer]:
+    """Who sent each batch that came with a session (`batch.user` set), and the refusals of
+    those signed out or banned."""
+    keys = {batch.session_key for batch in batches if batch.user is None and batch.session_key}
+    signed_in = session_users(keys) if keys else {}
+    refused = {}
+    for batch in batches:
+        if batch.user is None:
+            batch.user = signed_in.get(batch.session_key)
+        if batch.user is None:
+            refused[batch] = Answer(None, Refused.SIGNED_OUT)
+        elif batch.user.banned_until is not None and batch.user.banned_until > now:
+            refused[batch] = Answer(None, Refused.BANNED, user_id=batch.user.pk)
+    return refused
+
+
+def _likers(batches: list[Batch], now) -> dict[tuple[int, int], Liker]:
     """The batches' users' rows in their lives, locked until the transaction ends; made for a
     first like (another worker's commit may make one at the same moment: then it is read)."""
     keys = {(batch.live_id, batch.user.pk) for batch in batches}

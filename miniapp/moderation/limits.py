@@ -14,7 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import UserRateThrottle
 
 from miniapp.moderation import services
-from miniapp.moderation.selectors import ban_in_force
+from miniapp.moderation.selectors import ban_in_force, bans_in_force
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +49,6 @@ class LikeRateThrottle(SettingRateThrottle):
 class ShareRateThrottle(SettingRateThrottle):
     scope = "share"
     setting = "SHARE_RATE"
-
-
-class TapRateThrottle(SettingRateThrottle):
-    scope = "tap"
-    setting = "TAP_RATE"
 
 
 class CommentRateThrottle(SettingRateThrottle):
@@ -103,12 +98,21 @@ class NotBanned(BasePermission):
         ban = ban_in_force(request.user)
         if ban is None:
             return True
-        if ban.until:
-            until = timezone.localtime(ban.until).strftime("%Y-%m-%d %H:%M")
-            message = _("Your account is suspended until %(until)s: %(reason)s You can still watch videos.") % {
-                "until": until,
-                "reason": ban.reason,
-            }
-        else:
-            message = _("Your account is suspended: %(reason)s You can still watch videos.") % {"reason": ban.reason}
-        raise PermissionDenied(message)
+        raise PermissionDenied(ban_said(ban))
+
+
+def ban_said(ban) -> str:
+    """What a banned user is told when they try to write."""
+    if ban.until:
+        until = timezone.localtime(ban.until).strftime("%Y-%m-%d %H:%M")
+        return _("Your account is suspended until %(until)s: %(reason)s You can still watch videos.") % {
+            "until": until,
+            "reason": ban.reason,
+        }
+    return _("Your account is suspended: %(reason)s You can still watch videos.") % {"reason": ban.reason}
+
+
+def ban_message(user_id: int) -> str:
+    """`ban_said` for a user known by id (a tap request: `lives.tap_requests`)."""
+    ban = bans_in_force().filter(user_id=user_id).order_by("-created").first()
+    return ban_said(ban) if ban is not None else _("Your account is suspended. You can still watch videos.")

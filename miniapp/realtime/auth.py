@@ -92,7 +92,12 @@ def session_expiry(session_key: str) -> datetime | None:
 
 
 def sessions_signed_in(session_keys: set[str]) -> dict[str, object]:
-    """Whom each of `session_keys` still signs in: {session key: user pk}, for the sessions that
+    """{session key: user pk} of `session_users`."""
+    return {key: user.pk for key, user in session_users(session_keys).items()}
+
+
+def session_users(session_keys: set[str]) -> dict[str, object]:
+    """Whom each of `session_keys` still signs in: {session key: user}, for the sessions that
     would sign a request in now. The check is Django's own (`django.contrib.auth.get_user`), in
     bulk and without changing any session: the session is kept and unexpired, names a backend
     still in AUTHENTICATION_BACKENDS, its user exists and that backend still lets them sign in
@@ -111,7 +116,7 @@ def sessions_signed_in(session_keys: set[str]) -> dict[str, object]:
     for key, (user_pk, backend_path, session_hash) in claims.items():
         user = users.get((user_pk, backend_path))
         if user is not None and session_hash and _hash_matches(user, session_hash):
-            signed_in[key] = user.pk
+            signed_in[key] = user
     return signed_in
 
 

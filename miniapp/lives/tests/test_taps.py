@@ -2,8 +2,8 @@
 rate per user, only while on air, the API's answers, and a user's first like in a live going to
 their friends' 好友动态 once."""
 
+import asyncio
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, close_old_connections
 from django.db.models import F
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from miniapp.engagement.models import Activity
 from miniapp.engagement.selectors import activity_replay
@@ -135,101 +135,88 @@ def test_a_first_like_in_a_live_reaches_friends_once(users, clip_live):
     assert Activity.objects.filter(verb=Activity.Verb.LIVE_LIKE).count() == 1
 
 
-def _in_threads(*calls):
-    """Run each call in a thread of its own; their results (or errors), in order."""
-    results = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            results[i] = call()
-        except Exception as error:  # noqa: BLE001 (the caller looks at it)
-            results[i] = error
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    return threads, results
-
-
-def _wait_for(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
-@pytest.fixture
-def held_desk(monkeypatch):
-    """A desk of its own whose first commit waits for `gate`: the commits' sizes are recorded."""
-    desk, gate, sizes, first_error = taps.Desk(), threading.Event(), [], []
+@pytest.mark.django_db(transaction=True)
+async def test_batches_that_come_during_a_commit_are_counted_together_in_the_next(users, clip_live, monkeypatch):
+    desk, gate, sizes = taps.Desk(), asyncio.Event(), []
     commit = taps._commit
+    loop = asyncio.get_running_loop()
 
-    def held(batches):
+    def held(batches):  # the first commit waits for `gate`
         sizes.append(len(batches))
         if len(sizes) == 1:
-            gate.wait(10)
-            if first_error:
-                raise first_error[0]
+            asyncio.run_coroutine_threadsafe(gate.wait(), loop).result(10)
         return commit(batches)
 
-    monkeypatch.setattr(taps, "desk", desk)
     monkeypatch.setattr(taps, "_commit", held)
-    return desk, gate, sizes, first_error
 
+    def count(name, batch, n):
+        return asyncio.ensure_future(
+            desk.count(taps.Batch(live_id=clip_live.pk, taps=n, batch=batch, user=users[name]))
+        )
 
-@pytest.mark.django_db(transaction=True)
-def test_batches_that_come_during_a_commit_are_counted_together_in_the_next(users, clip_live, held_desk):
-    desk, gate, sizes, _ = held_desk
-
-    def add(name, batch, count):
-        return lambda: taps.taps_add(live_id=clip_live.pk, user=users[name], taps=count, batch=batch)
-
-    first, answers = _in_threads(add("bob", "b1", 2))
-    _wait_for(lambda: sizes == [1])  # bob's commit runs, held
-    rest, more = _in_threads(add("carol", "c1", 3), add("dave", "d1", 4), add("bob", "b2", 5), add("bob", "b2", 5))
-    _wait_for(lambda: len(desk.waiting) == 4)
+    first = count("bob", "b1", 2)
+    while sizes != [1]:  # bob's commit runs, held
+        await asyncio.sleep(0.005)
+    rest = [count("carol", "c1", 3), count("dave", "d1", 4), count("bob", "b2", 5), count("bob", "b2", 5)]
+    await asyncio.sleep(0.05)
     gate.set()
-    for thread in first + rest:
-        thread.join()
+    answers = [await task for task in [first, *rest]]
     assert sizes == [1, 4]  # one commit for the four that waited
-    assert answers[0] == taps.Counted(likes=2, taps=2, refused=0, first=True)
-    carol, dave, bob, bob_again = more
+    assert answers[0].counted == taps.Counted(likes=2, taps=2, refused=0, first=True)
+    carol, dave, bob, bob_again = (answer.counted for answer in answers[1:])
     assert (carol.likes, dave.likes, bob.likes) == (14, 14, 14)  # the total once that commit is in
     assert (carol.first, dave.first, bob.first) == (True, True, False)
     assert bob_again == taps.Counted(likes=14, taps=5, refused=0, first=False)  # the same batch twice: once
-    clip_live.refresh_from_db()
-    assert clip_live.likes == 14 == sum(TapBatch.objects.values_list("taps", flat=True))
-    assert not desk.committing and not desk.waiting
+    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 14
+    assert not desk.waiting
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users, clip_live, held_desk):
-    desk, gate, sizes, first_error = held_desk
-    first_error.append(OperationalError("the database went away"))
-    first, answers = _in_threads(lambda: taps.taps_add(live_id=clip_live.pk, user=users["bob"], taps=2, batch="x"))
-    _wait_for(lambda: sizes == [1])
-    rest, more = _in_threads(lambda: taps.taps_add(live_id=clip_live.pk, user=users["carol"], taps=3, batch="y"))
-    _wait_for(lambda: len(desk.waiting) == 1)
-    gate.set()
-    for thread in first + rest:
-        thread.join()
-    assert isinstance(answers[0], OperationalError)  # told, so the page sends it again
-    assert more[0] == taps.Counted(likes=3, taps=3, refused=0, first=True)  # the next commit went on
-    assert taps.taps_add(live_id=clip_live.pk, user=users["bob"], taps=2, batch="x").likes == 5  # bob's again
-    assert not desk.committing
+async def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users, clip_live, monkeypatch):
+    desk, calls = taps.Desk(), []
+    commit = taps._commit
+
+    def failing_once(batches):
+        calls.append(len(batches))
+        if len(calls) == 1:
+            raise OperationalError("the database went away")
+        return commit(batches)
+
+    monkeypatch.setattr(taps, "_commit", failing_once)
+    with pytest.raises(OperationalError):
+        await desk.count(taps.Batch(live_id=clip_live.pk, taps=2, batch="x", user=users["bob"]))
+    again = await desk.count(taps.Batch(live_id=clip_live.pk, taps=2, batch="x", user=users["bob"]))
+    assert again.counted == taps.Counted(likes=2, taps=2, refused=0, first=True)  # sent again: counted
 
 
-def test_one_commit_counts_each_live_on_its_own(users, clip_live):
+def test_one_commit_answers_each_batch_for_itself(users, clip_live):
     ended = live_create(host=users["dave"], title="昨天")
+    banned = users["erin"]
+    banned.banned_until = timezone.now() + timedelta(days=1)
     batches = [
-        taps._Batch(live_id=clip_live.pk, user=users["bob"], taps=30, batch="1", on_first=None),
-        taps._Batch(live_id=ended.pk, user=users["bob"], taps=1, batch="1", on_first=None),
-        taps._Batch(live_id=clip_live.pk, user=users["bob"], taps=5, batch="2", on_first=None),  # the same second
+        taps.Batch(live_id=clip_live.pk, taps=30, batch="1", user=users["bob"]),
+        taps.Batch(live_id=ended.pk, taps=1, batch="1", user=users["bob"]),
+        taps.Batch(live_id=clip_live.pk, taps=5, batch="2", user=users["bob"]),  # the same second
+        taps.Batch(live_id=clip_live.pk + 99, taps=1, batch="1", user=users["bob"]),
+        taps.Batch(live_id=clip_live.pk, taps=1, batch="1", session_key="nobody's"),
+        taps.Batch(live_id=clip_live.pk, taps=1, batch="1", user=banned),
     ]
-    over, not_on_air, refused = taps._commit(batches)
-    assert over == taps.Counted(likes=20, taps=20, refused=10, first=True)
-    assert not_on_air is None
-    assert refused == taps.Counted(likes=20, taps=0, refused=5, first=False)
+    over, not_on_air, refused, no_live, signed_out, ban = taps._commit(batches)
+    assert over.counted == taps.Counted(likes=20, taps=20, refused=10, first=True)
+    assert (not_on_air.refused, not_on_air.status) == (taps.Refused.NOT_ON_AIR, "scheduled")
+    assert refused.counted == taps.Counted(likes=20, taps=0, refused=5, first=False)
+    assert no_live.refused == taps.Refused.NO_LIVE
+    assert signed_out.refused == taps.Refused.SIGNED_OUT
+    assert ban.refused == taps.Refused.BANNED
     assert Liker.objects.get(live=clip_live, user=users["bob"]).taps == 20
+    assert Live.objects.get(pk=clip_live.pk).likes == 20
+
+
+def test_a_batch_is_counted_for_whom_its_session_signs_in(users, clip_live):
+    bob = signed_in_client(users["bob"])
+    key = bob.session.session_key
+    (answer,) = taps._commit([taps.Batch(live_id=clip_live.pk, taps=3, batch="s", session_key=key)])
+    assert answer.counted.taps == 3 and answer.user_id == users["bob"].pk
+    bob.logout()  # the session is gone: nobody
+    (answer,) = taps._commit([taps.Batch(live_id=clip_live.pk, taps=3, batch="t", session_key=key)])
+    assert answer.refused == taps.Refused.SIGNED_OUT

@@ -1,0 +1,80 @@
+"""Tap requests as Daphne serves them: the ASGI router's consumer (`lives.consumers.TapConsumer`),
+with Django's checks (session, CSRF with its Origin, the body) and the same answers as the API."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import HttpCommunicator
+from django.utils import timezone
+
+from miniapp.lives.models import Live
+from miniapp.lives.routing import http_urlpatterns
+from miniapp.moderation.services import user_ban
+from tests.fixtures.personas import signed_in_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SITE = "http://testserver"
+TOKEN = "t" * 32
+
+
+async def post(live_id: int, body, *, session: str | None = None, origin: str | None = SITE, token: str | None = TOKEN,
+               content_type: str = "application/json", method: str = "POST"):  # fmt: skip
+    cookies = [f"csrftoken={TOKEN}"] + ([f"sessionid={session}"] if session else [])
+    headers = [(b"host", b"testserver"), (b"cookie", "; ".join(cookies).encode()), (b"accept-language", b"en"),
+               (b"content-type", content_type.encode())]  # fmt: skip
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    if token:
+        headers.append((b"x-csrftoken", token.encode()))
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    communicator = HttpCommunicator(URLRouter(http_urlpatterns), method, f"/api/lives/{live_id}/likes/", data, headers)
+    response = await communicator.get_response()
+    return response["status"], json.loads(response["body"]), dict(response["headers"])
+
+
+@pytest.fixture
+def bob_session(users):
+    return signed_in_client(users["bob"]).session.session_key
+
+
+async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session):
+    status, body, headers = await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session)
+    assert (status, body) == (200, {"likes": 3, "counted": 3, "refused": 0})
+    assert headers[b"Content-Type"] == b"application/json" and headers[b"Cache-Control"] == b"no-store"
+    assert (await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session))[1]["likes"] == 3  # again
+    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 3
+
+
+async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bob_session):
+    cases = [
+        ({"session": None}, 403, "credentials were not provided"),
+        ({"session": bob_session, "origin": "https://evil.example"}, 403, "CSRF"),
+        ({"session": bob_session, "token": None}, 403, "CSRF"),
+        ({"session": bob_session, "token": "x" * 32}, 403, "CSRF"),
+        ({"session": bob_session, "method": "GET"}, 405, 'Method "GET" not allowed'),
+        ({"session": bob_session, "content_type": "text/plain"}, 415, "send JSON"),
+        ({"session": "not-a-session"}, 403, "credentials were not provided"),
+    ]
+    for options, code, says in cases:
+        status, body, _ = await post(clip_live.pk, {"taps": 1, "batch": "b"}, **options)
+        assert status == code and says in body["detail"], (options, status, body)
+    for bad in (b"{", b"[" * 100, {"taps": 0, "batch": "z"}, {"taps": 1, "batch": "a b"}):
+        status, body, _ = await post(clip_live.pk, bad, session=bob_session)
+        assert status == 400 and body["detail"], (bad, body)
+    status, body, _ = await post(clip_live.pk + 99, {"taps": 1, "batch": "c"}, session=bob_session)
+    assert (status, body["detail"]) == (404, "No such live.")
+    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 0  # nothing counted
+
+
+async def test_a_banned_user_counts_nothing(users, clip_live):
+    from asgiref.sync import sync_to_async
+
+    session = await sync_to_async(lambda: signed_in_client(users["erin"]).session.session_key)()
+    until = timezone.now() + timedelta(days=1)
+    await sync_to_async(user_ban)(user=users["erin"], moderator=None, reason="Spam.", until=until)
+    status, body, _ = await post(clip_live.pk, {"taps": 1, "batch": "d"}, session=session)
+    assert status == 403 and body["detail"]  # the ban signed erin out (`taps._commit` checks it too)
+    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 0
