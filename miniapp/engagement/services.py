@@ -10,6 +10,7 @@ from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member
 from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import group_last_post_id, group_unread, unread_total
+from miniapp.lives import taps
 from miniapp.lives.models import Live
 from miniapp.realtime.events import events_batch, send_event_on_commit
 from miniapp.videos import hotness
@@ -245,6 +246,13 @@ def _live_posts(live: Live, groups: list[Group]) -> list[Activity]:
                 post.actor, post.live = live.host, live
                 notify_activity(post, friend_ids=members.get(post.group_id, []))
     return posts
+
+
+def live_like(*, user: User, live: Live, count: int, batch: str) -> taps.Counted:
+    """Count a batch of `user`'s taps in `live` (on air: else ValidationError) once per `batch`,
+    in a transaction of its own; their first like in it goes into their friends' 好友动态
+    (`live_liked`). Tap requests take the group commit instead (`lives.tap_requests`)."""
+    return taps.taps_add(live_id=live.pk, user=user, taps=count, batch=batch, on_first=live_liked)
 
 
 def live_liked(user: User, live: Live) -> None:

@@ -150,8 +150,8 @@ def _commit(batches: list[Batch]) -> list[Answer]:
     now = timezone.now()
     refused = _senders(batches, now)
     with transaction.atomic():
-        # The rooms first, locked (always in this order: rooms, then likers): taps count only
-        # while on air, and the total is read and added to under the lock.
+        # The rooms, locked first (in order of id): taps count only while on air, the total is
+        # read and added to under the lock, and the rooms' likers are this commit's alone.
         lives = {
             live.pk: live
             for live in Live.objects.select_for_update()
@@ -179,7 +179,7 @@ def _commit(batches: list[Batch]) -> list[Answer]:
         }
         counts: dict[Batch, tuple[int, bool]] = {}  # counted, and the user's first like
         added = dict.fromkeys(lives, 0)
-        changed, new_batches = set(), []
+        changed, new_batches = {}, []  # likers by (live, user)
         for batch in counting:
             key = (batch.live_id, batch.user.pk, batch.batch)
             if key in sent_before:  # sent before (or twice in this commit): its answer again, nothing counted
@@ -194,14 +194,14 @@ def _commit(batches: list[Batch]) -> list[Answer]:
             liker.second_taps += counted
             if counted:
                 liker.last = now
-            changed.add(liker)
+            changed[batch.live_id, batch.user.pk] = liker
             sent_before[key] = counted
             added[batch.live_id] += counted
             new_batches.append(
                 TapBatch(live_id=batch.live_id, user=batch.user, batch=batch.batch, taps=counted, created=now)
             )
         TapBatch.objects.bulk_create(new_batches)
-        Liker.objects.bulk_update(changed, ["taps", "second", "second_taps", "last"])
+        _likers_save(changed.values())
         for live_id, count in added.items():
             if count:
                 Live.objects.filter(pk=live_id).update(likes=F("likes") + count)
@@ -237,26 +237,25 @@ def _senders(batches: list[Batch], now) -> dict[Batch, Answer]:
 
 
 def _likers(batches: list[Batch], now) -> dict[tuple[int, int], Liker]:
-    """The batches' users' rows in their lives, locked until the transaction ends; made for a
-    first like (another worker's commit may make one at the same moment: then it is read)."""
+    """The batches' users' rows in their lives (new ones for a first like, not yet saved).
+    Read under the rooms' locks: every tap commit of a live takes its room's first, so no other
+    one changes these rows until this one ends."""
     keys = {(batch.live_id, batch.user.pk) for batch in batches}
     if not keys:
         return {}
-
-    def locked():
-        rows = (
-            Liker.objects.select_for_update()
-            .filter(live_id__in={live for live, _ in keys}, user_id__in={user for _, user in keys})
-            .order_by("pk")
-        )
-        return {(row.live_id, row.user_id): row for row in rows if (row.live_id, row.user_id) in keys}
-
-    found = locked()
-    if len(found) < len(keys):
-        missing = keys - found.keys()
-        Liker.objects.bulk_create(
-            [Liker(live_id=live, user_id=user, first=now, last=now, second=now) for live, user in missing],
-            ignore_conflicts=True,
-        )
-        found = locked()
+    rows = Liker.objects.filter(live_id__in={live for live, _ in keys}, user_id__in={user for _, user in keys})
+    found = {(row.live_id, row.user_id): row for row in rows if (row.live_id, row.user_id) in keys}
+    for live, user in keys - found.keys():
+        found[live, user] = Liker(live_id=live, user_id=user, first=now, last=now, second=now)
     return found
+
+
+def _likers_save(likers) -> None:
+    """Write the likers' counts, all in one statement (an upsert: new rows made, known ones
+    updated; their `first` kept)."""
+    fields = ["taps", "second", "second_taps", "last"]
+    rows = [
+        Liker(live_id=liker.live_id, user_id=liker.user_id, first=liker.first, **{f: getattr(liker, f) for f in fields})
+        for liker in likers
+    ]
+    Liker.objects.bulk_create(rows, update_conflicts=True, unique_fields=["live", "user"], update_fields=fields)
