@@ -7,7 +7,9 @@ as often as the page sends them; the tappers spread evenly over it) with the tap
 a second (`POST /api/lives/{id}/likes/` {"taps", "batch"}; over a user's 20 taps a second they would be
 refused, so T / tappers must stay under it), one at a time as the page does (the next when the last is
 answered: a slow server gets fewer, bigger batches, the taps a second stay), over a keep-alive connection of
-its own; a batch not answered is sent again under the same name. The tappers run in a process of their own
+its own; a batch not answered is sent again under the same name. The page then follows the room's pace, the
+answer's `next` (250 ms in a quiet room, longer as more viewers tap: lives.tap_requests.Pace), and so do the
+tappers unless --fixed-batches. The tappers run in a process of their own
 (a small asyncio HTTP client on uvloop), so the client reading the viewer sockets is not slowed by them.
 TAP_RATE is lifted (100000/minute). Set-ups:
 - (a) the embedded default: SQLite, the in-memory layer, one Daphne; at each V of --viewers;
@@ -98,6 +100,7 @@ from bench import backing, common, fanout, fanout_app  # noqa: E402
 
 TICK = 0.25  # miniapp.lives.room_socket.TICK (not imported: that would need Django set up)
 BATCH_EVERY = 0.25  # a tapper's batches, as the page sends them
+FOLLOW_PACE = True  # then as the server paces them (the answer's `next`), as the page does; --fixed-batches: not
 TAPS_PER_SECOND = 20  # a user's taps counted a second (miniapp.lives.taps.TAPS_PER_SECOND)
 BATCH_MAX = 50  # taps in a batch (miniapp.lives.taps.BATCH_MAX)
 TAP_RATE = "100000/minute"
@@ -198,6 +201,7 @@ async def tappers_main(config: dict) -> dict:
     tappers; each carries the taps owed since the last at T / tappers a second. Returns every answer."""
     urls, sessions, live_id = config["urls"], config["sessions"], config["live_id"]
     rate, seconds, run, every = config["taps"] / len(sessions), config["seconds"], config["run"], config["every"]
+    paced = config.get("paced", True)
     path = f"/api/lives/{live_id}/likes/"
     records, unanswered = [], []
     connections = [Http(urls[i % len(urls)]) for i in range(len(sessions))]
@@ -211,19 +215,15 @@ async def tappers_main(config: dict) -> dict:
         token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
         headers = {"Cookie": f"sessionid={sessions[i]}; csrftoken={token}", "X-CSRFToken": token, "Origin": url,
                    "Content-Type": "application/json"}  # fmt: skip
-        offset, sent, k = every * i / len(sessions), 0, 0
-        while (due := start + offset + k * every) <= start + seconds:
+        # Paced as the page is: the next batch `pace` after the last one was sent (the answer's `next`, from
+        # `every` at first), and at once if that has passed by the time the last one is answered.
+        due, pace, sent, k = start + every * i / len(sessions), every, 0, 0
+        while due <= start + seconds:
             k += 1
             await sleep_until(due)
-            if now() - due > every:  # behind (a slow answer): the next batch is the one due next, with all owed
-                k = math.ceil((now() - start - offset) / every)
-                due = start + offset + k * every
-                k += 1
-                if due > start + seconds:
-                    break
-                await sleep_until(due)
-            taps = min(BATCH_MAX, math.floor(rate * (due - start)) - sent)
+            taps = min(BATCH_MAX, math.floor(rate * (now() - start)) - sent)
             if taps < 1:
+                due += pace
                 continue
             body = json.dumps({"taps": taps, "batch": f"{run}-{i}-{k}"}).encode()
             t_sent, answer, error = now(), None, ""
@@ -238,6 +238,7 @@ async def tappers_main(config: dict) -> dict:
             sent += taps
             if answer is None:
                 unanswered.append({"tapper": i, "batch": k, "taps": taps, "error": error})
+                due = max(t_sent + pace, now())
                 continue
             status, data = answer
             try:
@@ -246,6 +247,9 @@ async def tappers_main(config: dict) -> dict:
                 got = {}
             records.append([t_sent, now(), status, got.get("likes", -1), got.get("counted", 0),
                             got.get("refused", 0), taps, i, attempt])  # fmt: skip
+            if got.get("next") and paced:
+                pace = got["next"] / 1000
+            due = max(t_sent + pace, now())
             if status not in (200, 429) and len(unanswered) < 20:
                 unanswered.append(
                     {"tapper": i, "batch": k, "status": status, "body": data[:200].decode(errors="replace")}
@@ -276,7 +280,8 @@ async def tap_phase(urls: list[str], live_id: int, sessions: list[str], taps: fl
     initial = (await api.json(f"/api/lives/{live_id}/"))["likes"]
     with tempfile.TemporaryDirectory(prefix="miniapp-live-room-") as folder:
         config = {"urls": urls, "sessions": sessions, "live_id": live_id, "taps": taps, "out": f"{folder}/out.json",
-                  "seconds": WARM_SECONDS + seconds, "run": secrets.token_hex(4), "every": every}  # fmt: skip
+                  "seconds": WARM_SECONDS + seconds, "run": secrets.token_hex(4), "every": every,
+                  "paced": FOLLOW_PACE}  # fmt: skip
         Path(folder, "config.json").write_text(json.dumps(config))
         child = await asyncio.create_subprocess_exec(
             common.PYTHON, __file__, "--tapper-child", f"{folder}/config.json", cwd=common.ROOT,
@@ -953,6 +958,11 @@ def main() -> None:
     parser.add_argument("--tappers", type=int, default=200, help="signed-in users tapping, a batch every 250 ms")
     parser.add_argument("--seconds", type=float, default=30, help="the measured window of each phase")
     parser.add_argument("--batch-every", type=float, default=BATCH_EVERY, help="seconds between a tapper's batches")
+    parser.add_argument(
+        "--fixed-batches",
+        action="store_true",
+        help="tappers send every --batch-every whatever the server's pace (the answers' `next`)",
+    )
     parser.add_argument("--setups", default="a,c", help="which of a (SQLite + memory) and c (PostgreSQL + Redis)")
     parser.add_argument("--baselines", default="floor,stock", help="floor and/or stock, or none")
     parser.add_argument("--capacity", default="1000,2000,4000,8000,16000",
@@ -968,6 +978,8 @@ def main() -> None:
     if args.tapper_child:
         tappers_child(args.tapper_child)
         return
+    global FOLLOW_PACE
+    FOLLOW_PACE = not args.fixed_batches
     sizes = [int(x) for x in args.viewers.split(",") if x]
     setups = [s for s in args.setups.split(",") if s]
     baselines = {b for b in args.baselines.split(",") if b and b != "none"}

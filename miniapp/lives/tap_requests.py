@@ -46,7 +46,40 @@ class TapOutput(serializers.Serializer):
     likes = serializers.IntegerField(help_text="the live's total, this batch in")
     counted = serializers.IntegerField(help_text="of this batch's taps, those counted")
     refused = serializers.IntegerField(help_text="of this batch's taps, those over the rate")
+    next = serializers.IntegerField(help_text="milliseconds to gather taps before the next batch (the room's pace)")
     detail = serializers.CharField(required=False, help_text="why taps were refused")
+
+
+class Pace:
+    """How long a page gathers taps before it sends the next batch: 250 ms in a quiet room,
+    longer as more viewers tap, so that a room asks a worker for about REQUESTS_PER_SECOND tap
+    requests a second however many tap (each of them still a request per PACE_MOST at least).
+    A tap's heart is drawn on its own screen at once; the others see it up to one pace and a
+    tick later. The tappers counted are those whose batches reached this worker in the last
+    WINDOW seconds."""
+
+    REQUESTS_PER_SECOND = 200
+    PACE_LEAST, PACE_MOST = 250, 2000  # milliseconds
+    WINDOW = 3.0
+
+    def __init__(self):
+        self.seen: dict[int, dict[str, float]] = {}  # live -> {session key: its last batch}
+        self.pruned = 0.0
+
+    def next(self, live_id: int, session_key: str) -> int:
+        """The pace for this session's next batch in the live, in milliseconds."""
+        now = time.monotonic()
+        if now - self.pruned > self.WINDOW:  # those who stopped tapping (within WINDOW to 2 WINDOW)
+            self.pruned = now
+            recent = {
+                live: {key: at for key, at in seen.items() if now - at < self.WINDOW}
+                for live, seen in self.seen.items()
+            }
+            self.seen = {live: seen for live, seen in recent.items() if seen}
+        seen = self.seen.setdefault(live_id, {})
+        seen[session_key] = now
+        pace = 1000 * len(seen) / self.REQUESTS_PER_SECOND
+        return int(min(self.PACE_MOST, max(self.PACE_LEAST, round(pace / 50) * 50)))
 
 
 class RequestRate:
@@ -73,6 +106,7 @@ class RequestRate:
 
 
 rate = RequestRate()
+pace = Pace()
 
 
 async def answer_taps(
@@ -122,7 +156,10 @@ async def _answer(request, live_id, *, on_first, ban_message) -> tuple[int, dict
         on_first=on_first,
     )
     answer = await taps.desk.count(batch)
-    return await _said(answer, ban_message)
+    status, body = await _said(answer, ban_message)
+    if answer.counted is not None:
+        body["next"] = pace.next(live_id, session_key)
+    return status, body
 
 
 async def _said(answer: taps.Answer, ban_message: BanMessage) -> tuple[int, dict]:

@@ -1,5 +1,6 @@
 // The room's likes and viewers. A tap on the heart (or a double tap on the video) draws a heart
-// at once and adds to the count; the taps go to the server in batches, every 250 ms at most
+// at once and adds to the count; the taps go to the server in batches, one at a time, every
+// 250 ms at most or as the server paces a busy room (its answer's `next`, up to 2 s)
 // (POST /api/lives/{id}/likes/, each batch named so that a retry counts once). The room socket
 // /ws/live/<id>/ brings the total, the viewers and the latest likers at most once a tick, and
 // hearts float for the others' taps, more for a bigger delta. Its other frames (comments,
@@ -7,7 +8,8 @@
 import { compact } from "../engagement/posts.js";
 import { RequestError, gettext, interpolate, request, url } from "../miniapp/api.js";
 
-const SEND_EVERY = 250;
+const SEND_EVERY = 250; // ms, and the server's pace is kept within these
+const SEND_EVERY_MOST = 2000;
 const BATCH_MAX = 50; // the server's (lives/taps.py)
 const HEARTS_MAX = 6;
 const HEART_COLOURS = ["#fa5151", "#ff8f1f", "#ffc300", "#07c160", "#10aeff", "#b37feb"];
@@ -34,6 +36,8 @@ export class RoomLikes {
     this.pending = 0; // taps not yet sent
     this.inFlight = null; // the batch being sent: {id, taps}
     this.timer = null;
+    this.every = SEND_EVERY; // the room's pace, as the server last said
+    this.sentAt = 0;
     this.delay = FIRST_DELAY;
     this.socket = null;
     this.closed = false;
@@ -126,7 +130,13 @@ export class RoomLikes {
     this.pending += 1;
     this.mine += 1;
     this.show();
-    if (!this.timer) this.timer = window.setTimeout(() => this.flush(), SEND_EVERY);
+    if (!this.timer && !this.inFlight) this.schedule(this.every);
+  }
+
+  // The next batch in `wait` ms, or when the pace allows after the last one.
+  schedule(wait) {
+    const paced = this.sentAt + this.every - Date.now();
+    this.timer = window.setTimeout(() => this.flush(), Math.max(wait, paced, 0));
   }
 
   async flush({ keepalive = false } = {}) {
@@ -136,6 +146,7 @@ export class RoomLikes {
     const taps = Math.min(this.pending, BATCH_MAX);
     this.pending -= taps;
     this.inFlight = { id: batchId(), taps };
+    this.sentAt = Date.now();
     await this.send(keepalive);
   }
 
@@ -165,7 +176,7 @@ export class RoomLikes {
       this.show();
       return;
     }
-    if (this.pending) this.flush();
+    if (this.pending && !this.timer) this.schedule(0);
   }
 
   counted(batch, answer) {
@@ -173,6 +184,7 @@ export class RoomLikes {
     this.mine = Math.max(0, this.mine - batch.taps);
     this.acknowledged = (this.acknowledged || 0) + answer.counted;
     this.total = Math.max(this.total, answer.likes);
+    if (answer.next) this.every = Math.min(SEND_EVERY_MOST, Math.max(SEND_EVERY, answer.next));
     if (answer.refused) this.onMessage(answer.detail);
     this.show();
   }

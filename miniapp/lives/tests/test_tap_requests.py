@@ -9,6 +9,7 @@ from channels.routing import URLRouter
 from channels.testing import HttpCommunicator
 from django.utils import timezone
 
+from miniapp.lives import tap_requests
 from miniapp.lives.models import Live
 from miniapp.lives.routing import http_urlpatterns
 from miniapp.moderation.services import user_ban
@@ -42,7 +43,7 @@ def bob_session(users):
 
 async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session):
     status, body, headers = await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session)
-    assert (status, body) == (200, {"likes": 3, "counted": 3, "refused": 0})
+    assert (status, body) == (200, {"likes": 3, "counted": 3, "refused": 0, "next": 250})
     assert headers[b"Content-Type"] == b"application/json" and headers[b"Cache-Control"] == b"no-store"
     assert (await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session))[1]["likes"] == 3  # again
     assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 3
@@ -78,3 +79,15 @@ async def test_a_banned_user_counts_nothing(users, clip_live):
     status, body, _ = await post(clip_live.pk, {"taps": 1, "batch": "d"}, session=session)
     assert status == 403 and body["detail"]  # the ban signed erin out (`taps._commit` checks it too)
     assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 0
+
+
+def test_a_busy_room_paces_its_tappers():
+    pace = tap_requests.Pace()
+    assert pace.next(1, "a") == 250  # a quiet room: every 250 ms
+    for n in range(299):
+        pace.next(1, f"s{n}")
+    assert pace.next(1, "a") == 1500  # 300 tappers: 200 requests a second
+    assert pace.next(2, "b") == 250  # another room
+    for n in range(1000):
+        pace.next(1, f"t{n}")
+    assert pace.next(1, "a") == 2000  # at most 2 s

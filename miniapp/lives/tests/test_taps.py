@@ -94,8 +94,8 @@ def test_concurrent_batches_and_retries_add_up_exactly(users, clip_live):
 def test_the_api_answers_the_total_and_refuses_what_it_cannot_count(users, clip_live):
     bob = english(signed_in_client(users["bob"]))
     answer = tap(bob, clip_live, 3, "k1")
-    assert answer.status_code == 200 and answer.json() == {"likes": 3, "counted": 3, "refused": 0}
-    assert tap(bob, clip_live, 3, "k1").json() == {"likes": 3, "counted": 3, "refused": 0}  # a retry
+    assert answer.status_code == 200 and answer.json() == {"likes": 3, "counted": 3, "refused": 0, "next": 250}
+    assert tap(bob, clip_live, 3, "k1").json() == {"likes": 3, "counted": 3, "refused": 0, "next": 250}  # a retry
 
     over = tap(bob, clip_live, 20, "k2")
     assert over.status_code == 200 and over.json()["refused"] == 3 and "20 a second" in over.json()["detail"]
