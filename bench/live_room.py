@@ -181,7 +181,10 @@ class Http:
             raise
 
     async def json(self, path: str) -> dict:
-        status, data = await self.request("GET", path)
+        try:
+            status, data = await self.request("GET", path)
+        except (OSError, EOFError, asyncio.IncompleteReadError):  # the server closed it, idle: a GET again
+            status, data = await self.request("GET", path)
         if status != 200:
             raise RuntimeError(f"GET {path}: {status} {data[:300]!r}")
         return json.loads(data)
