@@ -47,3 +47,13 @@ def fresh_channel_layer():
     yield
     channel_layers.backends.clear()
     hub.sockets.clear()  # sockets a test left open belong to its finished event loop
+
+
+@pytest.fixture(autouse=True)
+def tap_desk_closed():
+    """The tap desk's commit thread ends with each test, its database connection closed (a
+    test database is dropped at the end: no connection may be left open to it)."""
+    yield
+    from miniapp.lives.taps import desk
+
+    desk.close()

@@ -18,7 +18,7 @@ from miniapp.engagement.services import live_announce, live_liked, live_started
 from miniapp.lib.api import TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
-from miniapp.lives import comments, services
+from miniapp.lives import comments, services, taps
 from miniapp.lives.bodies import live_body
 from miniapp.lives.models import Comment, Live
 from miniapp.lives.selectors import live_or_404, lives_listed
@@ -203,7 +203,7 @@ class LiveLikeApi(APIView):
     @extend_schema(request=TapInput, responses={200: TapOutput, 429: TapOutput})
     def post(self, request, live_id: int):
         status_code, body = async_to_sync(answer_taps)(
-            request._request, live_id, on_first=live_liked, ban_message=ban_message
+            request._request, live_id, count=taps.count_here, on_first=live_liked, ban_message=ban_message
         )
         return Response(body, status=status_code)
 

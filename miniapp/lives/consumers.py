@@ -40,7 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from miniapp.engagement.services import live_liked
-from miniapp.lives import chunks, hls
+from miniapp.lives import chunks, hls, taps
 from miniapp.lives.errors import LiveSourceError
 from miniapp.lives.ingest import LiveTranscoder
 from miniapp.lives.models import CAMERA_GONE, Live
@@ -235,10 +235,14 @@ class TapConsumer(AsyncHttpConsumer):
     """`POST /api/lives/<id>/likes/` under Daphne, answered from the event loop without Django's
     request cycle (`lives.tap_requests`: why, and the checks it runs)."""
 
+    channel_layer_alias = None  # it listens to no channel (a layer's would be a new channel a request)
+
     async def handle(self, body):
         request = ASGIRequest(self.scope, io.BytesIO(body))
         live_id = self.scope["url_route"]["kwargs"]["live_id"]
-        status, answer = await answer_taps(request, live_id, on_first=live_liked, ban_message=ban_message)
+        status, answer = await answer_taps(
+            request, live_id, count=taps.desk.count, on_first=live_liked, ban_message=ban_message
+        )
         headers = [
             (b"Content-Type", b"application/json"),
             (b"Cache-Control", b"no-store"),

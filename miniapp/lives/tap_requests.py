@@ -4,9 +4,10 @@ Hundreds of tappers send a batch every 250 ms, and Django's request cycle (its m
 thread it runs a view in, the session and user read for each request) costs several times what
 counting a batch does. So under Daphne the ASGI router sends this one path to a Channels HTTP
 consumer (`lives.consumers.TapConsumer`), which answers from the event loop: the checks below,
-then `taps.desk`, whose commit reads every waiting batch's sender at once. Django's URL for it
-(`api-live-likes`, `lives.apis.LiveLikeApi`) names and documents it, and answers it under any
-other server (the tests' client) with this same function.
+then `taps.desk`, whose commit (in a thread of its own) reads every waiting batch's sender at
+once. Django's URL for it (`api-live-likes`, `lives.apis.LiveLikeApi`) names and documents it,
+and answers it under any other server (the tests' client) with this same function, each batch
+in a transaction of its own in the view's thread.
 
 The checks are Django's own, in the order its stack runs them: the Host, the session cookie,
 CSRF (`CsrfViewMiddleware`: the Origin, and the token of the cookie in `X-CSRFToken`), then the
@@ -16,7 +17,7 @@ body. The language of the answer is the request's, as `LocaleMiddleware` would c
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # A user's ban, said in the request's language (moderation's, passed in: lives does not know it).
 BanMessage = Callable[[int], str]
+Count = Callable[[taps.Batch], Awaitable[taps.Answer]]
 
 
 class TapInput(serializers.Serializer):
@@ -110,12 +112,13 @@ pace = Pace()
 
 
 async def answer_taps(
-    request: HttpRequest, live_id: int, *, on_first: taps.FirstLike, ban_message: BanMessage
+    request: HttpRequest, live_id: int, *, count: Count, on_first: taps.FirstLike, ban_message: BanMessage
 ) -> tuple[int, dict]:
-    """(HTTP status, JSON body) for a request to count a batch of taps."""
+    """(HTTP status, JSON body) for a request to count a batch of taps, counted by `count`:
+    `taps.desk.count` on the event loop, `taps.count_here` from a sync view."""
     with translation.override(translation.get_language_from_request(request)):
         try:
-            return await _answer(request, live_id, on_first=on_first, ban_message=ban_message)
+            return await _answer(request, live_id, count=count, on_first=on_first, ban_message=ban_message)
         except Exception as error:
             if not database_unreachable(error):
                 raise
@@ -123,7 +126,7 @@ async def answer_taps(
             return 503, unavailable_body()
 
 
-async def _answer(request, live_id, *, on_first, ban_message) -> tuple[int, dict]:
+async def _answer(request, live_id, *, count, on_first, ban_message) -> tuple[int, dict]:
     if request.method != "POST":
         return 405, {"detail": _('Method "%(method)s" not allowed.') % {"method": request.method}}
     try:
@@ -155,7 +158,7 @@ async def _answer(request, live_id, *, on_first, ban_message) -> tuple[int, dict
         session_key=session_key,
         on_first=on_first,
     )
-    answer = await taps.desk.count(batch)
+    answer = await count(batch)
     status, body = await _said(answer, ban_message)
     if answer.counted is not None:
         body["next"] = pace.next(live_id, session_key)

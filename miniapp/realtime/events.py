@@ -210,15 +210,32 @@ class EventsAfterResponse:
 
     @staticmethod
     async def release(held: _Held) -> None:
-        # A task of its own: Django cancels the request's task when the client hangs up, which
-        # a client that has its answer may do at once, and a publish awaiting Redis then would be.
-        if deliveries := held.release():
-            task = asyncio.get_running_loop().create_task(apublish(deliveries))
-            _publishing.add(task)  # the loop keeps only a weak reference to a task
-            task.add_done_callback(_publishing.discard)
+        publish_held(held)
 
 
 _publishing: set[asyncio.Task] = set()
+
+
+@contextmanager
+def holding() -> Iterator[_Held]:
+    """The events committed inside are held, for the caller to publish from its event loop
+    (`publish_held`): for work done in a thread of its own, outside any request."""
+    held = _Held()
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def publish_held(held: _Held) -> None:
+    """Publish what `held` holds, from the running event loop, in a task of its own: Django
+    cancels a request's task when the client hangs up, which a client that has its answer may
+    do at once, and a publish awaiting Redis then would be."""
+    if deliveries := held.release():
+        task = asyncio.get_running_loop().create_task(apublish(deliveries))
+        _publishing.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(_publishing.discard)
 
 
 def send_event_on_commit(*, recipients: list[int], event: dict) -> None:

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import HttpCommunicator
 from django.utils import timezone
@@ -36,6 +37,11 @@ async def post(live_id: int, body, *, session: str | None = None, origin: str | 
     return response["status"], json.loads(response["body"]), dict(response["headers"])
 
 
+async def likes_of(live: Live) -> int:
+    """The live's total, read in a thread that closes its connection after (as the consumers')."""
+    return await database_sync_to_async(lambda: Live.objects.values_list("likes", flat=True).get(pk=live.pk))()
+
+
 @pytest.fixture
 def bob_session(users):
     return signed_in_client(users["bob"]).session.session_key
@@ -46,7 +52,7 @@ async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session)
     assert (status, body) == (200, {"likes": 3, "counted": 3, "refused": 0, "next": 250})
     assert headers[b"Content-Type"] == b"application/json" and headers[b"Cache-Control"] == b"no-store"
     assert (await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session))[1]["likes"] == 3  # again
-    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 3
+    assert await likes_of(clip_live) == 3
 
 
 async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bob_session):
@@ -67,18 +73,26 @@ async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bo
         assert status == 400 and body["detail"], (bad, body)
     status, body, _ = await post(clip_live.pk + 99, {"taps": 1, "batch": "c"}, session=bob_session)
     assert (status, body["detail"]) == (404, "No such live.")
-    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 0  # nothing counted
+    assert await likes_of(clip_live) == 0  # nothing counted
+
+
+async def test_a_first_like_counted_at_the_desk_reaches_a_friends_feed_live(users, clip_live, bob_session, open_socket):
+    alice = await open_socket(users["alice"])  # bob's friend
+    status, body, _ = await post(clip_live.pk, {"taps": 2, "batch": "f1"}, session=bob_session)
+    assert (status, body["counted"]) == (200, 2)
+    event = await alice.receive()  # committed in the desk's thread, published from the event loop
+    assert (event["verb"], event["actor"]["name"], event["live"]["id"]) == ("live_like", "bob", clip_live.pk)
+    assert (await post(clip_live.pk, {"taps": 2, "batch": "f2"}, session=bob_session))[0] == 200
+    assert await alice.nothing()  # once per user and live
 
 
 async def test_a_banned_user_counts_nothing(users, clip_live):
-    from asgiref.sync import sync_to_async
-
-    session = await sync_to_async(lambda: signed_in_client(users["erin"]).session.session_key)()
+    session = await database_sync_to_async(lambda: signed_in_client(users["erin"]).session.session_key)()
     until = timezone.now() + timedelta(days=1)
-    await sync_to_async(user_ban)(user=users["erin"], moderator=None, reason="Spam.", until=until)
+    await database_sync_to_async(user_ban)(user=users["erin"], moderator=None, reason="Spam.", until=until)
     status, body, _ = await post(clip_live.pk, {"taps": 1, "batch": "d"}, session=session)
     assert status == 403 and body["detail"]  # the ban signed erin out (`taps._commit` checks it too)
-    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 0
+    assert await likes_of(clip_live) == 0
 
 
 def test_a_busy_room_paces_its_tappers():

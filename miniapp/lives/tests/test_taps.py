@@ -7,8 +7,9 @@ import threading
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 from django.db.models import F
 from django.test import Client
 from django.utils import timezone, translation
@@ -19,6 +20,7 @@ from miniapp.lives import taps
 from miniapp.lives.models import Liker, Live, TapBatch
 from miniapp.lives.services import live_create, live_end
 from tests.fixtures.personas import english, signed_in_client
+from tests.fixtures.sockets import until
 
 pytestmark = pytest.mark.django_db
 
@@ -135,9 +137,17 @@ def test_a_first_like_in_a_live_reaches_friends_once(users, clip_live):
     assert Activity.objects.filter(verb=Activity.Verb.LIVE_LIKE).count() == 1
 
 
+@pytest.fixture
+def desk():
+    """A desk of the test's own, its commit thread ended after."""
+    desk = taps.Desk()
+    yield desk
+    desk.close()
+
+
 @pytest.mark.django_db(transaction=True)
-async def test_batches_that_come_during_a_commit_are_counted_together_in_the_next(users, clip_live, monkeypatch):
-    desk, gate, sizes = taps.Desk(), asyncio.Event(), []
+async def test_batches_that_come_during_a_commit_are_counted_together_in_the_next(users, clip_live, desk, monkeypatch):
+    gate, sizes = asyncio.Event(), []
     commit = taps._commit
     loop = asyncio.get_running_loop()
 
@@ -167,13 +177,13 @@ async def test_batches_that_come_during_a_commit_are_counted_together_in_the_nex
     assert (carol.likes, dave.likes, bob.likes) == (14, 14, 14)  # the total once that commit is in
     assert (carol.first, dave.first, bob.first) == (True, True, False)
     assert bob_again == taps.Counted(likes=14, taps=5, refused=0, first=False)  # the same batch twice: once
-    assert await Live.objects.values_list("likes", flat=True).aget(pk=clip_live.pk) == 14
+    assert await database_sync_to_async(Live.objects.values_list("likes", flat=True).get)(pk=clip_live.pk) == 14
     assert not desk.waiting
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users, clip_live, monkeypatch):
-    desk, calls = taps.Desk(), []
+async def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users, clip_live, desk, monkeypatch):
+    calls = []
     commit = taps._commit
 
     def failing_once(batches):
@@ -187,6 +197,35 @@ async def test_a_failed_commit_fails_its_batches_only_and_the_next_commits(users
         await desk.count(taps.Batch(live_id=clip_live.pk, taps=2, batch="x", user=users["bob"]))
     again = await desk.count(taps.Batch(live_id=clip_live.pk, taps=2, batch="x", user=users["bob"]))
     assert again.counted == taps.Counted(likes=2, taps=2, refused=0, first=True)  # sent again: counted
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_commit_thread_keeps_its_connection_until_an_error_or_quiet(users, clip_live, desk, monkeypatch):
+    commit, seen = taps._commit, []  # per commit: the thread's connection, and whether it was open
+
+    def watched(batches):
+        wrapper = connections["default"]  # this thread's
+        seen.append((wrapper, wrapper.connection is not None))
+        if batches[0].batch == "boom":
+            raise OperationalError("the database went away")
+        return commit(batches)
+
+    monkeypatch.setattr(taps, "_commit", watched)
+    monkeypatch.setattr(taps.CommitThread, "IDLE", 0.2)
+
+    def batch(name):
+        return taps.Batch(live_id=clip_live.pk, taps=1, batch=name, user=users["bob"])
+
+    await desk.count(batch("1"))
+    await desk.count(batch("2"))
+    assert seen[1] == (seen[0][0], True)  # the same connection, still open
+    with pytest.raises(OperationalError):
+        await desk.count(batch("boom"))
+    await desk.count(batch("3"))
+    assert seen[3][1] is False  # closed after the error: a fresh one
+    await until(lambda: desk.committer.thread is None)  # quiet: the thread ended, its connection closed
+    assert seen[3][0].connection is None
+    assert (await desk.count(batch("4"))).counted.likes == 4  # and starts again for the next batch
 
 
 def test_one_commit_answers_each_batch_for_itself(users, clip_live):
