@@ -36,13 +36,17 @@ class ActivitySocket {
 
   start() {
     window.addEventListener("online", () => this.reconnectNow());
-    window.addEventListener("offline", () => this.setState("offline"));
+    // The browser's word is a hint: a socket can outlive a short drop. The banner says offline
+    // at once, and the socket is asked (a ping): any frame that comes says it is open again,
+    // none for DEAD_AFTER and it is closed and tried again.
+    window.addEventListener("offline", () => {
+      this.setState("offline");
+      this.ping();
+    });
     window.addEventListener("pageshow", (event) => event.persisted && this.reconnectNow());
     window.addEventListener("pagehide", () => this.stop());
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState !== "visible") return;
-      if (this.state === "open") this.ping();
-      else this.reconnectNow();
+      if (document.visibilityState === "visible") this.reconnectNow();
     });
     this.connect();
   }
@@ -73,8 +77,13 @@ class ActivitySocket {
     socket.onclose = (event) => socket === this.socket && this.closed(event.code);
   }
 
+  isOpen() {
+    return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN);
+  }
+
   receive(data) {
     this.clear("dead");
+    this.setState("open"); // whatever the banner said: frames are coming in
     let message;
     try {
       message = JSON.parse(data);
@@ -112,9 +121,9 @@ class ActivitySocket {
   }
 
   ping() {
-    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.isOpen()) return;
     this.socket.send(JSON.stringify({ type: "ping" }));
-    this.clear("dead");
+    if (this.timers.dead) return; // one already waits for its answer
     this.timers.dead = setTimeout(() => this.closed(4000), DEAD_AFTER);
   }
 
@@ -143,7 +152,12 @@ class ActivitySocket {
   reconnectNow() {
     if (this.state === "refused") return;
     if (this.state === "stopped") this.state = "idle";
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) return;
+    if (this.isOpen()) {
+      // It came through (back online, the page shown again): say so, and make sure of it.
+      this.setState("open");
+      this.ping();
+      return;
+    }
     if (this.socket) {
       this.socket.onclose = null;
       this.socket.close();
