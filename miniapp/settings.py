@@ -7,6 +7,7 @@ DEBUG on, SQLite in `var/`, the in-memory channel layer and the mock provider.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -236,13 +237,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 # set some); images from anywhere over HTTPS (providers' avatars); no frames, no plugins.
 # Where media comes from when object storage or a CDN serves it (e.g. https://media.example.com).
 MEDIA_ORIGINS = env_list("MEDIA_ORIGINS", [])
+# SITE_URL's origin too: the API's URLs (avatars, posters) are on it, and a page opened at
+# another of ALLOWED_HOSTS (localhost for 127.0.0.1) loads them from there.
+SITE_ORIGIN = "{0.scheme}://{0.netloc}".format(urlsplit(SITE_URL))
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:", "https:"],
-        "media-src": [SELF, "blob:", *MEDIA_ORIGINS],
+        "img-src": [SELF, SITE_ORIGIN, "data:", "https:"],
+        "media-src": [SELF, SITE_ORIGIN, "blob:", *MEDIA_ORIGINS],
         "connect-src": [SELF, "ws:", "wss:"] if DEBUG else [SELF, "wss:"],
         "object-src": [NONE],
         "base-uri": [SELF],
