@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.servers import screenshot, signed_in_page
 
@@ -155,6 +156,41 @@ def test_signed_out_like_signs_in_and_comes_back_liked(site, videos, phone):
     from miniapp.engagement.models import Like
 
     assert Like.objects.filter(user__username="carol", video=videos[1]).exists()
+
+
+def test_the_banner_says_offline_and_goes_as_soon_as_the_network_is_back(site, videos, phone):
+    context = phone()
+    bob = signed_in_page(context, site, "bob", "/friends/")
+    bob.wait_for_function("document.documentElement.dataset.socket === 'open'")
+    banner = bob.locator(".conn-banner")
+    context.set_offline(True)
+    expect(banner).to_be_visible()
+    header = bob.locator(".topbar").bounding_box()
+    assert banner.bounding_box()["y"] >= header["y"] + header["height"]  # under the title, not over it
+    screenshot(bob, "offline-banner")
+    context.set_offline(False)
+    expect(banner).to_be_hidden(timeout=5_000)  # not 20 s and more, as it was
+    alice = signed_in_page(phone(), site, "alice", "/")
+    like_on_phone(alice, site, videos[0])
+    bob.locator(".activity", has_text=videos[0].title).wait_for(timeout=5_000)
+    expect(banner).to_be_hidden()
+
+
+def test_the_consent_sheet_keeps_its_buttons_in_view_and_deny_comes_back(site, videos, phone):
+    page = phone().new_page()  # iPhone 13: 390 x 664
+    page.goto(f"{site}/v/{videos[1].pk}/")
+    page.locator(".slide").first.locator(".action-like").click()
+    page.wait_for_url("**/mockwx/authorize**")
+    height = page.viewport_size["height"]
+    for value in ("allow", "deny"):
+        box = page.locator(f"button[value={value}]").bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, (value, box, height)
+    screenshot(page, "consent-sheet")
+    page.locator("button[value=deny]").click()
+    page.wait_for_url(f"{site}/v/{videos[1].pk}/")  # back at the video, not home
+    expect(page.locator(".toast")).to_contain_text("取消了登录")
+    expect(page.locator(".toast")).to_have_count(0, timeout=4_000)  # faded, as wx.showToast's do (1.5 s)
+    assert page.evaluate("document.body.dataset.signedIn") == ""
 
 
 def test_it_falls_back_to_polling_when_the_socket_never_opens(site, videos, phone):

@@ -86,18 +86,33 @@ def test_choosing_a_persona_signs_in(live_site, browser, identities):
     assert "carol" in response.text
 
 
-def test_denied_consent_comes_back_with_a_message(live_site, browser):
-    page = browser.get(f"{live_site}/login/?next=/me/", timeout=10)
-    response = browser.post(
+def deny(browser, page):
+    return browser.post(
         page.url,
         {"csrfmiddlewaretoken": browser.cookies["csrftoken"], "decision": "deny"},
         headers={"Referer": page.url},
         timeout=10,
     )
+
+
+def test_denied_consent_comes_back_to_the_page_it_left_with_a_message(live_site, browser):
+    # Started from a page of the feed (a link to /me/, which is for the signed-in): back there,
+    # not to /me/, which would ask again.
+    page = browser.get(f"{live_site}/login/?next=/me/", headers={"Referer": f"{live_site}/?v=2"}, timeout=10)
+    response = deny(browser, page)
     assert response.status_code == 200
-    assert urlsplit(response.url).path == "/"
+    assert response.url == f"{live_site}/?v=2"
     assert "取消了登录" in response.text
     assert browser.get(f"{live_site}/api/me/", timeout=10).status_code == 403
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/v/1/", "{site}/login/?next=/me/"])
+def test_denied_consent_without_a_page_of_this_site_to_go_back_to_goes_home(live_site, browser, referer):
+    headers = {"Referer": referer.format(site=live_site)} if referer else {}
+    page = browser.get(f"{live_site}/login/?next=/me/", headers=headers, timeout=10)
+    response = deny(browser, page)
+    assert urlsplit(response.url).path == "/"
+    assert "取消了登录" in response.text
 
 
 def test_a_tampered_state_does_not_sign_in(live_site, browser):

@@ -11,11 +11,12 @@ from allauth.socialaccount.providers.base import AuthError
 from django.contrib import messages
 from django.db import IntegrityError, connection, transaction
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from miniapp.accounts import groups as group_services
 from miniapp.accounts import services
-from miniapp.accounts.provider import friends_fetch, groups_fetch
+from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, friends_fetch, groups_fetch
 
 # Tries to create a new user before giving up: each failed try means the username was taken
 # by someone else at that moment, and the next try generates another one.
@@ -131,8 +132,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
     def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        """Back where the sign-in started (the video whose like asked for it, say), with what
+        happened said; home when that is unknown or not a page of this site."""
         if error == AuthError.CANCELLED:
             messages.info(request, _("Sign-in was cancelled. You can keep watching without signing in."))
         else:
             messages.error(request, _("Sign-in failed. Please try again."))
-        raise ImmediateHttpResponse(redirect("home"))
+        back = request.session.pop(SIGN_IN_CANCELLED_TO, None)
+        safe = back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        raise ImmediateHttpResponse(redirect(back if safe else "home"))

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 TOKEN_MARGIN = timedelta(seconds=60)
 
 
+# Where a sign-in that is cancelled or fails goes back to (the session's; `views.login` sets it).
+SIGN_IN_CANCELLED_TO = "sign_in_cancelled_to"
+
+
 def signin_redirect(request: HttpRequest, *, next_url: str, login_hint: str = "") -> HttpResponse:
     """Redirect to the provider's authorization page; allauth keeps the state."""
     provider = get_adapter().get_provider(request, settings.OIDC_PROVIDER_ID)

@@ -1,13 +1,16 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from miniapp.accounts.provider import signin_redirect
+from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, signin_redirect
 from miniapp.accounts.selectors import friends_of
 from miniapp.engagement.services import user_set_share_likes
 from miniapp.videos.selectors import videos_by_author
@@ -39,7 +42,22 @@ def login(request):
         if not hint or hint == request.user.display_name:
             return redirect(next_url)
         return render(request, "accounts/switch.html", {"hint": hint, "next": next_url})
+    request.session[SIGN_IN_CANCELLED_TO] = _left_from(request)
     return signin_redirect(request, next_url=next_url, login_hint=hint)
+
+
+def _left_from(request) -> str:
+    """The page of this site the sign-in was started from (the Referer: the video whose like
+    asked for it, the page that linked to one for the signed-in), for a cancelled sign-in to go
+    back to; else "" (home). Not `next`: a page for the signed-in would ask to sign in again."""
+    referer = request.headers.get("Referer", "")
+    here = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts=here, require_https=request.is_secure()):
+        return ""
+    parts = urlsplit(referer)
+    if parts.path.startswith((reverse("login"), "/mockwx/", "/accounts/")):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @require_POST
