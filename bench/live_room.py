@@ -44,7 +44,8 @@ Baselines, at each V, right after miniapp's set-up(s) at that V, the same socket
 frames as miniapp's room frames (its `likers` list, `viewers` = V, a `seq` added), one a tick (TICK, the client
 keeps the time; a late tick is sent at once), for WARM_SECONDS + --seconds:
 - floor: bench/baselines.py's `websockets` server, each frame sent over its control socket and broadcast;
-- stock Channels (bench/stock_channels.py, one Daphne): each frame POSTed to it, one `group_send` a tick to the
+- stock Channels (bench/stock_channels.py, one Daphne): each frame POSTed to it (on time, each on a connection of
+  its own, whether or not the last was answered), one `group_send` a tick to the
   group all viewers' consumers joined; on the in-memory layer (stock_memory, with (a)) and channels_redis'
   pub/sub layer (stock_pubsub, with (c));
   each measured: send -> receive of every frame on every socket (the floor's: the "4x the floor's p99" of the
@@ -766,7 +767,7 @@ async def tick_frames(send, n: int, likers: list, args, pids: list[int], viewers
 
 async def measure_baseline(kind: str, uri: str, http_url: str | None, pids: list[int], n: int, likers: list,
                            args) -> dict:  # fmt: skip
-    viewers, control, http = Viewers(), None, None
+    viewers, control, triggers = Viewers(), None, []
     try:
         await fanout.warm_up([(uri, "")], "http://127.0.0.1")
         gc.collect()
@@ -781,14 +782,26 @@ async def measure_baseline(kind: str, uri: str, http_url: str | None, pids: list
             control = await connect(f"{uri}control", **fanout.CLIENT)
             send = control.send
         else:
-            http = Http(http_url)
-
-            async def send(text: str) -> None:
-                status, body = await http.request("POST", "/tick", text.encode(), {"Content-Type": "application/json"})
+            # Each tick's trigger on a connection of its own, not waiting for the last one's answer: a
+            # saturated server answers late, and the ticks must still go out on time (they queue there).
+            async def post(text: str) -> None:
+                trigger = Http(http_url)
+                try:
+                    head = {"Content-Type": "application/json"}
+                    status, body = await trigger.request("POST", "/tick", text.encode(), head)
+                finally:
+                    trigger.close()
                 if status != 200:
                     raise RuntimeError(f"the stock app's trigger: {status} {body[:200]!r}")
 
+            async def send(text: str) -> None:
+                triggers.append(asyncio.ensure_future(post(text)))
+
         result = await tick_frames(send, n, likers, args, pids, viewers)
+        failed = [t for t in triggers if t.done() and not t.cancelled() and t.exception() is not None]
+        if failed:
+            raise failed[0].exception()
+        result["triggers_unanswered"] = sum(1 for t in triggers if not t.done())
         result.update(kb_per_socket=kb, rss_before_kb=before,
                       frame_bytes=round(viewers.bytes / viewers.count) if viewers.count else 0)  # fmt: skip
         b, lat = result["broadcast"], result["latency"]
@@ -802,8 +815,8 @@ async def measure_baseline(kind: str, uri: str, http_url: str | None, pids: list
         gc.enable()
         if control is not None:
             await control.close()
-        if http is not None:
-            http.close()
+        for trigger in triggers:
+            trigger.cancel()
         await viewers.close()
 
 
