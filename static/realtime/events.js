@@ -23,11 +23,11 @@ export function publish(type, detail = {}) {
   hub.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
-// "alice liked 《…》", "bob 给 alice 的直播点赞": an activity event in a sentence, as the server writes the entries it renders.
+// "alice liked “…”", "alice 赞了《…》", "bob 给 alice 的直播点赞": an activity event in a sentence, as the server writes the entries it renders.
 export function describe(event) {
   if (event.verb === "live_like") {
     return interpolate(gettext("%(name)s liked %(host)s's live"), { name: event.actor.name, host: event.live.host.name }, true);
   }
-  const format = event.verb === "share" ? gettext("%(name)s shared 《%(title)s》") : gettext("%(name)s liked 《%(title)s》");
+  const format = event.verb === "share" ? gettext("%(name)s shared “%(title)s”") : gettext("%(name)s liked “%(title)s”");
   return interpolate(format, { name: event.actor.name, title: event.video.title }, true);
 }

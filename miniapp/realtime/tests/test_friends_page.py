@@ -1,0 +1,17 @@
+"""好友动态's entries as the page renders them: a title in 《》 in Chinese, in quotes in English."""
+
+import pytest
+
+from miniapp.engagement import services
+from tests.fixtures.factories import make_video
+from tests.fixtures.personas import english, signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_entry_marks_the_title_as_its_language_does(users):
+    video = make_video(users["carol"], title="老王的葡萄")
+    services.like_create(user=users["bob"], video=video)  # alice's friend
+    alice = signed_in_client(users["alice"])
+    assert "bob 赞了《老王的葡萄》" in alice.get("/friends/").content.decode()
+    assert "bob liked “老王的葡萄”" in english(alice).get("/friends/").content.decode()
