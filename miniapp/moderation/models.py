@@ -116,6 +116,8 @@ class LimitHit(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "created"], name="limit_hit_user")]
+        verbose_name = _("rate limit hit")
+        verbose_name_plural = _("rate limit hits")
 
     def __str__(self) -> str:
         return f"{self.user_id} hit {self.scope}"

@@ -40,6 +40,16 @@ def test_moderators_see_every_moderation_page(mod_client, liked_video, url):
     assert mod_client.get(url).status_code == 200
 
 
+def test_the_admin_is_named_for_the_product_with_its_icon_and_plain_model_names(mod_client, admin_client):
+    page = mod_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "赞享 · 审核后台" in page and "Django" not in page
+    assert 'rel="icon"' in page and "miniapp/icon" in page
+    hits = admin_client.get("/admin/moderation/limithit/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "触发频率限制" in hits and "limit hit" not in hits.lower()
+    english = mod_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "miniapp moderation" in english
+
+
 def test_the_video_list_shows_poster_status_counts_and_open_reports(mod_client, users, liked_video):
     services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
     page = mod_client.get("/admin/videos/video/?reported=open").content.decode()
