@@ -1,6 +1,7 @@
 """Watching in Debian Chromium at iPhone 13 size: autoplay, swipe, tab bar, screenshots."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.servers import screenshot, signed_in_page, swipe_up
 
@@ -60,6 +61,71 @@ def test_a_shared_link_opens_the_video_signed_out(site, demo_videos, phone):
     page.goto(f"{site}/v/{wanted.pk}/")
     assert page.locator(".slide").first.get_attribute("data-id") == str(wanted.pk)
     page.wait_for_function("document.querySelector('.slide video').currentTime > 0.1")
+
+
+def test_the_title_stays_put_and_the_feed_ends_with_a_way_back(site, demo_videos, phone):
+    page = phone().new_page()
+    page.goto(f"{site}/")
+    title = page.locator(".feed-top h1")
+    before = title.bounding_box()
+    expect(page.locator(".sound-toggle")).to_be_visible()  # once the first video plays, muted
+    assert title.bounding_box() == before  # it jumped sideways when the button came
+    end = page.locator(".feed-end")
+    assert len(demo_videos) <= 8 and end.is_hidden() is False  # one page: its end is known
+    end.scroll_into_view_if_needed()
+    expect(end).to_be_in_viewport()
+    screenshot(page, "feed-end")
+    end.locator("button").click()
+    page.wait_for_function("document.querySelector('.feed').scrollTop < 2")
+
+
+def test_a_long_title_takes_two_lines_and_a_long_description_opens_with_more(site, demo_videos, phone):
+    from miniapp.videos.models import Video
+
+    first = demo_videos[0]
+    Video.objects.filter(pk=first.pk).update(title="老王家的葡萄熟了" * 8, description="今年雨水少，葡萄特别甜。" * 12)
+    page = phone().new_page()
+    page.goto(f"{site}/v/{first.pk}/")
+    slide = page.locator(".slide").first
+    assert slide.locator(".slide-title").bounding_box()["height"] <= 2 * 15 * 1.5 + 1  # two lines of 15 px
+    more, desc = slide.locator(".slide-more"), slide.locator(".slide-desc")
+    expect(more).to_have_text("展开")
+    closed = desc.bounding_box()["height"]
+    more.click()
+    expect(more).to_have_text("收起")
+    assert desc.bounding_box()["height"] > closed
+    screenshot(page, "slide-description-open")
+    more.click()
+    expect(more).to_have_text("展开")
+
+
+def test_me_saves_its_switch_as_it_is_flipped(site, demo_videos, phone):
+    from miniapp.accounts.models import User
+
+    page = signed_in_page(phone(), site, "alice", "/me/")
+    expect(page.locator(".setting-save")).to_be_hidden()  # no Save button: the switch saves
+    expect(page.locator(".me-total")).to_contain_text("获赞")
+    switch = page.locator("input.switch")
+    expect(switch).to_be_checked()
+    switch.click()
+    expect(page.locator(".setting-said")).to_contain_text("仅自己可见")
+    expect(switch).not_to_be_checked()
+    assert User.objects.get(username="alice").share_likes is False
+    screenshot(page, "me-switch")
+
+
+def test_on_a_desktop_the_tab_bar_is_as_wide_as_the_column(site, demo_videos, chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", bypass_csp=True)
+    try:
+        page = signed_in_page(context, site, "alice", "/")
+        bar, feed = page.locator(".tabbar").bounding_box(), page.locator(".feed").bounding_box()
+        assert (bar["x"], bar["width"]) == (feed["x"], feed["width"]) == (430, 420)
+        screenshot(page, "feed-desktop")
+        page.goto(f"{site}/friends/")
+        bar = page.locator(".tabbar").bounding_box()
+        assert bar["width"] == 640 and bar["x"] == 320
+    finally:
+        context.close()
 
 
 def assert_a_phone_screen(path, page) -> None:

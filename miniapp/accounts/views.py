@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -74,17 +75,23 @@ def settings_update(request):
     share_likes = request.POST.get("share_likes") == "on"
     user_set_share_likes(user=request.user, share_likes=share_likes)
     if share_likes:
-        messages.success(request, _("Friends will see your likes again."))
+        said = _("Friends will see your likes again.")
     else:
-        messages.success(request, _("Your likes are now private; friends no longer see them."))
+        said = _("Your likes are now private; friends no longer see them.")
+    if request.headers.get("Accept") == "application/json":  # the switch, saved as it is flipped (me.js)
+        return JsonResponse({"share_likes": share_likes, "detail": said})
+    messages.success(request, said)
     return redirect("me")
 
 
 @login_required
 def me(request):
+    videos = videos_by_author(author=request.user, viewer=request.user)
     context = {
         "friends": friends_of(request.user),
-        "videos": videos_by_author(author=request.user, viewer=request.user),
+        "videos": videos,
+        "likes_received": sum(video.like_count for video in videos),
+        "site_url": settings.SITE_URL,
         "provider_name": settings.OIDC_PROVIDER_NAME,
         "tab": "me",
     }

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from miniapp.accounts.models import User
+from miniapp.engagement.services import like_create
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,31 @@ def test_me_settings_turns_likes_private_and_back(client, users):
     client.post("/me/settings/", {"share_likes": "on"})
     users["alice"].refresh_from_db()
     assert users["alice"].share_likes is True
+
+
+def test_the_switch_saves_as_it_is_flipped_and_says_so_in_json(client, users):
+    client.force_login(users["alice"])
+    response = client.post("/me/settings/", {}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json() == {"share_likes": False, "detail": "你的点赞已设为仅自己可见，好友不会再看到。"}
+    users["alice"].refresh_from_db()
+    assert users["alice"].share_likes is False
+    assert "好友不会再看到" not in client.get("/me/").content.decode()  # said once, in the answer: no message left over
+
+
+def test_me_shows_the_likes_received_and_invites_when_no_friend_uses_the_app(client, users, django_user_model):
+    from tests.fixtures.factories import make_video
+
+    video = make_video(users["alice"], title="葡萄")
+    for name in ("bob", "carol"):
+        like_create(user=users[name], video=video)
+    client.force_login(users["alice"])
+    page = client.get("/me/").content.decode()
+    assert "获赞 2" in page and "invite-button" not in page  # alice has friends
+    loner = django_user_model.objects.create_user(username="loner", display_name="独行侠")
+    client.force_login(loner)
+    page = client.get("/me/").content.decode()
+    assert "获赞 0" in page and "邀请好友" in page
 
 
 def test_me_settings_needs_post_and_sign_in(client, users):

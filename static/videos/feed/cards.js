@@ -62,8 +62,41 @@ function add(card) {
     slide.querySelector(".slide-info").append(desc);
   }
   fill(slide, card);
-  feed.append(slide);
+  const end = feed.querySelector(".feed-end");
+  if (end) end.before(slide);
+  else feed.append(slide);
+  offerMore(slide);
   onSlide(slide);
+}
+
+// A description cut at two lines gets a 展开 button after it (gestures.js toggles it).
+function offerMore(slide) {
+  const desc = slide.querySelector(".slide-desc");
+  slide.querySelector(".slide-more")?.remove();
+  if (!desc || desc.scrollHeight <= desc.clientHeight + 1) return;
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "slide-more";
+  more.setAttribute("aria-expanded", "false");
+  more.textContent = gettext("More");
+  desc.after(more);
+}
+
+export function toggleMore(slide) {
+  const desc = slide.querySelector(".slide-desc");
+  const more = slide.querySelector(".slide-more");
+  const open = !desc.classList.contains("is-open");
+  desc.classList.toggle("is-open", open);
+  more.setAttribute("aria-expanded", String(open));
+  more.textContent = open ? gettext("Less") : gettext("More");
+}
+
+// After the last page: the end of the feed shows, with a way back to the first video.
+function showEnd() {
+  const end = feed?.querySelector(".feed-end");
+  if (!end) return;
+  end.hidden = false;
+  end.querySelector(".feed-end-top").onclick = () => slides()[0]?.scrollIntoView({ behavior: "smooth" });
 }
 
 export async function loadMore() {
@@ -73,6 +106,7 @@ export async function loadMore() {
     const page = await request(nextUrl);
     page.results.forEach(add);
     nextUrl = onThisSite(page.next || "");
+    if (!nextUrl) showEnd();
   } catch (error) {
     console.warn(error); // try again when the viewer moves on
   } finally {
@@ -83,8 +117,10 @@ export async function loadMore() {
 // onSlide(slide): a slide was added (the server's first, then each one loaded).
 export function start(options) {
   onSlide = options.onSlide;
+  if (!nextUrl) showEnd();
   slides().forEach((slide) => {
     seen.add(Number(slide.dataset.id));
+    offerMore(slide);
     onSlide(slide);
   });
 }

@@ -1,5 +1,7 @@
-// Gestures: a tap pauses or plays, a double tap likes, ♥ likes or unlikes; the keyboard
-// moves between videos (a swipe is the browser's own scroll, snapped by the CSS).
+// Gestures: a tap pauses or plays, a double tap likes, ♥ likes or unlikes, 展开 opens a
+// description; the keyboard moves between videos (a swipe is the browser's own scroll,
+// snapped by the CSS).
+import { toggleMore } from "./cards.js";
 import { feed, slides } from "./page.js";
 import { doubleTap, toggleLike } from "./likes.js";
 import { current, togglePause } from "./playback.js";
@@ -11,6 +13,7 @@ function onClick(event) {
   const slide = event.target.closest(".slide");
   if (!slide) return;
   if (event.target.closest(".action-like")) return toggleLike(slide);
+  if (event.target.closest(".slide-more")) return toggleMore(slide);
   if (event.target.closest(".slide-actions")) return;
   const now = Date.now();
   if (lastTap.slide === slide && now - lastTap.time < DOUBLE_TAP_MS) {
