@@ -1,6 +1,10 @@
 """Watching in Debian Chromium at iPhone 13 size: autoplay, swipe, tab bar, screenshots."""
 
+import contextlib
+import re
+
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.fixtures.servers import screenshot, signed_in_page, swipe_up
@@ -33,6 +37,22 @@ def test_the_first_video_plays_and_a_swipe_brings_the_next(site, demo_videos, ph
     assert page.evaluate("document.querySelectorAll('.slide video')[0].paused") is True
     # The one after next is not loaded yet: the next video is preloaded, no more.
     assert page.evaluate("document.querySelectorAll('.slide video')[3].getAttribute('src')") is None
+
+
+def test_a_video_still_loading_shows_a_spinner_not_a_black_screen(site, demo_videos, phone):
+    page = phone().new_page()
+    held = []
+    page.route("**/*.mp4", lambda route: held.append(route))  # the videos do not come (yet)
+    page.goto(f"{site}/")
+    first = page.locator(".slide").first
+    expect(first).to_have_class(re.compile(r"\bis-loading\b"))
+    screenshot(page, "feed-loading")
+    page.unroute("**/*.mp4")
+    for route in held:  # unless unroute let them go already
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    page.wait_for_function("document.querySelector('.slide video').currentTime > 0.3")
+    expect(first).not_to_have_class(re.compile(r"\bis-loading\b"))
 
 
 def test_the_tab_bar_sits_above_the_safe_area(site, demo_videos, phone):

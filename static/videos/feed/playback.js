@@ -25,8 +25,28 @@ export function detach(slide) {
   video.load(); // frees the decoder and the buffered data
 }
 
+// A spinner over the slide while its video has nothing to show yet, or stalls (the poster, if any,
+// under it): not a black screen that looks broken.
+function showLoading(slide) {
+  const video = videoOf(slide);
+  if (!video.dataset.watched) {
+    video.dataset.watched = "1";
+    video.addEventListener("waiting", () => slide.classList.add("is-loading"));
+    for (const done of ["playing", "pause", "error", "emptied"]) {
+      video.addEventListener(done, () => slide.classList.remove("is-loading"));
+    }
+  }
+  if (video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) slide.classList.add("is-loading");
+}
+
+function waitForTap(slide) {
+  slide.classList.remove("is-loading"); // it waits for a tap now, not for data
+  slide.classList.add("is-paused");
+}
+
 function play(slide) {
   const video = videoOf(slide);
+  showLoading(slide);
   video.muted = !soundOn;
   video.play().then(
     () => slide.classList.remove("is-paused"),
@@ -35,9 +55,9 @@ function play(slide) {
         // Sound needs a tap first on this browser: fall back to muted.
         setSound(false);
         video.muted = true;
-        video.play().catch(() => slide.classList.add("is-paused"));
+        video.play().catch(() => waitForTap(slide));
       } else {
-        slide.classList.add("is-paused");
+        waitForTap(slide);
       }
     },
   );
