@@ -11,12 +11,11 @@ from allauth.socialaccount.providers.base import AuthError
 from django.contrib import messages
 from django.db import IntegrityError, connection, transaction
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from miniapp.accounts import groups as group_services
 from miniapp.accounts import services
-from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, friends_fetch, groups_fetch
+from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, friends_fetch, groups_fetch, stays_on_site
 
 # Tries to create a new user before giving up: each failed try means the username was taken
 # by someone else at that moment, and the next try generates another one.
@@ -139,7 +138,4 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         else:
             messages.error(request, _("Sign-in failed. Please try again."))
         back = request.session.pop(SIGN_IN_CANCELLED_TO, None)
-        safe = back and url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-        raise ImmediateHttpResponse(redirect(back if safe else "home"))
+        raise ImmediateHttpResponse(redirect(back if back and stays_on_site(request, back) else "home"))

@@ -15,6 +15,7 @@ from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOA
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,11 @@ TOKEN_MARGIN = timedelta(seconds=60)
 
 # Where a sign-in that is cancelled or fails goes back to (the session's; `views.login` sets it).
 SIGN_IN_CANCELLED_TO = "sign_in_cancelled_to"
+
+
+def stays_on_site(request: HttpRequest, url: str) -> bool:
+    """Whether redirecting to `url` keeps the browser on this site (no open redirect)."""
+    return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
 
 
 def signin_redirect(request: HttpRequest, *, next_url: str, login_hint: str = "") -> HttpResponse:

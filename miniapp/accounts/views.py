@@ -7,11 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, signin_redirect
+from miniapp.accounts.provider import SIGN_IN_CANCELLED_TO, signin_redirect, stays_on_site
 from miniapp.accounts.selectors import friends_of
 from miniapp.engagement.services import user_set_share_likes
 from miniapp.videos.selectors import videos_by_author
@@ -20,7 +19,7 @@ from miniapp.videos.selectors import videos_by_author
 def _safe_next(request, default: str = "/") -> str:
     """The `next` parameter if it stays on this site, else `default` (no open redirect)."""
     target = request.GET.get("next") or request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if stays_on_site(request, target):
         return target
     return default
 
@@ -52,8 +51,7 @@ def _left_from(request) -> str:
     asked for it, the page that linked to one for the signed-in), for a cancelled sign-in to go
     back to; else "" (home). Not `next`: a page for the signed-in would ask to sign in again."""
     referer = request.headers.get("Referer", "")
-    here = {request.get_host()}
-    if not url_has_allowed_host_and_scheme(referer, allowed_hosts=here, require_https=request.is_secure()):
+    if not stays_on_site(request, referer):
         return ""
     parts = urlsplit(referer)
     if parts.path.startswith((reverse("login"), "/mockwx/", "/accounts/")):
