@@ -194,23 +194,17 @@ class EventsAfterResponse:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        held = _Held()
-        token = _held.set(held)
+        with holding() as held:
 
-        async def send_then_publish(message):
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                await self.release(held)
+            async def send_then_publish(message):
+                await send(message)
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    publish_held(held)
 
-        try:
-            await self.app(scope, receive, send_then_publish)
-        finally:
-            _held.reset(token)
-            await self.release(held)
-
-    @staticmethod
-    async def release(held: _Held) -> None:
-        publish_held(held)
+            try:
+                await self.app(scope, receive, send_then_publish)
+            finally:
+                publish_held(held)
 
 
 _publishing: set[asyncio.Task] = set()
@@ -219,7 +213,8 @@ _publishing: set[asyncio.Task] = set()
 @contextmanager
 def holding() -> Iterator[_Held]:
     """The events committed inside are held, for the caller to publish from its event loop
-    (`publish_held`): for work done in a thread of its own, outside any request."""
+    (`publish_held`): a request's until its response is sent (`EventsAfterResponse`), the
+    commits of a thread of its own (the live rooms' tap desk) until their answers are."""
     held = _Held()
     token = _held.set(held)
     try:
