@@ -72,7 +72,6 @@ function add(card) {
 // A description cut at two lines gets a 展开 button after it (gestures.js toggles it).
 function offerMore(slide) {
   const desc = slide.querySelector(".slide-desc");
-  slide.querySelector(".slide-more")?.remove();
   if (!desc || desc.scrollHeight <= desc.clientHeight + 1) return;
   const more = document.createElement("button");
   more.type = "button";
