@@ -26,17 +26,14 @@ export function detach(slide) {
 }
 
 // A spinner over the slide while its video has nothing to show yet, or stalls (the poster, if any,
-// under it): not a black screen that looks broken.
-function showLoading(slide) {
+// under it): not a black screen that looks broken. Shown as it is asked to play (`play`), and as it
+// waits for data; gone as soon as it plays, pauses, fails or is given back.
+function watchLoading(slide) {
   const video = videoOf(slide);
-  if (!video.dataset.watched) {
-    video.dataset.watched = "1";
-    video.addEventListener("waiting", () => slide.classList.add("is-loading"));
-    for (const done of ["playing", "pause", "error", "emptied"]) {
-      video.addEventListener(done, () => slide.classList.remove("is-loading"));
-    }
+  video.addEventListener("waiting", () => slide.classList.add("is-loading"));
+  for (const done of ["playing", "pause", "error", "emptied"]) {
+    video.addEventListener(done, () => slide.classList.remove("is-loading"));
   }
-  if (video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) slide.classList.add("is-loading");
 }
 
 function waitForTap(slide) {
@@ -46,7 +43,7 @@ function waitForTap(slide) {
 
 function play(slide) {
   const video = videoOf(slide);
-  showLoading(slide);
+  if (video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) slide.classList.add("is-loading");
   video.muted = !soundOn;
   video.play().then(
     () => slide.classList.remove("is-paused"),
@@ -111,7 +108,10 @@ const observer = new IntersectionObserver(
   { root: feed, threshold: 0.6 },
 );
 
-export const observe = (slide) => observer.observe(slide);
+export function observe(slide) {
+  watchLoading(slide);
+  observer.observe(slide);
+}
 export const unobserve = (slide) => observer.unobserve(slide);
 
 // onActivate(slide): another slide is on screen; onNearEnd(): three slides or fewer are left.
