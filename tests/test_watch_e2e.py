@@ -119,6 +119,24 @@ def test_a_long_title_takes_two_lines_and_a_long_description_opens_with_more(sit
     expect(more).to_have_text("展开")
 
 
+def test_the_authors_avatar_opens_their_page_signed_out_and_back_returns_to_the_video(site, demo_videos, phone):
+    third = demo_videos[2]
+    page = phone().new_page()
+    page.goto(f"{site}/")
+    for index in (1, 2):
+        page.wait_for_function(f"document.querySelectorAll('.slide video')[{index - 1}].currentTime > 0.1")
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.querySelectorAll('.slide video')[2].currentTime > 0.1")
+    page.locator(".slide").nth(2).locator(".slide-avatar").click()
+    page.wait_for_url(f"{site}/u/{third.author_id}/")
+    expect(page.locator(".topbar h1")).to_have_text(third.author.name)
+    expect(page.locator(".video-grid a", has_text=third.title)).to_be_visible()
+    screenshot(page, "author")
+    page.locator(".author-back").click()
+    page.wait_for_url(f"{site}/")
+    page.wait_for_function("document.querySelectorAll('.slide video')[2].currentTime > 0.1")  # the same video
+
+
 def test_me_saves_its_switch_as_it_is_flipped(site, demo_videos, phone):
     from miniapp.accounts.models import User
 

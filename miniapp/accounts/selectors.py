@@ -23,6 +23,10 @@ def friend_ids_of(user_id: int) -> list[int]:
     return list(Friendship.objects.filter(user_id=user_id).values_list("friend_id", flat=True))
 
 
+def are_friends(user_id: int, other_id: int) -> bool:
+    return Friendship.objects.filter(user_id=user_id, friend_id=other_id).exists()
+
+
 def friend_ids_by_user(user_ids) -> dict[int, list[int]]:
     """Each user's friends, for many users in one query."""
     found: dict[int, list[int]] = defaultdict(list)

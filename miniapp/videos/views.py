@@ -1,14 +1,16 @@
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from miniapp.accounts.selectors import are_friends
 from miniapp.engagement.arrivals import arrival_remember
 from miniapp.engagement.cards import feed_page
 from miniapp.engagement.selectors import share_for_link
@@ -17,7 +19,7 @@ from miniapp.lib.site import absolute_url, on_this_site
 from miniapp.lives.selectors import lives_listed
 from miniapp.moderation.models import Report
 from miniapp.videos.models import Video
-from miniapp.videos.selectors import video_get_for_viewer, video_or_404
+from miniapp.videos.selectors import video_get_for_viewer, video_or_404, videos_by_author
 from miniapp.videos.services import video_card_ensure
 
 LIKE_AFTER_SIGN_IN = "like_after_sign_in"
@@ -110,3 +112,19 @@ def like_after_sign_in(request, video_id: int):
 def upload(request):
     context = {"max_mb": settings.VIDEO_MAX_BYTES // (1024 * 1024), "max_seconds": settings.VIDEO_MAX_SECONDS}
     return render(request, "videos/upload.html", context)
+
+
+@require_GET
+def author(request, user_id: int):
+    """An author's page: their published videos, the likes those received and, for a friend,
+    "好友". It opens signed out too: a shared video's author is one tap from it."""
+    person = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+    videos = list(videos_by_author(author=person, viewer=request.user).filter(status=Video.Status.PUBLISHED))
+    context = {
+        "person": person,
+        "videos": videos,
+        "likes_received": sum(video.like_count for video in videos),
+        "is_me": request.user == person,
+        "is_friend": request.user.is_authenticated and are_friends(request.user.pk, person.pk),
+    }
+    return render(request, "videos/author.html", context)

@@ -3,6 +3,7 @@ import * as cards from "./feed/cards.js";
 import * as gestures from "./feed/gestures.js";
 import * as likes from "./feed/likes.js";
 import * as playback from "./feed/playback.js";
+import * as position from "./feed/position.js";
 import * as takedowns from "./feed/takedowns.js";
 import * as views from "./feed/views.js";
 
@@ -14,5 +15,12 @@ cards.start({
 });
 gestures.start();
 takedowns.start();
-playback.start({ onActivate: views.restart, onNearEnd: cards.loadMore });
+playback.start({
+  first: position.restore(),
+  onActivate: (slide) => {
+    position.remember(slide);
+    views.restart(slide);
+  },
+  onNearEnd: cards.loadMore,
+});
 likes.start();

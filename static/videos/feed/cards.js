@@ -1,6 +1,6 @@
 // Cards: further pages of the feed come from the API as the viewer nears the end, each
 // card filled into a copy of the server's slide template.
-import { gettext, interpolate, ngettext, request } from "../../miniapp/api.js";
+import { gettext, interpolate, ngettext, request, url } from "../../miniapp/api.js";
 import { feed, onThisSite, setCount, slides, videoOf } from "./page.js";
 
 const template = document.getElementById("slide-template");
@@ -16,7 +16,10 @@ function fill(slide, card) {
   video.dataset.src = onThisSite(card.video_url);
   video.dataset.poster = onThisSite(card.poster_url);
   video.classList.toggle("is-landscape", card.width > card.height);
-  slide.querySelector(".slide-author").textContent = `@${card.author.name}`;
+  const author = slide.querySelector(".slide-author a");
+  author.textContent = `@${card.author.name}`;
+  author.href = url("author", card.author.id);
+  slide.querySelector(".slide-avatar-link").href = author.href;
   slide.querySelector(".slide-title").textContent = card.title;
   const desc = slide.querySelector(".slide-desc");
   if (desc && card.description) desc.textContent = card.description;

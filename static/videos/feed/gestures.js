@@ -1,5 +1,5 @@
 // Gestures: a tap pauses or plays, a double tap likes, ♥ likes or unlikes, 展开 opens a
-// description; the keyboard moves between videos (a swipe is the browser's own scroll,
+// description, a link (the author's name or avatar) is followed; the keyboard moves between videos (a swipe is the browser's own scroll,
 // snapped by the CSS).
 import { toggleMore } from "./cards.js";
 import { feed, slides } from "./page.js";
@@ -14,7 +14,7 @@ function onClick(event) {
   if (!slide) return;
   if (event.target.closest(".action-like")) return toggleLike(slide);
   if (event.target.closest(".slide-more")) return toggleMore(slide);
-  if (event.target.closest(".slide-actions")) return;
+  if (event.target.closest(".slide-actions, a")) return;
   const now = Date.now();
   if (lastTap.slide === slide && now - lastTap.time < DOUBLE_TAP_MS) {
     clearTimeout(lastTap.timer);

@@ -114,8 +114,9 @@ export function observe(slide) {
 }
 export const unobserve = (slide) => observer.unobserve(slide);
 
-// onActivate(slide): another slide is on screen; onNearEnd(): three slides or fewer are left.
-export function start({ onActivate, onNearEnd }) {
+// first: the slide to start at (the first one if not given); onActivate(slide): another slide is
+// on screen; onNearEnd(): three slides or fewer are left.
+export function start({ first, onActivate, onNearEnd }) {
   hooks = { onActivate, onNearEnd };
   document.addEventListener("visibilitychange", () => {
     if (!playing) return;
@@ -132,5 +133,6 @@ export function start({ onActivate, onNearEnd }) {
       }
     });
   }
-  if (slides().length) activate(slides()[0]);
+  const initial = first ?? slides()[0];
+  if (initial) activate(initial);
 }
