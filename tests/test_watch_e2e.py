@@ -137,6 +137,31 @@ def test_the_authors_avatar_opens_their_page_signed_out_and_back_returns_to_the_
     page.wait_for_function("document.querySelectorAll('.slide video')[2].currentTime > 0.1")  # the same video
 
 
+def test_the_progress_bar_fills_and_a_drag_on_it_moves_the_video(site, demo_videos, phone):
+    page = phone().new_page()
+    page.goto(f"{site}/")
+    page.wait_for_function("document.querySelector('.slide video').currentTime > 0.3")
+    fill = "new DOMMatrix(getComputedStyle(document.querySelector('.slide-progress-fill')).transform).a"
+    page.wait_for_function(f"{fill} > 0")  # scaleX: the part played
+    bar = page.locator(".slide").first.locator(".slide-progress")
+    box = bar.bounding_box()
+    duration = page.evaluate("document.querySelector('.slide video').duration")
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(page.locator(".slide").first).to_have_class(re.compile(r"\bis-scrubbing\b"))
+    expect(bar.locator(".slide-progress-time")).to_be_visible()  # 0:02 / 0:06, large, over the video
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2, steps=4)
+    screenshot(page, "feed-progress-drag")
+    page.mouse.up()
+    at = page.evaluate("document.querySelector('.slide video').currentTime")
+    assert abs(at - duration * 0.75) < 0.6, (at, duration)
+    assert bar.get_attribute("aria-valuemax") == str(round(duration))
+    page.wait_for_timeout(400)  # longer than a double tap: the drag was not a tap on the video
+    assert page.evaluate("document.querySelector('.slide video').paused") is False
+    page.keyboard.press("ArrowLeft")  # 5 s back
+    assert page.evaluate("document.querySelector('.slide video').currentTime") < at - 3
+
+
 def test_me_saves_its_switch_as_it_is_flipped(site, demo_videos, phone):
     from miniapp.accounts.models import User
 

@@ -4,6 +4,7 @@ import * as gestures from "./feed/gestures.js";
 import * as likes from "./feed/likes.js";
 import * as playback from "./feed/playback.js";
 import * as position from "./feed/position.js";
+import * as progress from "./feed/progress.js";
 import * as takedowns from "./feed/takedowns.js";
 import * as views from "./feed/views.js";
 
@@ -24,3 +25,4 @@ playback.start({
   onNearEnd: cards.loadMore,
 });
 likes.start();
+progress.start();

@@ -14,7 +14,7 @@ function onClick(event) {
   if (!slide) return;
   if (event.target.closest(".action-like")) return toggleLike(slide);
   if (event.target.closest(".slide-more")) return toggleMore(slide);
-  if (event.target.closest(".slide-actions, a")) return;
+  if (event.target.closest(".slide-actions, .slide-progress, a")) return;
   const now = Date.now();
   if (lastTap.slide === slide && now - lastTap.time < DOUBLE_TAP_MS) {
     clearTimeout(lastTap.timer);
