@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from miniapp.engagement.routing import websocket_urlpatterns as comment_urlpatterns  # noqa: E402
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.lives.routing import http_urlpatterns  # noqa: E402
 from miniapp.lives.routing import websocket_urlpatterns as live_urlpatterns  # noqa: E402
@@ -37,7 +38,9 @@ application = ProtocolTypeRouter(
         # The consumer checks the Origin itself, to refuse with close code 4403. Not
         # Channels' AuthMiddlewareStack: see realtime.auth. FreeClosedSockets works
         # around two upstream reference cycles that kept closed sockets in memory.
-        "websocket": FreeClosedSockets(SocketUserMiddleware(URLRouter(websocket_urlpatterns + live_urlpatterns))),
+        "websocket": FreeClosedSockets(
+            SocketUserMiddleware(URLRouter(websocket_urlpatterns + live_urlpatterns + comment_urlpatterns))
+        ),
     }
 )
 

@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +14,7 @@ from miniapp.accounts.groups import groups_refresh
 from miniapp.accounts.models import Group, User
 from miniapp.accounts.selectors import friend_ids_of, group_for_member, groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
-from miniapp.engagement import services, stats
+from miniapp.engagement import comments, services, stats
 from miniapp.engagement.arrivals import arrival_share
 from miniapp.engagement.models import NOTE_MAX
 from miniapp.engagement.selectors import (
@@ -30,7 +31,13 @@ from miniapp.engagement.visitors import visitor_id
 from miniapp.lib.api import TextField
 from miniapp.lib.site import absolute_url
 from miniapp.lib.text import validate_multiline
-from miniapp.moderation.limits import LikeRateThrottle, NotBanned, ShareRateThrottle, ViewRateThrottle
+from miniapp.moderation.limits import (
+    CommentRateThrottle,
+    LikeRateThrottle,
+    NotBanned,
+    ShareRateThrottle,
+    ViewRateThrottle,
+)
 from miniapp.videos.selectors import video_or_404, video_published_or_404
 
 
@@ -416,3 +423,112 @@ class GroupReadApi(APIView):
             raise ValidationError({"detail": _("Send the id of the last post read as `last_id`.")})
         unread, total = services.group_read(user=request.user, group=group, last_id=data.validated_data["last_id"])
         return Response(self.OutputSerializer({"unread": unread, "total_unread": total}).data)
+
+
+def _comment_or_404(comment_id: int):
+    comment = comments.comment_visible(comment_id)
+    if comment is None:
+        raise Http404(_("This comment does not exist or was removed."))
+    return comment
+
+
+class CommentListApi(APIView):
+    """GET: a page of a video's comments, signed out too: the pinned one first, then the newest,
+    each with its replies (oldest first). POST: comment on it, or reply to one of its comments
+    with `reply_to`. Signed in, not banned, at most COMMENT_RATE (shared with live rooms)."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated(), NotBanned()]
+
+    def get_throttles(self):
+        return [] if self.request.method == "GET" else [CommentRateThrottle()]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+        reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("before", int, description="the previous page's `next`")],
+        responses=inline_serializer(
+            "CommentPage",
+            {
+                "comments": serializers.ListField(child=serializers.DictField()),
+                "count": serializers.IntegerField(help_text="comments and replies standing"),
+                "video_author": serializers.IntegerField(help_text="who may pin and delete any of them"),
+                "next": serializers.IntegerField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request, video_id: int):
+        video = video_published_or_404(video_id)
+        before = request.query_params.get("before")
+        if before is not None and not before.isdigit():
+            raise ValidationError({"detail": _("before must be a comment id: a whole number.")})
+        page, next_before = comments.comments_page(video=video, before=int(before) if before else None)
+        return Response(
+            {"comments": page, "count": video.comment_count, "video_author": video.author_id, "next": next_before}
+        )
+
+    @extend_schema(
+        request=InputSerializer, responses={201: inline_serializer("Comment", {"id": serializers.IntegerField()})}
+    )
+    def post(self, request, video_id: int):
+        video = video_published_or_404(video_id)
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError(
+                {"detail": _("Send the comment as `text`, and `reply_to` as a comment id."), **data.errors}
+            )
+        reply_to = None
+        if data.validated_data.get("reply_to"):
+            reply_to = comments.comment_for_video(video_id=video.pk, comment_id=data.validated_data["reply_to"])
+            if reply_to is None:
+                raise ValidationError({"detail": _("The comment you reply to was removed."), "code": "reply_gone"})
+        try:
+            comment = comments.comment_create(
+                user=request.user, video=video, text=data.validated_data["text"], reply_to=reply_to
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages[0]}) from error
+        return Response(comments.comment_body(comment), status=status.HTTP_201_CREATED)
+
+
+class CommentApi(APIView):
+    """DELETE: its author or the video's author deletes a comment (with its replies), from every
+    open sheet and from friends' 好友动态."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, comment_id: int):
+        comment = _comment_or_404(comment_id)
+        if not comments.may_remove(request.user, comment):
+            raise PermissionDenied(_("Only its author or the video's author can delete a comment."))
+        comments.comment_remove(comment=comment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentPinApi(APIView):
+    """POST `{"pinned": true|false}`: the video's author pins a comment at the top of the sheet
+    (one a video: the one before is unpinned), or unpins it."""
+
+    permission_classes = [IsAuthenticated, NotBanned]
+
+    class InputSerializer(serializers.Serializer):
+        pinned = serializers.BooleanField()
+
+    @extend_schema(
+        request=InputSerializer, responses={200: inline_serializer("Pinned", {"pinned": serializers.BooleanField()})}
+    )
+    def post(self, request, comment_id: int):
+        comment = _comment_or_404(comment_id)
+        if request.user.pk != comment.video.author_id:
+            raise PermissionDenied(_("Only the video's author can pin a comment."))
+        data = self.InputSerializer(data=request.data)
+        if not data.is_valid():
+            raise ValidationError({"detail": _("Send `pinned`: true or false.")})
+        try:
+            comments.comment_pin(comment=comment, pinned=data.validated_data["pinned"])
+        except DjangoValidationError as error:
+            raise ValidationError({"detail": error.messages[0]}) from error
+        return Response({"pinned": comment.pinned})

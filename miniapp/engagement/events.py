@@ -33,6 +33,9 @@ def activity_event(activity: Activity) -> dict:
         "created": event_time(activity.created),
         "url": reverse("video-detail", args=[video.pk]),
     }
+    if activity.verb == Activity.Verb.COMMENT:  # opens the video with its comments
+        event["note"] = activity.note
+        event["url"] += "?comments=1"
     if activity.verb == Activity.Verb.SHARE:
         event["note"] = activity.note
         if activity.share_id:  # opening the share from the feed credits it

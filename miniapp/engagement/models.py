@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 NOTE_MAX = 140
 
@@ -109,6 +110,7 @@ class Activity(models.Model):
         RETRACT = "retract", "retract"
         LIVE = "live", "live"  # a live announced in a group (a group post, with `live` and no video)
         LIVE_LIKE = "live_like", "live like"  # a user's first like in a live, for their friends (no video)
+        COMMENT = "comment", "comment"  # a comment on a video (`comment`, its text in `note`), for friends
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activities")
     verb = models.CharField(max_length=10, choices=Verb.choices)
@@ -122,6 +124,8 @@ class Activity(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     note = models.CharField(max_length=NOTE_MAX, blank=True)
+    # For a comment: the comment (its entry goes when the comment does).
+    comment = models.ForeignKey("Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # For a share: the link the recipient opens.
     share = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # For a group post (and its retraction): the group it is in.
@@ -160,3 +164,53 @@ class Activity(models.Model):
 
 # The entries about a live rather than a video.
 LIVE_VERBS = (Activity.Verb.LIVE, Activity.Verb.LIVE_LIKE)
+
+
+COMMENT_MAX = 140  # characters, as a share's note
+
+
+class Comment(models.Model):
+    """A comment on a video (评论), or a reply to one.
+
+    Replies are one level deep: a reply to a reply belongs to the same comment (`parent`) and
+    names whom it answers (`reply_to`). A comment taken away stays as a row with its status:
+    deleted by its author or the video's author, hidden by a moderator.
+    """
+
+    class Status(models.TextChoices):
+        VISIBLE = "visible", _("Visible")
+        DELETED = "deleted", _("Deleted")
+        HIDDEN = "hidden", _("Hidden")
+
+    video = models.ForeignKey(
+        "videos.Video", on_delete=models.CASCADE, related_name="comments", verbose_name=_("video")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments", verbose_name=_("author")
+    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    reply_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.CharField(_("text"), max_length=COMMENT_MAX)
+    pinned = models.BooleanField(_("pinned"), default=False)  # by the video's author; one a video
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VISIBLE)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("video comment")
+        verbose_name_plural = _("video comments")
+        constraints = [
+            models.UniqueConstraint(fields=["video"], condition=Q(pinned=True), name="comment_one_pinned"),
+        ]
+        indexes = [
+            # A video's comments newest first (a page: `id < before`), and a page's replies.
+            models.Index(fields=["video", "parent", "id"], name="comment_video"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.video_id}: {self.text[:20]}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == self.Status.VISIBLE

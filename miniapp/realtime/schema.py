@@ -92,16 +92,17 @@ EVENTS = {
     "reload": event("reload", {"last_id": POSITION}),
     # The answer to the client's {"type": "ping"}.
     "pong": event("pong"),
-    # A friend liked or shared a video, or liked a live (`live_like`: their first like in it,
-    # with `live` and no video; `url` opens the room). `seq` is its log position (equal to
-    # `id`); a share has a `note` and its `url` is the share link.
+    # A friend liked, shared or commented on a video, or liked a live (`live_like`: their first
+    # like in it, with `live` and no video; `url` opens the room). `seq` is its log position
+    # (equal to `id`); a share has a `note` and its `url` is the share link; a comment has its
+    # text as `note`, and its `url` opens the video with its comments.
     "activity": {
         **event(
             "activity",
             {
                 "id": ID,
                 "seq": ID,
-                "verb": {"enum": ["like", "share", "live_like"]},
+                "verb": {"enum": ["like", "share", "comment", "live_like"]},
                 "actor": ACTOR,
                 "video": {"anyOf": [{"type": "null"}, VIDEO]},
                 "created": TIME,
@@ -111,8 +112,8 @@ EVENTS = {
         ),
         "allOf": [
             {
-                "if": {"properties": {"verb": {"const": "share"}}},
-                "then": {"required": ["note"]},  # a share's note, "" when there is none; a like has no note
+                "if": {"properties": {"verb": {"enum": ["share", "comment"]}}},
+                "then": {"required": ["note"]},  # a share's note ("" when there is none), a comment's text
                 "else": {"not": {"required": ["note"]}},
             },
             {

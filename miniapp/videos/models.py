@@ -35,6 +35,8 @@ class Video(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     like_count = models.PositiveIntegerField(_("likes"), default=0)
     share_count = models.PositiveIntegerField(_("shares"), default=0)
+    # Comments and replies standing (engagement.comments keeps it).
+    comment_count = models.PositiveIntegerField(_("comments"), default=0)
     created = models.DateTimeField(_("posted"), default=timezone.now)
     # Like velocity with time decay, kept by the like services (see `videos.hotness`).
     hot = models.FloatField(_("hot score"))

@@ -1,0 +1,57 @@
+"""The comment sheet's socket `/ws/videos/<id>/comments/`: comments on one video as they come,
+to whoever has its sheet open, signed in or not.
+
+Read-only: comments are written over HTTP (`/api/videos/{id}/comments/`). Frames:
+- `{"type": "comment", "comment": {…}}` a new comment or reply (`engagement.comments.comment_body`);
+- `{"type": "comment_gone", "id", "parent"}` a comment deleted or hidden (with its replies);
+- `{"type": "comment_pinned", "id"}` the video's pinned comment changed (`id` null: none);
+- `{"type": "pong"}`, the answer to `{"type": "ping"}`.
+Close codes: 4403 another origin, 4404 no such video (or not published).
+
+A Channels group per video (`comments.sheet_group`): the audience is a video's open sheets,
+which the activity hub (a socket per user, events addressed to users) does not know. A sheet
+reads the list again over HTTP when its socket comes back, so nothing missed stays missing.
+"""
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from miniapp.engagement.comments import sheet_group
+from miniapp.realtime.auth import origin_allowed
+from miniapp.realtime.schema import PING, pong_event
+from miniapp.videos.selectors import video_published
+
+FORBIDDEN, NOT_FOUND = 4403, 4404
+
+
+class CommentsConsumer(AsyncWebsocketConsumer):
+    group = None
+
+    async def connect(self):
+        await self.accept()  # first, so that a refusal carries its close code
+        if not origin_allowed(self.scope):
+            await self.close(code=FORBIDDEN)
+            return
+        video_id = self.scope["url_route"]["kwargs"]["video_id"]
+        if await database_sync_to_async(video_published)(video_id) is None:
+            await self.close(code=NOT_FOUND)
+            return
+        self.group = sheet_group(video_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("type") == PING:
+            await self.send(text_data=json.dumps(pong_event()))
+
+    async def sheet_event(self, message):
+        await self.send(text_data=json.dumps(message["event"], ensure_ascii=False))
