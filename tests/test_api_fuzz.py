@@ -35,8 +35,9 @@ CONFIG = schemathesis.Config.from_dict(
                 # say: an opaque feed cursor that does not decode, a file that is not a video, ids
                 # in `to` that are not the sharer's friends, a view shorter than VIEW_MIN_SECONDS
                 # or from a browser without the id a page gives it, a live of a video that is not the
-                # host's or at a time past the next 30 days, a live started again after its end. So
-                # schemathesis' statuses plus 400.
+                # host's or at a time past the next 30 days, a live started again after its end, a
+                # comment that is empty or on two lines or replies to a removed one, a reply pinned.
+                # So schemathesis' statuses plus 400.
                 "include-operation-id": [
                     "videos_feed",
                     "videos_create",
@@ -44,6 +45,8 @@ CONFIG = schemathesis.Config.from_dict(
                     "videos_views_create",
                     "lives_create",
                     "lives_start_create",
+                    "videos_comments_create",
+                    "comments_pin_create",
                 ],
                 "checks": {
                     "positive_data_acceptance": {
@@ -104,7 +107,7 @@ def demo(users, groups, settings):
     cache.clear()  # rate limits count in the cache, which the server thread shares
     # Limits high enough that the fuzzer reaches what is behind them. (429 is still documented
     # on every throttled operation, and the limits have tests of their own.)
-    for name in ("LIKE_RATE", "SHARE_RATE", "VIEW_RATE", "REPORT_RATE", "UPLOAD_RATE"):
+    for name in ("LIKE_RATE", "SHARE_RATE", "VIEW_RATE", "REPORT_RATE", "UPLOAD_RATE", "COMMENT_RATE"):
         setattr(settings, name, "1000/minute")
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     # Small ids, which the fuzzer tries often (then the sequence moves past them).
@@ -204,14 +207,19 @@ def test_deeply_nested_json_is_refused_with_a_400_by_every_api(site, alice, visi
         "/api/groups/{group_id}/posts/{post_id}/reports/",
         "/api/lives/",
         "/api/lives/{live_id}/reports/",
+        "/api/videos/{video_id}/comments/",
+        "/api/comments/{comment_id}/pin/",
     }
+    from miniapp.engagement.comments import comment_create
     from miniapp.lives.services import live_create
 
     village = groups["王家村"]  # alice's, with bob's post in it
     post = village.posts.get()
     live = live_create(host=users["alice"], title="直播")
+    comment = comment_create(user=users["bob"], video=make_video(users["alice"]), text="沙发")
     for method, path in json_operations():
-        url = site + path.format(video_id=1, group_id=village.pk, post_id=post.pk, live_id=live.pk)
+        ids = {"video_id": 1, "group_id": village.pk, "post_id": post.pk, "live_id": live.pk, "comment_id": comment.pk}
+        url = site + path.format(**ids)
         body = NESTED_JSON[shape].encode()
         headers = {"Content-Type": "application/json", "Accept-Language": "en"}
         signed_in = requests.request(

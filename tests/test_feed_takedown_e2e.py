@@ -4,16 +4,9 @@ playing stays with a notice, another one goes."""
 import pytest
 from django.conf import settings
 
-from tests.fixtures.servers import signed_in_page
+from tests.fixtures.servers import hide_in_admin, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def hide_in_admin(page, site: str, video) -> None:
-    page.goto(f"{site}/admin/videos/video/{video.pk}/decide/hide/")
-    page.locator("textarea[name=reason]").fill("广告引流")
-    page.locator("input[type=submit]").click()
-    page.wait_for_url(f"**/admin/videos/video/{video.pk}/change/")
 
 
 def test_a_hidden_video_leaves_the_feed_that_shows_it(site, phone, chromium):

@@ -71,7 +71,7 @@ def test_the_feed_preloads_every_module_its_scripts_import():
     page = (TEMPLATES / "videos/feed.html").read_text()
     entries = re.findall(r"""<script type="module" src="{% static '([^']+)' %}">""", page)
     preloaded = re.findall(r"""<link rel="modulepreload" href="{% static '([^']+)' %}">""", page)
-    assert entries == ["videos/feed.js", "videos/share.js"]
+    assert entries == ["videos/feed.js", "videos/share.js", "videos/comments.js"]
     assert sorted(preloaded) == sorted(set().union(*map(imported_by, entries)) - set(entries))
 
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -90,7 +90,7 @@ class ActivityApi(APIView):
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid():
+        if not filters.is_valid() or request.query_params.get("before") == "":
             if "after" not in filters.errors:
                 raise ValidationError({"detail": _("groups must be 1 or 0.")})
             raise ValidationError({"detail": _("after must be a whole number of 0 or more.")})
@@ -395,7 +395,7 @@ class GroupPostsApi(APIView):
     def get(self, request, group_id: int):
         group = member_group_or_404(request, group_id)
         filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid():
+        if not filters.is_valid() or request.query_params.get("before") == "":
             raise ValidationError({"detail": _("after and before must be post ids: whole numbers.")})
         after, before = filters.validated_data.get("after"), filters.validated_data.get("before")
         if after is not None and before is not None:
@@ -447,8 +447,11 @@ class CommentListApi(APIView):
         text = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
         reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
+    class FilterSerializer(serializers.Serializer):
+        before = serializers.IntegerField(min_value=1, required=False, help_text="the previous page's `next`")
+
     @extend_schema(
-        parameters=[OpenApiParameter("before", int, description="the previous page's `next`")],
+        parameters=[FilterSerializer],
         responses=inline_serializer(
             "CommentPage",
             {
@@ -461,10 +464,10 @@ class CommentListApi(APIView):
     )
     def get(self, request, video_id: int):
         video = video_published_or_404(video_id)
-        before = request.query_params.get("before")
-        if before is not None and not before.isdigit():
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid() or request.query_params.get("before") == "":
             raise ValidationError({"detail": _("before must be a comment id: a whole number.")})
-        page, next_before = comments.comments_page(video=video, before=int(before) if before else None)
+        page, next_before = comments.comments_page(video=video, before=filters.validated_data.get("before"))
         return Response(
             {"comments": page, "count": video.comment_count, "video_author": video.author_id, "next": next_before}
         )

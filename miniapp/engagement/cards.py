@@ -32,6 +32,7 @@ class VideoOutputSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     like_count = serializers.IntegerField()
     share_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField()
     liked_by_me = serializers.SerializerMethodField()
     friends_who_liked = serializers.SerializerMethodField()
     friends_liked_count = serializers.SerializerMethodField()

@@ -23,11 +23,15 @@ export function publish(type, detail = {}) {
   hub.dispatchEvent(new CustomEvent(type, { detail }));
 }
 
-// "alice liked “…”", "alice 赞了《…》", "bob 给 alice 的直播点赞": an activity event in a sentence, as the server writes the entries it renders.
+// "alice liked “…”", "alice 赞了《…》", "alice 评论了《…》", "bob 给 alice 的直播点赞": an activity event in a sentence, as the server writes the entries it renders.
 export function describe(event) {
   if (event.verb === "live_like") {
     return interpolate(gettext("%(name)s liked %(host)s's live"), { name: event.actor.name, host: event.live.host.name }, true);
   }
-  const format = event.verb === "share" ? gettext("%(name)s shared “%(title)s”") : gettext("%(name)s liked “%(title)s”");
+  const formats = {
+    share: gettext("%(name)s shared “%(title)s”"),
+    comment: gettext("%(name)s commented on “%(title)s”"),
+  };
+  const format = formats[event.verb] ?? gettext("%(name)s liked “%(title)s”");
   return interpolate(format, { name: event.actor.name, title: event.video.title }, true);
 }

@@ -54,7 +54,7 @@ async function shareLink() {
 async function post(id, payload) {
   const fallback = gettext("Could not share. Please try again.");
   const body = await request(url("api-shares", id), { method: "POST", json: payload, fallback });
-  if (slide && slide.dataset.id === id) setCount(slide.querySelectorAll(".action-count")[1], body.share_count);
+  if (slide && slide.dataset.id === id) setCount(slide.querySelector(".action-share .action-count"), body.share_count);
   return body;
 }
 

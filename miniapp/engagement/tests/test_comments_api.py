@@ -64,7 +64,7 @@ def test_only_the_video_author_pins_and_only_comments_not_replies(client, users,
     comment = post(client, video, "沙发").json()
     reply = post(client, video, "板凳", reply_to=comment["id"]).json()
     response = client.post(f"/api/comments/{comment['id']}/pin/", {"pinned": True}, content_type="application/json")
-    assert response.status_code == 403 and "author" in response.json()["detail"]
+    assert response.status_code == 403 and "作者" in response.json()["detail"]
     client.force_login(users["erin"])
     response = client.post(f"/api/comments/{reply['id']}/pin/", {"pinned": True}, content_type="application/json")
     assert response.status_code == 400 and response.json()["detail"]
@@ -95,6 +95,8 @@ def test_bad_comments_are_refused_with_a_reason(client, users, video):
     elsewhere = post(client, other, "别处").json()
     assert post(client, video, "串门", reply_to=elsewhere["id"]).status_code == 400  # another video's comment
     assert post(client, video, "ok", reply_to="x").status_code == 400
+    assert Client().get(f"/api/videos/{video.pk}/comments/?before=").status_code == 400
+    assert Client().get(f"/api/videos/{video.pk}/comments/?before=-1").status_code == 400
     assert Comment.objects.filter(video=video).count() == 0
 
 

@@ -27,9 +27,9 @@ function fill(slide, card) {
   const avatar = slide.querySelector(".slide-avatar");
   avatar.src = card.author.avatar;
   avatar.alt = card.author.name;
-  const [likes, shares] = slide.querySelectorAll(".action-count");
-  setCount(likes, card.like_count);
-  setCount(shares, card.share_count);
+  setCount(slide.querySelector(".action-like .action-count"), card.like_count);
+  setCount(slide.querySelector(".action-comment .action-count"), card.comment_count);
+  setCount(slide.querySelector(".action-share .action-count"), card.share_count);
   slide.querySelector(".action-like").setAttribute("aria-pressed", String(card.liked_by_me));
   fillFriends(slide, card);
 }
