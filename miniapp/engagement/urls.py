@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/videos/<int:video_id>/shares/", apis.ShareApi.as_view(), name="api-shares"),
     path("api/videos/<int:video_id>/views/", apis.ViewApi.as_view(), name="api-views"),
     path("v/<int:video_id>/qr.svg", views.share_qr, name="share-qr"),
+    path("v/<int:video_id>/poster.jpg", views.share_poster, name="share-poster"),
     path("api/videos/<int:video_id>/like/", apis.LikeApi.as_view(), name="api-like"),
     path("api/activity/", apis.ActivityApi.as_view(), name="api-activity"),
     path("api/videos/<int:video_id>/stats/", apis.VideoStatsApi.as_view(), name="api-video-stats"),
