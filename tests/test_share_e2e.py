@@ -136,3 +136,47 @@ def test_copy_link_and_qr_code(site, dance, phone):
     qr.wait_for()
     page.wait_for_function("document.querySelector('.sheet-qr img').naturalWidth > 0")
     screenshot(page, "share-qr-zh-CN")
+
+
+def open_poster(page):
+    """The share sheet's 二维码, then 保存海报: on a phone, the poster itself, to long-press."""
+    page.locator(".slide").first.locator(".action-share").click()
+    page.locator('#share-sheet [data-action="qr"]').click()
+    page.wait_for_function("document.querySelector('.sheet-qr img').naturalWidth > 0")
+    save = page.locator("#share-sheet .sheet-poster-save")
+    assert save.inner_text() == "保存海报" and save.get_attribute("download")
+    screenshot(page, "share-qr-poster-button-zh-CN")
+    save.click()
+    poster = page.locator(".sheet-poster img")
+    poster.wait_for()
+    page.wait_for_function("document.querySelector('.sheet-poster img').naturalWidth === 750")
+    assert "长按图片保存" in page.locator(".sheet-poster").inner_text()
+    return save.get_attribute("href")
+
+
+def test_the_qr_pane_offers_the_poster_to_long_press(site, dance, phone):
+    import io
+
+    import requests
+    import zxingcpp
+    from PIL import Image
+
+    page = signed_in_page(phone(), site, "alice", f"/v/{dance.pk}/")
+    poster = open_poster(page)
+    assert poster.startswith(f"{site}/v/{dance.pk}/poster.jpg?s=")
+    box = page.locator(".sheet-poster img").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]  # all of it in view
+    screenshot(page, "share-poster-zh-CN")
+    # The poster's QR code is the link the QR pane's code is of: alice's plain share link.
+    image = Image.open(io.BytesIO(requests.get(poster, timeout=10).content))
+    token = poster.split("?s=", 1)[1]
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [f"{site}/v/{dance.pk}/?s={token}"]
+
+
+def test_signed_out_the_poster_is_of_the_link_they_came_through(site, dance, phone):
+    from miniapp.engagement import services
+
+    share, _ = services.share_create(sharer=dance.author, video=dance, recipients=[], note="看看我们村")
+    visitor = phone().new_page()
+    visitor.goto(f"{site}/v/{dance.pk}/?s={share.token}")
+    assert open_poster(visitor) == f"{site}/v/{dance.pk}/poster.jpg?s={share.token}"

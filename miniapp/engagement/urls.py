@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/videos/<int:video_id>/shares/", apis.ShareApi.as_view(), name="api-shares"),
     path("api/videos/<int:video_id>/views/", apis.ViewApi.as_view(), name="api-views"),
     path("v/<int:video_id>/qr.svg", views.share_qr, name="share-qr"),
+    path("v/<int:video_id>/poster.jpg", views.share_poster, name="share-poster"),
     path("api/videos/<int:video_id>/like/", apis.LikeApi.as_view(), name="api-like"),
     path("api/videos/<int:video_id>/comments/", apis.CommentListApi.as_view(), name="api-comments"),
     path("api/comments/<int:comment_id>/", apis.CommentApi.as_view(), name="api-comment"),

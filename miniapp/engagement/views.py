@@ -6,12 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from miniapp.accounts.groups import groups_refresh
 from miniapp.accounts.selectors import group_for_member
+from miniapp.engagement.poster import poster_etag, poster_jpeg
 from miniapp.engagement.selectors import (
     UNREAD_CAP,
     group_detail,
@@ -26,19 +28,47 @@ from miniapp.lib.site import absolute_url
 from miniapp.videos.selectors import video_get_for_viewer
 
 
-@require_GET
-@cache_control(public=True, max_age=86400)
-def share_qr(request, video_id: int):
-    """A QR code (SVG) of a video's link, with `?s=<token>` of a share link, for the share sheet."""
+def _shared_video(request, video_id: int):
+    """The video a share sheet offers, the share its `?s=` names (None: no such share, which is
+    no error) and the link both make; 404 unless the video is published, staff or not."""
     video = video_get_for_viewer(video_id=video_id, viewer=request.user)
     if video is None or not video.is_published:
         raise Http404("No such video.")
     share = share_for_link(token=request.GET.get("s", ""), video_id=video.pk)
     url = share_url(share) if share is not None else absolute_url(reverse("video-detail", args=[video.pk]))
+    return video, share, url
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def share_qr(request, video_id: int):
+    """A QR code (SVG) of a video's link, with `?s=<token>` of a share link, for the share sheet."""
+    _, _, url = _shared_video(request, video_id)
     qr = segno.make(url, error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=6, border=2, dark="#111111", light="#ffffff", xmldecl=False, svgns=True)
     return HttpResponse(out.getvalue(), content_type="image/svg+xml")
+
+
+@require_GET
+def share_poster(request, video_id: int):
+    """The share poster (JPEG, `engagement.poster`) of a video's link, with `?s=<token>` of a
+    share link: its sharer and note on it; without one, the product's name.
+
+    It shows the title and the sharer's name, which may change, and a hidden video must stop
+    showing, so caches keep it as they keep media: a shared cache asks again after 60 s and
+    gets a 304 by its ETag, drawn only when something on it changed. It is in the request's
+    language: `Vary` says so (the language comes from the cookie or `Accept-Language`).
+    """
+    video, share, url = _shared_video(request, video_id)
+    etag = f'"{poster_etag(video=video, share=share, url=url)}"'
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        response = HttpResponse(poster_jpeg(video=video, share=share, url=url), content_type="image/jpeg")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=3600, s-maxage=60, must-revalidate"
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response
 
 
 @login_required

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 CARD_SIZE = (1200, 630)
 
 
-def _play_button(diameter: int) -> Image.Image:
+def play_button(diameter: int) -> Image.Image:
     """A translucent white disc with a dark play triangle, as RGBA.
 
     Drawn at four times the size and scaled down, because ImageDraw doesn't smooth edges.
@@ -41,6 +41,6 @@ def write_card(poster_path: Path, card_path: Path) -> None:
     card = small.resize(CARD_SIZE, Image.Resampling.BICUBIC)
     front = ImageOps.contain(poster, CARD_SIZE, Image.Resampling.LANCZOS)
     card.paste(front, ((CARD_SIZE[0] - front.width) // 2, (CARD_SIZE[1] - front.height) // 2))
-    button = _play_button(CARD_SIZE[1] // 4)
+    button = play_button(CARD_SIZE[1] // 4)
     card.paste(button, ((CARD_SIZE[0] - button.width) // 2, (CARD_SIZE[1] - button.height) // 2), button)
     card.save(card_path, format="JPEG", quality=82, progressive=True, optimize=True)

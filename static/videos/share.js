@@ -1,4 +1,4 @@
-// The share sheet: send to groups and friends with a note, copy the link, its QR code, the system share
+// The share sheet: send to groups and friends with a note, copy the link, its QR code and poster, the system share
 // sheet where there is one, and inside WeChat a pointer to WeChat's own menu. Every link is a
 // share link (/v/<id>/?s=<token>) made by the server, so views and likes through it are credited.
 import { gettext, interpolate, ngettext, request, url } from "../miniapp/api.js";
@@ -90,9 +90,12 @@ const actions = {
   async qr() {
     try {
       const shared = new URL(await shareLink());
+      const token = shared.searchParams.get("s");
       const qr = new URL(url("share-qr", slide.dataset.id), location.origin);
-      if (shared.searchParams.get("s")) qr.searchParams.set("s", shared.searchParams.get("s"));
+      const poster = new URL(url("share-poster", slide.dataset.id), location.origin);
+      if (token) [qr, poster].forEach((image) => image.searchParams.set("s", token));
       sheet.querySelector(".sheet-qr img").src = qr.href;
+      Object.assign(savePoster, { href: poster.href, download: `poster-${slide.dataset.id}.jpg` });
       showPane("qr");
     } catch (err) {
       failed(err);
@@ -124,6 +127,17 @@ const actions = {
     }
   },
 };
+
+// 保存海报: a download where the browser honours it (a computer); on a phone, and always in
+// WeChat's browser, which ignores `download`, the poster itself with "long-press to save".
+const savePoster = sheet.querySelector(".sheet-poster-save");
+const onPhone = inWeChat || matchMedia("(pointer: coarse)").matches;
+savePoster.addEventListener("click", (event) => {
+  if (!onPhone) return;
+  event.preventDefault();
+  sheet.querySelector(".sheet-poster img").src = savePoster.href;
+  showPane("poster");
+});
 
 const reportForm = sheet.querySelector(".sheet-report");
 const reportError = reportForm.querySelector(".sheet-error");
