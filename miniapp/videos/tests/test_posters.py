@@ -82,6 +82,17 @@ def test_the_feed_shows_the_webp_and_falls_back_to_the_jpeg(client, author):
     assert posters[new.pk].endswith("/media/videos/new/poster.webp")
 
 
+def test_the_feed_page_preloads_only_the_first_poster(client, author):
+    second = make_video(author, title="second")
+    make_video(author, title="first", poster_webp="videos/first/poster.webp")  # newest: the first slide
+    page = client.get("/").content.decode()
+    head = page[: page.index("</head>")]
+    assert '<link rel="preload" as="image" href="/media/videos/first/poster.webp" fetchpriority="high">' in head
+    assert page.count(' poster="') == 1  # the first slide's <video>; the others' come from the script
+    assert ' poster="/media/videos/first/poster.webp"' in page
+    assert f'data-poster="{second.poster.url}"' in page
+
+
 def test_the_migration_makes_the_webp_of_existing_videos(media, author):
     video = make_video(author)
     default_storage.save(video.poster.name, ContentFile(jpeg_bytes()))
