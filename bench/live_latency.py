@@ -219,14 +219,17 @@ def add_clip(tmp: Path, seconds: float) -> int:
     """alice's stamped video (stored as an upload's would be); its id. Before any server runs (SQLite)."""
     from miniapp.accounts.models import User
     from miniapp.lives.models import Live
+    from miniapp.videos.posters import write_page_poster
     from miniapp.videos.processing import PreparedVideo
     from miniapp.videos.services import video_create
     from miniapp.videos.share_card import write_card
 
     path, poster, card = tmp / "stamped.mp4", tmp / "stamped.jpg", tmp / "stamped-card.jpg"
+    page_poster = tmp / "stamped.webp"
     length = make_clip(path, poster, seconds)
     write_card(poster, card)
-    prepared = PreparedVideo(path, poster, card, length, *CLIP_SIZE, path.stat().st_size)
+    write_page_poster(poster, page_poster)
+    prepared = PreparedVideo(path, poster, card, page_poster, length, *CLIP_SIZE, path.stat().st_size)
     author = User.objects.get(username="alice")
     video = video_create(author=author, title="时间戳", description="", prepared=prepared)
     Live.objects.filter(status=Live.Status.LIVE).update(status=Live.Status.ENDED)  # seed_demo's: no other work

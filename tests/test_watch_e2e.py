@@ -39,6 +39,30 @@ def test_the_first_video_plays_and_a_swipe_brings_the_next(site, demo_videos, ph
     assert page.evaluate("document.querySelectorAll('.slide video')[3].getAttribute('src')") is None
 
 
+def test_the_first_screen_fetches_only_the_first_poster_and_the_next_come_once_the_viewer_moves(
+    site, demo_videos, phone
+):
+    page = phone().new_page()
+    posters = []
+    page.on("request", lambda request: "/poster." in request.url and posters.append(request.url))
+    page.goto(f"{site}/")
+    page.wait_for_function("document.querySelector('.slide video').currentTime > 0.3")
+    page.wait_for_timeout(300)
+    first = page.evaluate("document.querySelector('.slide video').dataset.poster")
+    assert first.endswith("/poster.webp")
+    assert posters == [f"{site}{first}"]  # the preload and the <video>'s poster: one request
+    assert page.evaluate("document.querySelectorAll('.slide video')[1].getAttribute('poster')") is None
+
+    swipe_up(page)
+    page.wait_for_function("document.querySelectorAll('.slide video')[3].getAttribute('poster')")
+    wanted = page.evaluate("[...document.querySelectorAll('.slide video')].slice(0, 4).map((v) => v.dataset.poster)")
+    for _ in range(50):  # the requests follow the attributes
+        if len(posters) >= 4:
+            break
+        page.wait_for_timeout(100)
+    assert sorted(posters) == sorted(f"{site}{path}" for path in wanted)
+
+
 def test_a_video_still_loading_shows_a_spinner_not_a_black_screen(site, demo_videos, phone):
     page = phone().new_page()
     held = []

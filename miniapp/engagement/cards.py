@@ -44,7 +44,7 @@ class VideoOutputSerializer(serializers.Serializer):
         return absolute_url(video.file.url)
 
     def get_poster_url(self, video) -> str:
-        return absolute_url(video.poster.url)
+        return absolute_url(video.page_poster.url)
 
     def get_page_url(self, video) -> str:
         return absolute_url(reverse("video-detail", args=[video.pk]))

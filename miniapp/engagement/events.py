@@ -29,7 +29,7 @@ def activity_event(activity: Activity) -> dict:
         "seq": activity.pk,
         "verb": activity.verb,
         "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
-        "video": {"id": video.pk, "title": video.title, "poster_url": video.poster.url},
+        "video": {"id": video.pk, "title": video.title, "poster_url": video.page_poster.url},
         "created": event_time(activity.created),
         "url": reverse("video-detail", args=[video.pk]),
     }
@@ -87,7 +87,7 @@ def post_body(post: Activity, *, views: int = 0) -> dict:
         "video": {
             "id": video.pk,
             "title": video.title,
-            "poster_url": video.poster.url,
+            "poster_url": video.page_poster.url,
             "like_count": video.like_count,
             "duration": round(video.duration, 1),
         },

@@ -34,7 +34,7 @@ def live_body(live: Live) -> dict:
             {
                 "id": replay.pk,
                 "title": replay.title,
-                "poster_url": replay.poster.url,
+                "poster_url": replay.page_poster.url,
                 "url": reverse("video-detail", args=[replay.pk]),
             }
             if replay is not None and replay.is_published

@@ -295,7 +295,7 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
     groups_lock(groups)
     user.delete()
     member_counts_update(groups)  # they leave their groups with the account
-    files = [field for video in videos for field in (video.file, video.poster, video.card) if field]
+    files = [field for video in videos for field in video.stored_files()]
     transaction.on_commit(lambda: [field.storage.delete(field.name) for field in files], robust=True)
 
 

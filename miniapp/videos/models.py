@@ -25,7 +25,10 @@ class Video(models.Model):
     title = models.CharField(_("title"), max_length=80, validators=[validate_one_line])
     description = models.TextField(_("description"), max_length=500, blank=True, validators=[validate_multiline])
     file = models.FileField(_("video file"), max_length=200)
+    # JPEG, the video's size: the share card's source, and og:image when there is no card.
     poster = models.FileField(_("poster"), max_length=200)
+    # The WebP pages show (`videos.posters`); empty only if it could not be made (see `page_poster`).
+    poster_webp = models.FileField(_("poster (WebP)"), max_length=200, blank=True)
     # The link preview image (og:image), 1200×630; empty for videos made before it existed.
     card = models.FileField(_("share card"), max_length=200, blank=True)
     duration = models.FloatField(_("duration"), help_text=_("seconds"))
@@ -59,3 +62,13 @@ class Video(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def page_poster(self):
+        """The poster pages and the API show: the WebP, or the JPEG for a video that has none (its JPEG
+        was unreadable when migration 0006 made the others', or an older worker stored it meanwhile)."""
+        return self.poster_webp or self.poster
+
+    def stored_files(self) -> list:
+        """Every file of the video that is stored (video, posters, card)."""
+        return [field for field in (self.file, self.poster, self.poster_webp, self.card) if field]

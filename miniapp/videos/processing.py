@@ -1,4 +1,4 @@
-"""Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with a poster and a share card.
+"""Check uploaded videos and turn them into web-friendly fast-start H.264/AAC MP4s with posters and a share card.
 
 Everything here is blocking CPU and disk work: callers run it in a worker thread, never on the
 event loop. It knows nothing about models; the caller decides where `out_dir` is. Every file is
@@ -19,7 +19,7 @@ from av.stream import Disposition
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from miniapp.videos import containers, share_card
+from miniapp.videos import containers, posters, share_card
 from miniapp.videos.limits import (
     LENGTH_GRACE,
     AudioBudget,
@@ -74,18 +74,21 @@ class ProbeResult:
 @dataclass(frozen=True)
 class PreparedVideo:
     video_path: Path
-    poster_path: Path
+    poster_path: Path  # JPEG, the video's size: the share card's source
     card_path: Path  # the link preview image, see share_card.write_card()
+    page_poster_path: Path  # the WebP pages show, see posters.write_page_poster()
     duration: float
     width: int
     height: int
     size: int
 
     @classmethod
-    def of(cls, video_path: Path, poster_path: Path, info: ProbeResult, *, card_path: Path) -> "PreparedVideo":
-        """Describe a finished MP4, its poster and its card; `info` is the MP4's own probe."""
+    def of(
+        cls, video_path: Path, poster_path: Path, info: ProbeResult, *, card_path: Path, page_poster_path: Path
+    ) -> "PreparedVideo":
+        """Describe a finished MP4, its posters and its card; `info` is the MP4's own probe."""
         size = video_path.stat().st_size
-        return cls(video_path, poster_path, card_path, info.duration, info.width, info.height, size)
+        return cls(video_path, poster_path, card_path, page_poster_path, info.duration, info.width, info.height, size)
 
 
 _MESSAGES = {
@@ -358,7 +361,8 @@ def _write_poster(video_path: Path, poster_path: Path, *, duration: float, limit
 
 
 def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> PreparedVideo:
-    """Check `src` against `limits` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg and card.jpg.
+    """Check `src` against `limits` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg, poster.webp
+    and card.jpg.
 
     Browser-ready H.264 with AAC (or no audio) is copied without re-encoding; anything else is
     transcoded. Raises VideoRejected and leaves nothing behind in `out_dir` if anything fails.
@@ -373,13 +377,15 @@ def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> Pre
     _, rotation, fps = _probe(src, limits=limits, min_seconds=1)
 
     video_path, poster_path, card_path = out_dir / "video.mp4", out_dir / "poster.jpg", out_dir / "card.jpg"
+    page_poster_path = out_dir / "poster.webp"
     # Work under temporary names and rename at the end, so video.mp4 is never a half-written file.
-    video_part, poster_part, card_part = (
+    video_part, poster_part, card_part, page_poster_part = (
         out_dir / "video.mp4.part",
         out_dir / "poster.jpg.part",
         out_dir / "card.jpg.part",
+        out_dir / "poster.webp.part",
     )
-    written = [video_part, poster_part, card_part]
+    written = [video_part, poster_part, card_part, page_poster_part]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -394,12 +400,15 @@ def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> Pre
         result = _probe(video_part, limits=limits, min_seconds=0, ours=True)[0]
         _write_poster(video_part, poster_part, duration=result.duration, limits=limits)
         share_card.write_card(poster_part, card_part)
+        posters.write_page_poster(poster_part, page_poster_part)
         os.replace(video_part, video_path)
         written.append(video_path)
         os.replace(poster_part, poster_path)
         written.append(poster_path)
         os.replace(card_part, card_path)
         written.append(card_path)
+        os.replace(page_poster_part, page_poster_path)
+        written.append(page_poster_path)
     except Exception as exc:
         for path in written:
             with contextlib.suppress(OSError):
@@ -411,4 +420,4 @@ def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> Pre
         if not isinstance(exc, av.error.FFmpegError | OSError):
             logger.exception("Unexpected error while preparing %s", src)
         raise _reject("failed") from exc
-    return PreparedVideo.of(video_path, poster_path, result, card_path=card_path)
+    return PreparedVideo.of(video_path, poster_path, result, card_path=card_path, page_poster_path=page_poster_path)

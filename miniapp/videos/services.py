@@ -38,6 +38,7 @@ def video_create(
         stored.append(_store(prepared.video_path, f"{folder}/video.mp4"))
         stored.append(_store(prepared.poster_path, f"{folder}/poster.jpg"))
         stored.append(_store(prepared.card_path, f"{folder}/card.jpg"))
+        stored.append(_store(prepared.page_poster_path, f"{folder}/poster.webp"))
         video = Video(
             author=author,
             title=title,
@@ -45,6 +46,7 @@ def video_create(
             file=stored[0],
             poster=stored[1],
             card=stored[2],
+            poster_webp=stored[3],
             duration=prepared.duration,
             size=prepared.size,
             width=prepared.width,

@@ -54,7 +54,7 @@ class OpenReportInline(admin.TabularInline):
 def poster(video: Video, size: int = 45):
     return format_html(
         '<img class="moderation-poster" src="{}" width="{}" height="{}" alt="" loading="lazy">',
-        video.poster.url,
+        video.page_poster.url,
         size,
         size * 16 // 9,
     )

@@ -41,8 +41,9 @@ def test_the_counts_come_down_and_nothing_of_theirs_is_left(
     video.refresh_from_db()
     assert (video.like_count, video.share_count) == (2, 1)
     settings.MEDIA_ROOT = tmp_path
-    files = [default_storage.save(f"videos/{own.pk}/{name}", ContentFile(b"x")) for name in ("v.mp4", "p.jpg")]
-    Video.objects.filter(pk=own.pk).update(file=files[0], poster=files[1])
+    names = ("v.mp4", "p.jpg", "p.webp", "c.jpg")
+    files = [default_storage.save(f"videos/{own.pk}/{name}", ContentFile(b"x")) for name in names]
+    Video.objects.filter(pk=own.pk).update(file=files[0], poster=files[1], poster_webp=files[2], card=files[3])
 
     with django_capture_on_commit_callbacks(execute=True):
         services.user_delete(user=users["alice"], moderator=superuser, reason="asked to")

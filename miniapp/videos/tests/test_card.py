@@ -92,7 +92,7 @@ def test_prepare_writes_a_card(tmp_path):
     out_dir = tmp_path / "out"
     prepared = prepare(encode(tmp_path / "clip.mp4", codec="libx264", seconds=2), out_dir=out_dir)
     assert prepared.card_path == out_dir / "card.jpg"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["card.jpg", "poster.jpg", "video.mp4"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["card.jpg", "poster.jpg", "poster.webp", "video.mp4"]
     with Image.open(prepared.card_path) as image:
         assert (image.format, image.size) == ("JPEG", CARD_SIZE)
 

@@ -55,7 +55,7 @@ def rejection(path: Path, **limits) -> VideoRejected:
 def assert_prepared(prepared, *, out_dir: Path, duration: float, audio: str | None = "aac"):
     assert prepared.video_path == out_dir / "video.mp4"
     assert prepared.poster_path == out_dir / "poster.jpg"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["card.jpg", "poster.jpg", "video.mp4"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["card.jpg", "poster.jpg", "poster.webp", "video.mp4"]
     assert codecs(prepared.video_path) == ("h264", audio)
     boxes = top_level_boxes(prepared.video_path)
     assert boxes.index("moov") < boxes.index("mdat"), boxes  # +faststart: playable while downloading

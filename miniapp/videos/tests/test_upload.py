@@ -35,7 +35,7 @@ def test_it_accepts_a_video_and_serves_it(client, users, media, tmp_path):
     video = Video.objects.get(pk=card["id"])
     assert video.author == users["alice"] and video.title == "我的视频"
     assert video.duration == pytest.approx(2, abs=0.2)
-    assert sorted(p.name for p in stored_files(media)) == ["card.jpg", "poster.jpg", "video.mp4"]
+    assert sorted(p.name for p in stored_files(media)) == ["card.jpg", "poster.jpg", "poster.webp", "video.mp4"]
     served = client.get(card["video_url"].removeprefix("http://testserver"), HTTP_RANGE="bytes=0-7")
     assert served.status_code == 206
     assert b"ftyp" in b"".join(served.streaming_content)

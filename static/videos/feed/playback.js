@@ -1,11 +1,15 @@
 // Playback: the slide that is 60 % visible plays (muted, inline), the next one is
 // preloaded and no more; slides further away give their video back.
+// Posters: the first slide's comes with the page (feed.html preloads it). The next two slides'
+// come once the viewer starts moving through the feed (a touch, the wheel, a key, a scroll), and
+// from then on with each slide that shows: the first screen fetches no picture it does not show.
 import { gettext } from "../../miniapp/api.js";
 import { feed, slides, videoOf } from "./page.js";
 
 const soundToggle = document.querySelector(".sound-toggle");
 let playing = null;
 let soundOn = false;
+let moved = false;
 let hooks = { onActivate: () => {}, onNearEnd: () => {} };
 
 // The slide on screen (null before the first one shows).
@@ -13,8 +17,25 @@ export const current = () => playing;
 
 function attach(slide) {
   const video = videoOf(slide);
-  if (!video.getAttribute("poster")) video.poster = video.dataset.poster;
   if (!video.getAttribute("src")) video.src = video.dataset.src;
+}
+
+function showPoster(slide) {
+  const video = videoOf(slide);
+  if (!video.getAttribute("poster")) video.poster = video.dataset.poster;
+}
+
+// The poster of the slide on screen and, once the viewer has moved, of the next two.
+function showPosters(slide) {
+  const list = slides();
+  const index = list.indexOf(slide);
+  list.slice(index, index + (moved ? 3 : 1)).forEach(showPoster);
+}
+
+function startMoving(events) {
+  moved = true;
+  events.abort();
+  if (playing) showPosters(playing);
 }
 
 export function detach(slide) {
@@ -80,9 +101,9 @@ function activate(slide) {
       video.pause();
       video.preload = "none";
       if (Math.abs(i - index) > 1) detach(other);
-      if (i === index + 2 && !video.getAttribute("poster")) video.poster = video.dataset.poster;
     }
   });
+  showPosters(slide);
   if (index >= list.length - 3) hooks.onNearEnd();
 }
 
@@ -118,6 +139,12 @@ export const unobserve = (slide) => observer.unobserve(slide);
 // on screen; onNearEnd(): three slides or fewer are left.
 export function start({ first, onActivate, onNearEnd }) {
   hooks = { onActivate, onNearEnd };
+  const events = new AbortController();
+  for (const type of ["touchstart", "pointerdown", "wheel", "keydown", "scroll"]) {
+    // Captured on the document: a scroll of the feed does not bubble.
+    const options = { capture: true, passive: true, signal: events.signal };
+    document.addEventListener(type, () => startMoving(events), options);
+  }
   document.addEventListener("visibilitychange", () => {
     if (!playing) return;
     if (document.hidden) videoOf(playing).pause();

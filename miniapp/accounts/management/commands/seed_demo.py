@@ -20,9 +20,10 @@ from miniapp.mockwx import services as mockwx
 from miniapp.mockwx.groups import group_set, groups_claims
 from miniapp.mockwx.models import GROUP_MAX_MEMBERS, Identity
 from miniapp.moderation.services import moderator_make
-from miniapp.videos import demo_clips, share_card
+from miniapp.videos import demo_clips, posters, share_card
 from miniapp.videos.demo_clips import DEMO_CLIPS, make_demo_clip
 from miniapp.videos.models import Video
+from miniapp.videos.posters import write_page_poster
 from miniapp.videos.processing import PreparedVideo, probe
 from miniapp.videos.services import video_create
 from miniapp.videos.share_card import write_card
@@ -68,13 +69,14 @@ def _loopback_twins(url: str) -> list[str]:
     return urls
 
 
-def demo_clip_files(*, index: int, clip: dict) -> tuple[Path, Path, Path]:
-    """A demo clip's video, poster and card, from VAR_DIR/demo-clips, made there first if missing."""
-    drawn_by = b"".join(Path(module.__file__).read_bytes() for module in (demo_clips, share_card))
+def demo_clip_files(*, index: int, clip: dict) -> tuple[Path, Path, Path, Path]:
+    """A demo clip's video, poster, card and page poster (WebP), from VAR_DIR/demo-clips, made there
+    first if missing."""
+    drawn_by = b"".join(Path(module.__file__).read_bytes() for module in (demo_clips, share_card, posters))
     key = hashlib.sha256(drawn_by + repr((index, clip["title"], clip["seconds"])).encode()).hexdigest()[:20]
     cache = Path(settings.VAR_DIR) / DEMO_CLIP_CACHE
     folder = cache / key
-    files = folder / "video.mp4", folder / "poster.jpg", folder / "card.jpg"
+    files = folder / "video.mp4", folder / "poster.jpg", folder / "card.jpg", folder / "poster.webp"
     if all(path.is_file() for path in files):
         return files
     cache.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,7 @@ def demo_clip_files(*, index: int, clip: dict) -> tuple[Path, Path, Path]:
         video, poster, card = made / "video.mp4", made / "poster.jpg", made / "card.jpg"
         make_demo_clip(video_path=video, poster_path=poster, index=index, title=clip["title"], seconds=clip["seconds"])
         write_card(poster, card)
+        write_page_poster(poster, made / "poster.webp")
         if not all(path.is_file() for path in files):
             shutil.rmtree(folder, ignore_errors=True)  # what is left of it (a file deleted by hand)
         with contextlib.suppress(OSError):  # another process made it meanwhile: the same files
@@ -223,8 +226,10 @@ class Command(BaseCommand):
             author = authors[index % len(authors)]
             if Video.objects.filter(author=author, title=clip["title"]).exists():
                 continue
-            video_path, poster_path, card_path = demo_clip_files(index=index, clip=clip)
-            prepared = PreparedVideo.of(video_path, poster_path, probe(video_path), card_path=card_path)
+            video_path, poster_path, card_path, page_poster_path = demo_clip_files(index=index, clip=clip)
+            prepared = PreparedVideo.of(
+                video_path, poster_path, probe(video_path), card_path=card_path, page_poster_path=page_poster_path
+            )
             video_create(author=author, title=clip["title"], description=clip["description"], prepared=prepared)
         self.seed_likes()
 
