@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from miniapp.videos.tests.samples import encode
 from tests.fixtures.personas import signin, with_csrf
-from tests.fixtures.servers import signed_in_page
+from tests.fixtures.servers import screenshot, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,3 +62,44 @@ def test_a_playlist_naming_a_file_on_the_server_is_refused(site, media_dir, tmp_
         assert response.status_code == 400, response.text
         assert response.json()["code"] == "not_video"
     assert list(Video.objects.values_list("pk", flat=True)) == [hidden.pk]
+
+
+def test_publishing_from_the_plus_with_a_chosen_cover_and_a_cancel(site, phone, tmp_path):
+    from miniapp.videos.models import Video
+    from miniapp.videos.tests.samples import brightness, dark_then_bright
+
+    clip = dark_then_bright(tmp_path / "clip.mp4", codec="libx264")  # dark, then bright from 3 s
+    page = signed_in_page(phone(), site, "alice", "/me/")
+    page.locator(".tab-publish").click()
+    page.wait_for_url(f"{site}/upload/")
+    expect(page.locator(".publish-source")).to_have_count(2)  # 拍摄 and 从相册选择, no bare file control
+    assert page.locator("input[name=record]").get_attribute("capture") == "environment"
+    screenshot(page, "publish-pick")
+
+    page.set_input_files("input[name=file]", str(clip))
+    expect(page.locator(".publish-edit")).to_be_visible()
+    submit = page.locator(".publish-submit")
+    expect(submit).to_be_disabled()  # no title yet, and it looks it
+    expect(page.locator(".publish-cover")).to_have_count(8)
+    page.locator(".publish-cover").nth(6).click()  # a frame in the bright half
+    expect(page.locator(".publish-cover").nth(6)).to_have_attribute("aria-checked", "true")
+    page.fill("input[name=title]", "老王的麦田")
+    expect(page.locator(".publish-count[data-for=title]")).to_have_text("5/80")
+    expect(submit).to_be_enabled()
+    screenshot(page, "publish-edit")
+
+    held = []
+    page.route("**/api/videos/", lambda route: held.append(route))  # the upload does not get through
+    submit.click()
+    expect(page.locator(".publish-sending")).to_be_visible()
+    screenshot(page, "publish-sending")
+    page.locator(".publish-cancel").click()
+    expect(page.locator(".upload-status")).to_contain_text("已取消")
+    expect(page.locator("input[name=title]")).to_have_value("老王的麦田")  # nothing lost
+    assert Video.objects.count() == 0
+    page.unroute("**/api/videos/")
+
+    submit.click()
+    page.wait_for_url(f"{site}/v/*/", timeout=60_000)
+    video = Video.objects.get(title="老王的麦田")
+    assert brightness(Path(video.poster.path)) > 128  # the cover chosen, not the first second

@@ -27,6 +27,12 @@ class VideoListApi(APIView):
         description = TextField(
             max_length=500, required=False, allow_blank=True, default="", validators=[validate_multiline]
         )
+        cover_at = serializers.FloatField(
+            required=False,
+            min_value=0,
+            max_value=3600,
+            help_text="the cover: the frame at this many seconds (kept within the video); without it, at 1 s",
+        )
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated(), NotBanned()]
@@ -70,7 +76,7 @@ class VideoListApi(APIView):
                     ),
                     **{
                         name: serializers.ListField(child=serializers.CharField(), required=False)
-                        for name in ("file", "title", "description")
+                        for name in ("file", "title", "description", "cover_at")
                     },
                 },
             ),
@@ -92,7 +98,11 @@ class VideoListApi(APIView):
         data = serializer.validated_data
         try:
             video = services.video_create_from_upload(
-                author=request.user, upload=data["file"], title=data["title"], description=data["description"]
+                author=request.user,
+                upload=data["file"],
+                title=data["title"],
+                description=data["description"],
+                cover_at=data.get("cover_at"),
             )
         except processing.VideoRejected as rejected:
             code = (

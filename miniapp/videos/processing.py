@@ -343,12 +343,26 @@ def _transcode(src: Path, dst: Path, *, rotation: int, budget: FrameBudget) -> N
             output.mux(audio_out.encode())
 
 
-def _write_poster(video_path: Path, poster_path: Path, *, duration: float, limits: Limits) -> None:
-    """Save the frame at POSTER_AT seconds (the first one for shorter clips) as a JPEG."""
-    target = POSTER_AT if duration > POSTER_AT else 0.0
+def cover_time(duration: float, cover_at: float | None) -> float:
+    """When the poster is taken: at `cover_at` seconds (the frame the uploader chose), kept within
+    the video; without a choice at POSTER_AT, or the first frame of a shorter clip."""
+    if cover_at is None:
+        return POSTER_AT if duration > POSTER_AT else 0.0
+    return max(0.0, min(cover_at, duration - 0.05))
+
+
+def _write_poster(
+    video_path: Path, poster_path: Path, *, duration: float, limits: Limits, cover_at: float | None = None
+) -> None:
+    """Save the frame at `cover_time` as a JPEG. Past the first seconds it seeks to the key frame
+    before it first, rather than decoding the whole video up to it."""
+    target = cover_time(duration, cover_at)
     chosen = None
     with _open(video_path, limits) as container:
-        for frame in container.decode(video=0):
+        stream = container.streams.video[0]
+        if target > POSTER_AT and stream.time_base:
+            container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        for frame in container.decode(stream):
             chosen = frame
             if frame.time is None or frame.time >= target:
                 break
@@ -360,9 +374,11 @@ def _write_poster(video_path: Path, poster_path: Path, *, duration: float, limit
     image.save(poster_path, format="JPEG", quality=85)
 
 
-def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> PreparedVideo:
+def prepare(
+    src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS, cover_at: float | None = None
+) -> PreparedVideo:
     """Check `src` against `limits` and write `out_dir`/video.mp4 (fast-start H.264/AAC), poster.jpg, poster.webp
-    and card.jpg.
+    and card.jpg. The poster is the frame at `cover_at` seconds when the uploader chose one.
 
     Browser-ready H.264 with AAC (or no audio) is copied without re-encoding; anything else is
     transcoded. Raises VideoRejected and leaves nothing behind in `out_dir` if anything fails.
@@ -398,7 +414,7 @@ def prepare(src: Path, *, out_dir: Path, limits: Limits = DEFAULT_LIMITS) -> Pre
         if not copied:
             _transcode(src, video_part, rotation=rotation, budget=FrameBudget(limits, fps=fps))
         result = _probe(video_part, limits=limits, min_seconds=0, ours=True)[0]
-        _write_poster(video_part, poster_part, duration=result.duration, limits=limits)
+        _write_poster(video_part, poster_part, duration=result.duration, limits=limits, cover_at=cover_at)
         share_card.write_card(poster_part, card_part)
         posters.write_page_poster(poster_part, page_poster_part)
         os.replace(video_part, video_path)

@@ -64,8 +64,11 @@ def video_create(
     return video
 
 
-def video_create_from_upload(*, author: User, upload: UploadedFile, title: str, description: str) -> Video:
-    """Probe, remux or transcode, and store an uploaded file.
+def video_create_from_upload(
+    *, author: User, upload: UploadedFile, title: str, description: str, cover_at: float | None = None
+) -> Video:
+    """Probe, remux or transcode, and store an uploaded file, its poster the frame at `cover_at`
+    seconds if the uploader chose one.
 
     Blocking CPU work: call it from a sync view (under ASGI it runs in a worker
     thread, off the event loop). Raises `processing.VideoRejected` with a message
@@ -82,7 +85,7 @@ def video_create_from_upload(*, author: User, upload: UploadedFile, title: str, 
                     handle.write(chunk)
         out_dir = work / "out"
         out_dir.mkdir()
-        prepared = processing.prepare(source, out_dir=out_dir, limits=Limits.from_settings())
+        prepared = processing.prepare(source, out_dir=out_dir, limits=Limits.from_settings(), cover_at=cover_at)
         return video_create(author=author, title=title, description=description, prepared=prepared)
 
 

@@ -47,7 +47,7 @@ function showCount(value) {
   count = Math.max(0, value);
   title.textContent = count ? interpolate(ngettext("%(count)s comment", "%(count)s comments", count), { count }, true) : gettext("Comments");
   if (slide) setCount(slide.querySelector(".action-comment .action-count"), count);
-  empty.hidden = list.children.length > 0;
+  empty.hidden = list.children.length > 0 || !loading.hidden; // not while the first page is on its way
 }
 
 function render(comment) {
@@ -122,6 +122,7 @@ async function load({ again = false } = {}) {
   const id = slide.dataset.id;
   const query = next && !again ? `?before=${next}` : "";
   loading.hidden = list.children.length > 0;
+  if (!loading.hidden) empty.hidden = true;
   more.hidden = true;
   try {
     const page = await request(`${url("api-comments", id)}${query}`);
@@ -136,6 +137,7 @@ async function load({ again = false } = {}) {
     say(failure.message || gettext("Could not load the comments. Please try again."));
   } finally {
     loading.hidden = true;
+    empty.hidden = list.children.length > 0;
   }
 }
 

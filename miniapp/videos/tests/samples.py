@@ -137,3 +137,22 @@ def grown(path: Path, *, small: int = 64, large: int = 256, fps: int = 12, each:
             packet.stream = stream
             container.mux(packet)
     return path
+
+
+def dark_then_bright(path: Path, *, seconds: int = 6, fps: int = 12, codec: str = "mpeg4") -> Path:
+    """A clip dark for its first half and bright for the second: which frame a poster is shows."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream(codec, rate=fps)
+        video.width, video.height, video.pix_fmt = 96, 160, "yuv420p"
+        for number in range(seconds * fps):
+            level = 20 if number < seconds * fps // 2 else 230
+            frame = av.VideoFrame.from_ndarray(np.full((160, 96, 3), level, np.uint8), format="rgb24")
+            frame.pts = number
+            container.mux(video.encode(frame))
+        container.mux(video.encode())
+    return path
+
+
+def brightness(poster: Path) -> float:
+    with Image.open(poster) as image:
+        return float(np.asarray(image.convert("L")).mean())

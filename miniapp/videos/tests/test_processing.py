@@ -14,7 +14,16 @@ from miniapp.videos import processing
 from miniapp.videos.demo_clips import make_demo_clip
 from miniapp.videos.limits import AudioBudget, Limits, OverLimit
 from miniapp.videos.processing import VideoRejected, prepare, probe
-from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half, grown, packed_audio
+from miniapp.videos.tests.samples import (
+    animated_gif,
+    audio_only,
+    brightness,
+    dark_then_bright,
+    encode,
+    first_half,
+    grown,
+    packed_audio,
+)
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -400,3 +409,17 @@ def test_the_audio_budget_checks_every_frame():
     second.sample_rate = 384_000
     with pytest.raises(OverLimit):
         AudioBudget(Limits()).spend(second)
+
+
+@pytest.mark.parametrize(("cover_at", "bright"), [(None, False), (0.0, False), (4.5, True), (99.0, True)])
+def test_the_poster_is_the_frame_the_uploader_chose(tmp_path, cover_at, bright):
+    clip = dark_then_bright(tmp_path / "clip.mp4")
+    prepared = prepare(clip, out_dir=tmp_path / "out", cover_at=cover_at)  # 99 s: kept within the video
+    assert (brightness(prepared.poster_path) > 128) is bright
+
+
+def test_cover_time_keeps_a_choice_within_the_video():
+    assert processing.cover_time(10.0, None) == processing.POSTER_AT
+    assert processing.cover_time(0.5, None) == 0.0
+    assert processing.cover_time(10.0, 3.2) == 3.2
+    assert processing.cover_time(10.0, 30.0) == pytest.approx(9.95)

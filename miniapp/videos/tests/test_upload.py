@@ -7,7 +7,15 @@ from PIL import Image
 
 from miniapp.moderation.services import video_moderate
 from miniapp.videos.models import Video
-from miniapp.videos.tests.samples import animated_gif, audio_only, encode, first_half, packed_audio
+from miniapp.videos.tests.samples import (
+    animated_gif,
+    audio_only,
+    brightness,
+    dark_then_bright,
+    encode,
+    first_half,
+    packed_audio,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +26,9 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def upload(client, path: Path, *, title="我的视频", description="说明", name=None):
+def upload(client, path: Path, *, title="我的视频", description="说明", name=None, **fields):
     file = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
-    return client.post("/api/videos/", {"file": file, "title": title, "description": description})
+    return client.post("/api/videos/", {"file": file, "title": title, "description": description, **fields})
 
 
 def stored_files(media) -> list[Path]:
@@ -224,3 +232,18 @@ def test_it_refuses_past_the_configured_limits(client, users, media, settings, t
     assert (heavy.status_code, heavy.json()["code"]) == (400, "too_many_pixels")
     assert "3 seconds" in heavy.json()["detail"]  # 1,000,000 / (96 × 96 × 30) = 3.6
     assert not Video.objects.exists()
+
+
+def test_the_uploader_chooses_the_cover(client, users, media, tmp_path):
+    client.force_login(users["alice"])
+    response = upload(client, dark_then_bright(tmp_path / "clip.mp4"), cover_at="4.5")
+    assert response.status_code == 201, response.content
+    assert brightness(Path(Video.objects.get(pk=response.json()["id"]).poster.path)) > 128  # the bright half
+
+
+@pytest.mark.parametrize("cover_at", ["-1", "abc", "7200"])
+def test_a_cover_time_that_is_not_one_is_refused(client, users, media, tmp_path, cover_at):
+    client.force_login(users["alice"])
+    response = upload(client, encode(tmp_path / "clip.mp4", codec="mpeg4", seconds=2), cover_at=cover_at)
+    assert response.status_code == 400 and response.json()["cover_at"]
+    assert stored_files(media) == []
