@@ -57,6 +57,14 @@ def test_two_phones_see_each_others_comments_live(site, video, phone):
     expect(theirs.locator(".comment-actions .comment-delete").first).to_be_hidden()  # not erin's to delete
     screenshot(alice, "comments-sheet")
 
+    theirs.locator(".comment-actions .comment-report").first.click()  # erin reports alice's comment
+    erin_sheet.locator(".sheet-report input[value=spam]").check()
+    screenshot(erin, "comments-report")
+    erin_sheet.locator(".sheet-report [type=submit]").click()
+    expect(erin.locator(".feed-toast")).to_contain_text("感谢举报")
+    expect(erin_sheet.locator(".sheet-report")).to_be_hidden()
+    expect(mine.locator(".comment-actions .comment-report").first).to_be_hidden()  # not one's own
+
     alice.once("dialog", lambda dialog: dialog.accept())
     mine.locator(".comment-delete").first.click()
     expect(alice_sheet.locator(".comment")).to_have_count(0)

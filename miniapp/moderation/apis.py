@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -5,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from miniapp.engagement.comments import comment_visible
 from miniapp.engagement.selectors import group_post_or_404
 from miniapp.lib.api import TextField
 from miniapp.lib.text import validate_multiline
@@ -52,7 +54,7 @@ class ReportApi(APIView):
     def post(self, request, video_id: int):
         return self.report(request, video=video_published_or_404(video_id))
 
-    def report(self, request, *, video=None, post=None, live=None) -> Response:
+    def report(self, request, *, video=None, post=None, live=None, comment=None) -> Response:
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return Response(self._refusal(data.errors), status=status.HTTP_400_BAD_REQUEST)
@@ -63,6 +65,7 @@ class ReportApi(APIView):
             text=data.validated_data["text"].strip(),
             post=post,
             live=live,
+            comment=comment,
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.OutputSerializer(report).data, status=code)
@@ -105,3 +108,18 @@ class LiveReportApi(ReportApi):
     )
     def post(self, request, live_id: int):
         return self.report(request, live=live_or_404(live_id))
+
+
+class CommentReportApi(ReportApi):
+    """Report a comment on a video: the same reasons and rules as a video's report. It waits in the
+    report queue, where a moderator may hide it; reports of a comment never hide its video."""
+
+    @extend_schema(
+        request=ReportApi.InputSerializer,
+        responses={201: ReportApi.OutputSerializer, 200: ReportApi.OutputSerializer, 400: REPORT_REFUSAL},
+    )
+    def post(self, request, comment_id: int):
+        comment = comment_visible(comment_id)
+        if comment is None:
+            raise Http404(_("This comment does not exist or was removed."))
+        return self.report(request, comment=comment)

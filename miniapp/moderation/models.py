@@ -8,8 +8,9 @@ REPORT_TEXT_MAX = 500
 
 
 class Report(models.Model):
-    """A user's report of a video (or of a group's post of one), or of a live room: exactly one
-    of `video` and `live`. One open report per user and video, or per user and live."""
+    """A user's report of a video (or of a group's post of one, or of a comment on one), or of a
+    live room: exactly one of `video` and `live`. One open report per user and video, per user
+    and comment, or per user and live."""
 
     class Reason(models.TextChoices):
         SPAM = "spam", _("Spam or ads")
@@ -43,6 +44,15 @@ class Report(models.Model):
         related_name="+",
         verbose_name=_("group post"),
     )
+    # A report of a comment: of the comment (its video is `video`), which a moderator may hide.
+    comment = models.ForeignKey(
+        "engagement.Comment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        verbose_name=_("comment"),
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     text = models.TextField(_("details"), max_length=REPORT_TEXT_MAX, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -59,7 +69,14 @@ class Report(models.Model):
         verbose_name_plural = _("reports")
         constraints = [
             models.UniqueConstraint(
-                fields=["reporter", "video"], condition=Q(status="open"), name="report_one_open_per_user"
+                fields=["reporter", "video"],
+                condition=Q(status="open", comment__isnull=True),
+                name="report_one_open_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=Q(status="open", comment__isnull=False),
+                name="report_one_open_per_user_comment",
             ),
             models.UniqueConstraint(
                 fields=["reporter", "live"], condition=Q(status="open"), name="report_one_open_per_user_live"
@@ -136,6 +153,7 @@ class ModerationAction(models.Model):
         FLAG = "flag", _("Flag user")
         DELETE = "delete", _("Delete user")
         END_LIVE = "end_live", _("End live")
+        HIDE_COMMENT = "hide_cmt", _("Hide comment")
 
     kind = models.CharField(_("action"), max_length=10, choices=Kind.choices)
     # Null when the automatic rules decided.

@@ -24,10 +24,10 @@ def open_report_weight(video) -> tuple[int, float]:
     """How many users have an open report on `video` (one each at most), and what those
     reports weigh toward hiding it automatically (REPORT_HIDE_AT): 1 each from an account at
     least REPORT_TRUSTED_AFTER_DAYS old that has a friend, REPORT_UNTRUSTED_WEIGHT each from
-    the rest. One query."""
+    the rest. Reports of its comments are not reports of the video. One query."""
     joined_before = timezone.now() - timedelta(days=settings.REPORT_TRUSTED_AFTER_DAYS)
     counts = (
-        Report.objects.filter(video=video, status=Report.Status.OPEN)
+        Report.objects.filter(video=video, status=Report.Status.OPEN, comment=None)
         .annotate(has_friend=Exists(Friendship.objects.filter(user_id=OuterRef("reporter_id"))))
         .aggregate(
             reporters=Count("id"),

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from miniapp.accounts.groups import groups_lock, member_counts_update
 from miniapp.accounts.models import BANNED_FOR_GOOD, User
 from miniapp.accounts.services import user_sessions_end
-from miniapp.engagement.models import Activity, Like, ShareLink
+from miniapp.engagement.comments import comment_remove
+from miniapp.engagement.models import Activity, Comment, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.lives.models import Live
 from miniapp.lives.services import live_end
@@ -134,18 +135,26 @@ def report_create(
     video: Video | None = None,
     post: Activity | None = None,
     live: Live | None = None,
+    comment: Comment | None = None,
 ) -> tuple[Report, bool]:
     """File a report of `video` (the caller checked it is published), of a group's `post` of
-    it if given (the caller checked the reporter is in the group), or else of `live`. A
-    second open report by the same user on the same video or live is the first one again:
-    (report, False).
+    it if given (the caller checked the reporter is in the group), of a `comment` on it, or
+    else of `live`. A second open report by the same user on the same video, comment or live is
+    the first one again: (report, False). A comment's reports only queue: they never hide its
+    video, and a moderator hides the comment (`comment_hide`).
 
     Enough different users reporting a video (reports weighing REPORT_HIDE_AT, new or
     friendless accounts' less: `open_report_weight`) hides it automatically, pending a
     moderator's review, unless a moderator restored it before. A live's reports only queue:
     ending a live is a moderator's decision (`live_take_down`).
     """
-    target = {"video": video} if video is not None else {"live": live}
+    if comment is not None:
+        video = comment.video
+        target = {"video": video, "comment": comment}
+    elif video is not None:
+        target = {"video": video, "comment": None}
+    else:
+        target = {"live": live}
     try:
         with transaction.atomic():
             report = Report(reporter=reporter, reason=reason, text=text, post=post, **target)
@@ -153,7 +162,7 @@ def report_create(
             report.save()
     except IntegrityError:
         return Report.objects.get(reporter=reporter, status=Report.Status.OPEN, **target), False
-    if video is None:
+    if video is None or comment is not None:
         return report, True
     reporters, weight = open_report_weight(video)
     # Once a moderator has restored the video, it is theirs to judge: reports then only queue.
@@ -166,6 +175,19 @@ def report_create(
             reason=f"Reported by {reporters} users (weight {weight:g}): hidden until a moderator reviews it.",
         )
     return report, True
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator: User, reason: str) -> bool:
+    """Hide a comment (with its replies) on a moderator's decision: off every open sheet and out
+    of 好友动态, its open reports resolved, one row in the audit log. False when it was gone."""
+    if not comment_remove(comment=comment, status=Comment.Status.HIDDEN):
+        return False
+    Report.objects.filter(comment=comment, status=Report.Status.OPEN).update(
+        status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=Kind.HIDE_COMMENT
+    )
+    _record(Kind.HIDE_COMMENT, moderator=moderator, reason=reason, video=comment.video, user=comment.author)
+    return True
 
 
 def live_take_down_check(*, moderator: User | None) -> None:

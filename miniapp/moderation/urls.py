@@ -10,4 +10,5 @@ urlpatterns = [
         name="api-post-reports",
     ),
     path("api/lives/<int:live_id>/reports/", apis.LiveReportApi.as_view(), name="api-live-reports"),
+    path("api/comments/<int:comment_id>/reports/", apis.CommentReportApi.as_view(), name="api-comment-reports"),
 ]

@@ -73,6 +73,7 @@ function render(comment) {
   time.textContent = ago(comment.created);
   item.querySelector(".comment-delete").hidden = !me || (me !== comment.author.id && me !== videoAuthor);
   item.querySelector(".comment-pin").hidden = !me || me !== videoAuthor || comment.parent !== null;
+  item.querySelector(".comment-report").hidden = !me || me === comment.author.id;
   markPinned(item, comment.pinned);
   if (!form) item.querySelector(".comment-reply").hidden = true;
   for (const reply of comment.replies || []) item.querySelector(".comment-replies").append(render(reply));
@@ -171,6 +172,7 @@ function stopListening() {
 }
 
 export function open(forSlide, button) {
+  reportForm.hidden = true;
   if (slide !== forSlide) {
     stopListening();
     list.replaceChildren();
@@ -247,6 +249,13 @@ async function act(event) {
       if (!window.confirm(gettext("Delete this comment?"))) return;
       await request(url("api-comment", id), { method: "DELETE" });
       remove(id);
+    } else if (event.target.closest(".comment-report")) {
+      reporting = id;
+      reportForm.reset();
+      reportForm.querySelector("[type=submit]").disabled = true;
+      reportForm.hidden = false;
+      scroller.scrollTop = 0;
+      reportForm.querySelector("input").focus();
     } else if (event.target.closest(".comment-pin")) {
       const pinned = !item.classList.contains("is-pinned");
       await request(url("api-comment-pin", id), { method: "POST", json: { pinned } });
@@ -256,6 +265,40 @@ async function act(event) {
     say(failure.message || gettext("That did not work. Try again."));
   }
 }
+
+// Reporting a comment: the reasons of a video's report, above the list, for the comment chosen.
+const reportForm = sheet.querySelector(".sheet-report");
+let reporting = null;
+const notNow = document.createElement("button"); // the pane is shared with the share sheet's: its own 取消
+Object.assign(notNow, { type: "button", className: "button button-block comment-report-cancel", textContent: gettext("Cancel") });
+notNow.addEventListener("click", () => {
+  reportForm.hidden = true;
+  reporting = null;
+});
+reportForm.append(notNow);
+reportForm.addEventListener("change", () => {
+  reportForm.querySelector("[type=submit]").disabled = !reportForm.querySelector("input:checked");
+});
+reportForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const reason = reportForm.querySelector("input:checked");
+  const problem = reportForm.querySelector(".sheet-error");
+  if (!reason || !reporting) return;
+  problem.hidden = true;
+  try {
+    await request(url("api-comment-reports", reporting), {
+      method: "POST",
+      json: { reason: reason.value, text: reportForm.elements.text.value.trim() },
+      fallback: gettext("Could not send the report. Please try again."),
+    });
+    reportForm.hidden = true;
+    reporting = null;
+    say(gettext("Thank you. Our moderators will look at it."));
+  } catch (failure) {
+    problem.textContent = failure.message;
+    problem.hidden = false;
+  }
+});
 
 sheet.addEventListener("click", act);
 form?.addEventListener("submit", send);

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from miniapp.lives.models import Live
+from miniapp.moderation import services
 from miniapp.moderation.admin.decide import decide
 from miniapp.moderation.decisions import Decision
 from miniapp.moderation.models import Ban, LimitHit, ModerationAction, Report
@@ -51,14 +52,22 @@ class ReportAdmin(ReadOnlyAdmin):
 
     list_display = ["created", "reported", "reason", "short_text", "reporter", "status", "target_open_reports"]
     list_filter = ["status", "reason", LiveOrVideoFilter, ("created", admin.DateFieldListFilter)]
-    search_fields = ["text", "video__title", "live__title", "reporter__username", "reporter__display_name"]
-    list_select_related = ["video", "live", "reporter"]
-    raw_id_fields = ["video", "live", "reporter", "resolved_by"]
+    search_fields = [
+        "text",
+        "video__title",
+        "live__title",
+        "comment__text",
+        "reporter__username",
+        "reporter__display_name",
+    ]
+    list_select_related = ["video", "live", "comment__author", "reporter"]
+    raw_id_fields = ["video", "live", "comment", "reporter", "resolved_by"]
     ordering = ["status", "-created"]  # "open" < "resolved": open ones first, newest first
     date_hierarchy = "created"
     fields = [
         "reported",
         "group_post",
+        "reported_comment",
         "reason",
         "text",
         "reporter",
@@ -69,7 +78,7 @@ class ReportAdmin(ReadOnlyAdmin):
         "outcome",
     ]
     readonly_fields = fields
-    actions = ["dismiss", "hide_videos", "remove_videos", "end_lives"]
+    actions = ["dismiss", "hide_comments", "hide_videos", "remove_videos", "end_lives"]
 
     def get_queryset(self, request):
         def open_for(field):
@@ -101,6 +110,11 @@ class ReportAdmin(ReadOnlyAdmin):
         else:
             url, target = reverse("admin:videos_video_change", args=[report.video_id]), report.video
             label = target.title
+            if report.comment_id:  # a comment on the video: its text first
+                label = _("comment “%(text)s” on %(title)s") % {
+                    "text": Truncator(report.comment.text).chars(40),
+                    "title": target.title,
+                }
         return format_html(
             '<a href="{}">{}</a> <span class="quiet">({})</span>', url, label, target.get_status_display()
         )
@@ -112,6 +126,14 @@ class ReportAdmin(ReadOnlyAdmin):
         if post is None:
             return "—"
         return format_html("{} · {}: {}", post.group.name if post.group else "—", post.actor.name, post.note or "—")
+
+    @admin.display(description=gettext_lazy("comment"))
+    def reported_comment(self, report):
+        """A report of a comment: who wrote it, what it says and whether it still shows."""
+        comment = report.comment
+        if comment is None:
+            return "—"
+        return format_html("{}: {} ({})", comment.author.name, comment.text, comment.get_status_display())
 
     @admin.display(description=gettext_lazy("details"))
     def short_text(self, report):
@@ -126,6 +148,16 @@ class ReportAdmin(ReadOnlyAdmin):
     )
     def dismiss(self, request, queryset):
         return self._decide(request, queryset, Kind.DISMISS, targets=queryset)
+
+    @admin.action(description=gettext_lazy("Hide the reported comments"), permissions=["moderate"])
+    def hide_comments(self, request, queryset):
+        """Hide the comments the selected reports are about (their videos stay up), each with the
+        first report's reason in the audit log."""
+        hidden = 0
+        for report in queryset.filter(comment__isnull=False).select_related("comment__video", "comment__author"):
+            reason = _("Reported: %(reason)s") % {"reason": report.get_reason_display()}
+            hidden += services.comment_hide(comment=report.comment, moderator=request.user, reason=reason)
+        self.message_user(request, _("Comments hidden: %(count)d.") % {"count": hidden})
 
     @admin.action(description=gettext_lazy("Hide the reported videos"), permissions=["moderate"])
     def hide_videos(self, request, queryset):

@@ -14,7 +14,7 @@ from miniapp.moderation.models import ModerationAction, Report
 from miniapp.videos.models import Video
 
 Kind = ModerationAction.Kind
-OPEN = Q(reports__status=Report.Status.OPEN)
+OPEN = Q(reports__status=Report.Status.OPEN, reports__comment=None)  # of the video, not of a comment on it
 
 
 class ReportedFilter(admin.SimpleListFilter):

@@ -50,6 +50,14 @@ def test_the_admin_is_named_for_the_product_with_its_icon_and_plain_model_names(
     assert "miniapp moderation" in english
 
 
+def test_a_lists_count_has_its_measure_word(mod_client, users, liked_video):
+    services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
+    page = mod_client.get("/admin/moderation/report/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "举报：共 1 项" in page and "1 举报" not in page
+    english = mod_client.get("/admin/moderation/report/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 report" in english
+
+
 def test_the_video_list_shows_poster_status_counts_and_open_reports(mod_client, users, liked_video):
     services.report_create(reporter=users["carol"], video=liked_video, reason="spam")
     page = mod_client.get("/admin/videos/video/?reported=open").content.decode()
