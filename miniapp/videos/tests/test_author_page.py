@@ -54,3 +54,9 @@ def test_the_feed_links_each_author_name_and_avatar_to_their_page(client, users)
     page = client.get("/").content.decode()
     assert page.count(f'href="/u/{users["bob"].pk}/"') == 2
     assert 'data-url-author="/u/0/"' in page
+
+
+def test_in_english_one_like_is_singular(client, users):
+    make_video(users["bob"], like_count=1)
+    page = client.get(f"/u/{users['bob'].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<b>1</b> like received" in page and "<b>1</b> video<" in page
