@@ -109,3 +109,4 @@ def test_signed_out_reads_comments_and_a_takedown_closes_the_sheet(site, video, 
     finally:
         desk.close()
     expect(alice.locator("#comment-sheet")).to_be_hidden()  # the video went, and its comments with it
+    expect(page.locator("#comment-sheet")).to_be_hidden()  # signed out too: told on the sheet's own socket

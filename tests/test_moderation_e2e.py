@@ -71,7 +71,7 @@ def test_a_viewer_reports_a_video_from_the_share_sheet(site, reported, phone):
     erin = signed_in_page(phone(), site, "erin", f"/v/{reported.pk}/")
     erin.locator(".slide").first.locator(".action-share").click()
     erin.locator('#share-sheet [data-action="report"]').click()
-    pane = erin.locator(".sheet-report")
+    pane = erin.locator("#share-sheet .sheet-report")  # the comment sheet has one too
     assert pane.locator("[type=submit]").is_disabled()  # a reason first
     pane.locator("label.report-reason", has_text="暴力血腥").click()
     pane.locator("textarea[name=text]").fill("<i>吓人</i>")

@@ -90,7 +90,7 @@ class ActivityApi(APIView):
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid() or request.query_params.get("before") == "":
+        if not filters.is_valid():
             if "after" not in filters.errors:
                 raise ValidationError({"detail": _("groups must be 1 or 0.")})
             raise ValidationError({"detail": _("after must be a whole number of 0 or more.")})
@@ -395,7 +395,7 @@ class GroupPostsApi(APIView):
     def get(self, request, group_id: int):
         group = member_group_or_404(request, group_id)
         filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid() or request.query_params.get("before") == "":
+        if not filters.is_valid():
             raise ValidationError({"detail": _("after and before must be post ids: whole numbers.")})
         after, before = filters.validated_data.get("after"), filters.validated_data.get("before")
         if after is not None and before is not None:
@@ -491,6 +491,8 @@ class CommentListApi(APIView):
             comment = comments.comment_create(
                 user=request.user, video=video, text=data.validated_data["text"], reply_to=reply_to
             )
+        except comments.ReplyGone as gone:
+            raise ValidationError({"detail": gone.messages[0], "code": "reply_gone"}) from gone
         except DjangoValidationError as error:
             raise ValidationError({"detail": error.messages[0]}) from error
         return Response(comments.comment_body(comment), status=status.HTTP_201_CREATED)

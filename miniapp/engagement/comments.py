@@ -14,7 +14,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
@@ -26,12 +27,17 @@ from miniapp.videos.models import Video
 
 log = logging.getLogger(__name__)
 
+VISIBLE = Comment.Status.VISIBLE
 PAGE_SIZE = 20  # comments a page, each with its replies
 REPLIES_SHOWN = 50  # replies sent with a comment, the oldest first
 
 
 def sheet_group(video_id: int) -> str:
     return f"comments.video.{video_id}"
+
+
+class ReplyGone(ValidationError):
+    """The comment replied to was removed (before, or while, the reply was written)."""
 
 
 def comment_create(*, user: User, video: Video, text: str, reply_to: Comment | None = None) -> Comment:
@@ -53,6 +59,11 @@ def comment_create(*, user: User, video: Video, text: str, reply_to: Comment | N
         parent = reply_to.parent or reply_to  # one level: a reply to a reply joins the same comment
         answered = reply_to.author if reply_to.parent_id else None  # "回复 @bob" only within replies
     with transaction.atomic():
+        # The comment replied to, locked: a removal under way (which locks it too) either finishes
+        # first, and the reply is refused, or waits, and takes the reply with it. Never a visible
+        # reply, counted, under a removed comment.
+        if parent is not None and not Comment.objects.select_for_update().filter(pk=parent.pk, status=VISIBLE).exists():
+            raise ReplyGone(_("The comment you reply to was removed."))
         comment = Comment.objects.create(video=video, author=user, parent=parent, reply_to=answered, text=text)
         Video.objects.filter(pk=video.pk).update(comment_count=F("comment_count") + 1)
         if user.share_likes:  # "nothing is pushed to friends" when the user said so
@@ -88,8 +99,11 @@ def comment_pin(*, comment: Comment, pinned: bool) -> None:
     if comment.parent_id is not None:
         raise ValidationError(_("Only a comment can be pinned, not a reply."))
     with transaction.atomic():
+        # The video's row, locked: two pins at once take turns (one pinned comment a video).
+        Video.objects.select_for_update().filter(pk=comment.video_id).exists()
         Comment.objects.filter(video_id=comment.video_id, pinned=True).exclude(pk=comment.pk).update(pinned=False)
-        Comment.objects.filter(pk=comment.pk).update(pinned=pinned)
+        if not Comment.objects.filter(pk=comment.pk, status=VISIBLE).update(pinned=pinned):
+            raise ValidationError(_("This comment does not exist or was removed."))
         _to_sheet(comment.video_id, {"type": "comment_pinned", "id": comment.pk if pinned else None})
     comment.pinned = pinned
 
@@ -133,14 +147,18 @@ def comments_page(*, video: Video, before: int | None = None) -> tuple[list[dict
         page = list(tops.filter(pinned=False, id__lt=before).order_by("-id")[: PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
     page = pinned + page[:PAGE_SIZE]
+    # The first REPLIES_SHOWN replies of each comment, numbered in the database: not every reply.
+    numbered = visible.filter(parent__in=[comment.pk for comment in page]).annotate(
+        n=Window(RowNumber(), partition_by=F("parent_id"), order_by=F("id").asc())
+    )
     replies: dict[int, list[Comment]] = {}
-    for reply in visible.filter(parent__in=[comment.pk for comment in page]).order_by("id"):
+    for reply in numbered.filter(n__lte=REPLIES_SHOWN).order_by("id"):
         replies.setdefault(reply.parent_id, []).append(reply)
     bodies = [
         {
             **comment_body(comment),
             "reply_count": comment.reply_count,
-            "replies": [comment_body(reply) for reply in replies.get(comment.pk, [])[:REPLIES_SHOWN]],
+            "replies": [comment_body(reply) for reply in replies.get(comment.pk, [])],
         }
         for comment in page
     ]
@@ -160,6 +178,12 @@ def comment_body(comment: Comment) -> dict:
         "pinned": comment.pinned,
         "created": event_time(comment.created),
     }
+
+
+def sheet_video_gone(video_id: int) -> None:
+    """A moderator took the video down: its open sheets close, signed out ones too (they have no
+    activity socket to hear `video_gone` on)."""
+    _to_sheet(video_id, {"type": "video_gone", "video": video_id})
 
 
 def _to_sheet(video_id: int, event: dict) -> None:

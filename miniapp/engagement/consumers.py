@@ -5,6 +5,7 @@ Read-only: comments are written over HTTP (`/api/videos/{id}/comments/`). Frames
 - `{"type": "comment", "comment": {…}}` a new comment or reply (`engagement.comments.comment_body`);
 - `{"type": "comment_gone", "id", "parent"}` a comment deleted or hidden (with its replies);
 - `{"type": "comment_pinned", "id"}` the video's pinned comment changed (`id` null: none);
+- `{"type": "video_gone", "video"}` a moderator took the video down: the sheet closes;
 - `{"type": "pong"}`, the answer to `{"type": "ping"}`.
 Close codes: 4403 another origin, 4404 no such video (or not published).
 
@@ -30,16 +31,20 @@ class CommentsConsumer(AsyncWebsocketConsumer):
     group = None
 
     async def connect(self):
-        await self.accept()  # first, so that a refusal carries its close code
-        if not origin_allowed(self.scope):
-            await self.close(code=FORBIDDEN)
-            return
         video_id = self.scope["url_route"]["kwargs"]["video_id"]
-        if await database_sync_to_async(video_published)(video_id) is None:
-            await self.close(code=NOT_FOUND)
-            return
-        self.group = sheet_group(video_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        refusal = None
+        if not origin_allowed(self.scope):
+            refusal = FORBIDDEN
+        elif await database_sync_to_async(video_published)(video_id) is None:
+            refusal = NOT_FOUND
+        else:
+            # In the group before the socket opens: a sheet that reads the list once it is open
+            # misses nothing written in between.
+            self.group = sheet_group(video_id)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()  # a refusal too, so that it carries its close code
+        if refusal is not None:
+            await self.close(code=refusal)
 
     async def disconnect(self, code):
         if self.group is not None:

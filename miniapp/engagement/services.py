@@ -124,13 +124,14 @@ def activities_retract(activities) -> int:
 
 @transaction.atomic
 def user_set_share_likes(*, user: User, share_likes: bool) -> None:
-    """Turn "show my likes to friends" on or off. Off withdraws the likes friends can see now."""
+    """Turn "show my likes to friends" on or off. Off withdraws the likes (and comments) friends
+    can see in 好友动态 now; the comments stay on their videos."""
     if user.share_likes == share_likes:
         return
     user.share_likes = share_likes
     user.save(update_fields=["share_likes"])
     if not share_likes:
-        activities_retract(Activity.objects.filter(actor=user, verb=Activity.Verb.LIKE))
+        activities_retract(Activity.objects.filter(actor=user, verb__in=[Activity.Verb.LIKE, Activity.Verb.COMMENT]))
 
 
 def _share_parent(*, sharer: User, video: Video, arrived_via: ShareLink | None) -> ShareLink | None:

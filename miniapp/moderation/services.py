@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from miniapp.accounts.groups import groups_lock, member_counts_update
 from miniapp.accounts.models import BANNED_FOR_GOOD, User
 from miniapp.accounts.services import user_sessions_end
-from miniapp.engagement.comments import comment_remove
+from miniapp.engagement.comments import comment_remove, sheet_video_gone
 from miniapp.engagement.models import Activity, Comment, Like, ShareLink
 from miniapp.engagement.services import activities_retract, like_delete
 from miniapp.lives.models import Live
@@ -97,8 +97,10 @@ def video_moderate(*, video: Video, kind: str, moderator: User | None, reason: s
     if target != Video.Status.PUBLISHED:
         activities_retract(Activity.objects.filter(video=video))
         send_event_to_everyone_on_commit(video_gone_event(video))
+        sheet_video_gone(video.pk)  # its comment sheets, signed out ones too
     if moderator is not None:
-        Report.objects.filter(video=video, status=Report.Status.OPEN).update(
+        # The video's own reports; its comments' wait for their own decision.
+        Report.objects.filter(video=video, comment=None, status=Report.Status.OPEN).update(
             status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=kind
         )
     _record(kind, moderator=moderator, reason=reason, video=video)
@@ -180,14 +182,15 @@ def report_create(
 @transaction.atomic
 def comment_hide(*, comment: Comment, moderator: User, reason: str) -> bool:
     """Hide a comment (with its replies) on a moderator's decision: off every open sheet and out
-    of 好友动态, its open reports resolved, one row in the audit log. False when it was gone."""
-    if not comment_remove(comment=comment, status=Comment.Status.HIDDEN):
-        return False
+    of 好友动态, one row in the audit log. Its open reports are resolved either way; False when
+    it was gone already (its author deleted it, say), and nothing else changes."""
+    hidden = comment_remove(comment=comment, status=Comment.Status.HIDDEN) > 0
     Report.objects.filter(comment=comment, status=Report.Status.OPEN).update(
         status=Report.Status.RESOLVED, resolved=timezone.now(), resolved_by=moderator, outcome=Kind.HIDE_COMMENT
     )
-    _record(Kind.HIDE_COMMENT, moderator=moderator, reason=reason, video=comment.video, user=comment.author)
-    return True
+    if hidden:
+        _record(Kind.HIDE_COMMENT, moderator=moderator, reason=reason, video=comment.video, user=comment.author)
+    return hidden
 
 
 def live_take_down_check(*, moderator: User | None) -> None:
@@ -310,6 +313,10 @@ def user_delete(*, user: User, moderator: User, reason: str) -> None:
     shares = ShareLink.objects.filter(sharer=user).values("video").annotate(count=Count("id"))
     for row in shares:
         Video.objects.filter(pk=row["video"]).update(share_count=Greatest(F("share_count") - row["count"], 0))
+    # Their comments go as a deletion would take them: the counts of others' videos come down, the
+    # replies under them go too (withdrawn from 好友动态), open sheets drop them.
+    for comment in Comment.objects.filter(author=user, status=Comment.Status.VISIBLE):
+        comment_remove(comment=comment)
     activities_retract(Activity.objects.filter(actor=user))
     _record(Kind.DELETE, moderator=moderator, reason=reason, user=user)
     send_signout_on_commit(user_id=user.pk)  # their sessions end with the user

@@ -66,7 +66,7 @@ class Video(models.Model):
     @property
     def page_poster(self):
         """The poster pages and the API show: the WebP, or the JPEG for a video that has none (its JPEG
-        was unreadable when migration 0006 made the others', or an older worker stored it meanwhile)."""
+        was unreadable when migration 0007 made the others', or an older worker stored it meanwhile)."""
         return self.poster_webp or self.poster
 
     def stored_files(self) -> list:

@@ -155,9 +155,11 @@ function listen(id) {
     if (event.type === "comment") place(event.comment, { fresh: true });
     else if (event.type === "comment_gone") remove(event.id);
     else if (event.type === "comment_pinned") pin(event.id);
+    else if (event.type === "video_gone") close(); // taken down: its comments go with it
   });
   opened.addEventListener("close", (closed) => {
-    if (socket !== opened || closed.code === 4403 || closed.code === 4404) return;
+    if (socket !== opened || closed.code === 4403) return;
+    if (closed.code === 4404) return close(); // the video is gone (taken down while away)
     retryTimer = setTimeout(() => listen(id), RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
     retries += 1;
   });

@@ -136,3 +136,52 @@ def test_comments_are_rate_limited(client, users, video, settings):
     settings.COMMENT_RATE = "2/minute"
     client.force_login(users["alice"])
     assert [post(client, video, f"{i}").status_code for i in range(3)] == [201, 201, 429]
+
+
+def test_a_reply_to_a_comment_removed_meanwhile_is_refused_and_nothing_is_counted(users, video):
+    from miniapp.engagement.comments import ReplyGone, comment_create, comment_remove
+
+    parent = comment_create(user=users["alice"], video=video, text="原评论")
+    stale = Comment.objects.get(pk=parent.pk)  # read as visible by the API, then removed
+    comment_remove(comment=parent)
+    with pytest.raises(ReplyGone):
+        comment_create(user=users["bob"], video=video, text="晚了", reply_to=stale)
+    assert Video.objects.get(pk=video.pk).comment_count == 0
+
+
+def test_pinning_another_unpins_and_a_removed_comment_cannot_be_pinned(users, video):
+    from django.core.exceptions import ValidationError
+
+    from miniapp.engagement.comments import comment_create, comment_pin, comment_remove
+
+    first, second = (comment_create(user=users["alice"], video=video, text=t) for t in ("一", "二"))
+    comment_pin(comment=first, pinned=True)
+    comment_pin(comment=second, pinned=True)
+    assert list(Comment.objects.filter(pinned=True)) == [second]
+    stale = Comment.objects.get(pk=first.pk)
+    comment_remove(comment=first)
+    with pytest.raises(ValidationError):
+        comment_pin(comment=stale, pinned=True)
+    assert list(Comment.objects.filter(pinned=True)) == [second]
+
+
+def test_turning_off_show_my_likes_withdraws_comments_from_friends_too(client, users, video):
+    from miniapp.engagement.services import user_set_share_likes
+
+    client.force_login(users["alice"])
+    post(client, video, "好看")
+    user_set_share_likes(user=users["alice"], share_likes=False)
+    bob = Client()
+    bob.force_login(users["bob"])
+    assert not [e for e in bob.get("/api/activity/").json()["results"] if e["verb"] == "comment"]
+    assert page(video)["count"] == 1  # the comment stays on the video
+
+
+def test_signed_out_deletes_and_other_methods_are_refused(client, users, video):
+    from miniapp.engagement.comments import comment_create
+
+    comment = comment_create(user=users["alice"], video=video, text="在")
+    assert client.delete(f"/api/comments/{comment.pk}/").status_code in (401, 403)
+    client.force_login(users["alice"])
+    assert client.put(f"/api/comments/{comment.pk}/").status_code == 405
+    assert client.post(f"/u/{users['alice'].pk}/").status_code == 405

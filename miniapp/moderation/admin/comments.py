@@ -1,12 +1,14 @@
-"""Comments on videos in admin, the newest first: a moderator hides them
-(`engagement.comments.comment_remove`): gone from every open sheet at once, with their replies,
-and out of friends' 好友动态. Comments in live rooms are in `lives`."""
+"""Comments on videos in admin, the newest first: a moderator hides them (`services.comment_hide`,
+as from the report queue): gone from every open sheet at once, with their replies, out of
+friends' 好友动态, their reports resolved, a row in the audit log. Comments in live rooms are in
+`lives`."""
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from miniapp.engagement import comments
 from miniapp.engagement.models import Comment
+from miniapp.moderation import services
 
 
 @admin.register(Comment)
@@ -41,7 +43,7 @@ class VideoCommentAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Hide the selected comments"), permissions=["hide"])
     def hide_comments(self, request, queryset):
         hidden = sum(
-            comments.comment_remove(comment=comment, status=Comment.Status.HIDDEN)
-            for comment in queryset.filter(status=Comment.Status.VISIBLE)
+            services.comment_hide(comment=comment, moderator=request.user, reason=_("Hidden from the comments list."))
+            for comment in queryset.filter(status=Comment.Status.VISIBLE).select_related("video", "author")
         )
         self.message_user(request, gettext_lazy("Comments hidden: %(count)d.") % {"count": hidden})

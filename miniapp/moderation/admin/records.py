@@ -83,7 +83,7 @@ class ReportAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         def open_for(field):
             return (
-                Report.objects.filter(**{field: OuterRef(field)}, status=Report.Status.OPEN)
+                Report.objects.filter(**{field: OuterRef(field)}, comment=None, status=Report.Status.OPEN)
                 .values(field)
                 .annotate(n=Count("pk"))
                 .values("n")
@@ -161,12 +161,12 @@ class ReportAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Hide the reported videos"), permissions=["moderate"])
     def hide_videos(self, request, queryset):
-        videos = Video.objects.filter(pk__in=queryset.values("video"))
+        videos = Video.objects.filter(pk__in=queryset.filter(comment=None).values("video"))  # not a comment's
         return self._decide(request, queryset, Kind.HIDE, targets=videos)
 
     @admin.action(description=gettext_lazy("Remove the reported videos"), permissions=["moderate"])
     def remove_videos(self, request, queryset):
-        videos = Video.objects.filter(pk__in=queryset.values("video"))
+        videos = Video.objects.filter(pk__in=queryset.filter(comment=None).values("video"))
         return self._decide(request, queryset, Kind.REMOVE, targets=videos)
 
     @admin.action(description=gettext_lazy("End the reported lives"), permissions=["end"])

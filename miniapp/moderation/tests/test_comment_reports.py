@@ -60,3 +60,33 @@ def test_a_moderator_hides_a_reported_comment_from_the_queue(users, comment, mod
     assert Report.objects.get().status == Report.Status.RESOLVED
     assert ModerationAction.objects.get().kind == ModerationAction.Kind.HIDE_COMMENT
     assert Video.objects.get(pk=comment.video_id).status == Video.Status.PUBLISHED  # the video stays up
+
+
+def test_the_queues_video_decisions_and_counts_leave_comment_reports_alone(users, comment, moderator):
+    bob = Client()
+    bob.force_login(users["bob"])
+    report(bob, comment)
+    desk = Client()
+    desk.force_login(moderator)
+    queue = desk.get("/admin/moderation/report/").content.decode()
+    assert 'class="field-target_open_reports">0<' in queue  # the video has no report of its own
+    desk.post(
+        "/admin/moderation/report/",
+        {"action": "hide_videos", "_selected_action": [Report.objects.get().pk]},
+        follow=True,
+    )
+    assert Video.objects.get(pk=comment.video_id).status == Video.Status.PUBLISHED  # a comment's report
+    assert Report.objects.get().status == Report.Status.OPEN
+
+
+def test_hiding_a_comment_its_author_deleted_still_closes_its_reports(users, comment, moderator):
+    from miniapp.engagement.comments import comment_remove
+    from miniapp.moderation.services import comment_hide
+
+    bob = Client()
+    bob.force_login(users["bob"])
+    report(bob, comment)
+    comment_remove(comment=comment)  # its author deleted it meanwhile
+    assert comment_hide(comment=comment, moderator=moderator, reason="spam") is False
+    assert Report.objects.get().status == Report.Status.RESOLVED
+    assert not ModerationAction.objects.exists()  # nothing was hidden, nothing to log

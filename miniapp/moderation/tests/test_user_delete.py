@@ -123,3 +123,19 @@ async def test_friends_open_feeds_drop_the_entries_at_once(users, open_socket, d
     retract = next(event for event in received if event["type"] == "retract")
     assert retract["id"] == liked["id"]
     await bob.close()
+
+
+@pytest.mark.django_db
+def test_their_comments_go_with_the_replies_under_them_and_the_counts_come_down(users, superuser, liked_video):
+    from miniapp.engagement.comments import comment_create
+    from miniapp.engagement.models import Activity, Comment
+
+    theirs = comment_create(user=users["alice"], video=liked_video, text="alice 的评论")
+    comment_create(user=users["bob"], video=liked_video, text="bob 回复 alice", reply_to=theirs)
+    kept = comment_create(user=users["carol"], video=liked_video, text="carol 的评论")
+    assert Video.objects.get(pk=liked_video.pk).comment_count == 3
+    services.user_delete(user=users["alice"], moderator=superuser, reason="asked to")
+    assert Video.objects.get(pk=liked_video.pk).comment_count == 1
+    assert list(Comment.objects.filter(status=Comment.Status.VISIBLE)) == [kept]
+    # bob's reply went from his friends' 好友动态 with it (retracted, then deleted with its comment).
+    assert not Activity.objects.filter(verb=Activity.Verb.COMMENT, actor=users["bob"], retracted=False).exists()

@@ -38,6 +38,10 @@ def webp_posters_for_existing_videos(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not in one transaction: the backfill reads and encodes every poster (about 0.1 s each), which
+    # must not hold a lock on the videos table the whole time; each row's update commits alone,
+    # and a run cut short leaves rows that the next run (or Video.page_poster's fallback) covers.
+    atomic = False
 
     dependencies = [
         ('videos', '0006_video_comment_count'),

@@ -1,4 +1,4 @@
-"""Page posters (WebP) beside the JPEG: made for new videos, made by migration 0006 for existing
+"""Page posters (WebP) beside the JPEG: made for new videos, made by migration 0007 for existing
 ones, and the JPEG shown for a video that has none."""
 
 import importlib

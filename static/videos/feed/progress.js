@@ -60,6 +60,7 @@ function onPointerDown(event) {
 
 function onKey(event) {
   if (event.target.closest("input, textarea, select") || event.altKey || event.metaKey || event.ctrlKey) return;
+  if (document.body.classList.contains("has-sheet")) return; // a sheet over the video has the keys
   const step = { ArrowLeft: -STEP_SECONDS, ArrowRight: STEP_SECONDS }[event.key];
   const slide = current();
   if (!step || !slide) return;
