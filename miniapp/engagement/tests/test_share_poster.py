@@ -185,3 +185,17 @@ def test_the_chinese_font_draws_chinese_but_no_emoji():
     if fonts.face() is None:
         pytest.skip("no font with Chinese glyphs on this machine (CI installs fonts-noto-cjk)")
     assert fonts.drawable(face, "广场舞 dance 😂") == "广场舞 dance "
+
+
+def test_a_poster_is_drawn_once_whatever_else_the_request_holds(monkeypatch, client, video, alices_share):
+    from miniapp.engagement import views
+
+    drawn = []
+    monkeypatch.setattr(views, "poster_jpeg", lambda **kwargs: drawn.append(kwargs) or poster.poster_jpeg(**kwargs))
+    path = f"/v/{video.pk}/poster.jpg?s={alices_share.token}"
+    first = client.get(path)
+    second = Client().get(f"{path}&x=1")  # another visitor, a query string a cache would keep apart
+    assert first.content == second.content and len(drawn) == 1
+    Video.objects.filter(pk=video.pk).update(title="新标题")
+    client.get(path)
+    assert len(drawn) == 2  # what is on it changed: drawn again
