@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from miniapp.accounts.models import User
 from miniapp.engagement.models import COMMENT_MAX, NOTE_MAX, Activity, Comment
 from miniapp.engagement.services import activities_retract, notify_activity
-from miniapp.lib.text import normalized, validate_one_line
+from miniapp.lib.text import comment_text
 from miniapp.realtime.schema import event_time
 from miniapp.videos.models import Video
 
@@ -44,15 +44,7 @@ def comment_create(*, user: User, video: Video, text: str, reply_to: Comment | N
     """`user`'s comment on `video` (published: the caller checked), or their reply to `reply_to`
     (a visible comment of the same video: the caller checked). ValidationError with a message for
     them when the text is empty, too long or not one line of plain text."""
-    text = normalized(text.strip())
-    if not text:
-        raise ValidationError(_("Write something first."))
-    if len(text) > COMMENT_MAX:
-        raise ValidationError(
-            _("A comment can be at most %(limit)d characters; this one has %(length)d.")
-            % {"limit": COMMENT_MAX, "length": len(text)}
-        )
-    validate_one_line(text)
+    text = comment_text(text, limit=COMMENT_MAX)
     parent = None
     answered = None
     if reply_to is not None:

@@ -108,6 +108,22 @@ def validate_multiline(value: str) -> None:
     validate_plain_text(value, multiline=True)
 
 
+def comment_text(value: str, *, limit: int) -> str:
+    """A comment's text as it is kept: trimmed, composed (NFC), one line of plain text, 1 to
+    `limit` characters; else ValidationError with a message for its writer. Comments on videos
+    and in live rooms both."""
+    text = normalized(value.strip())
+    if not text:
+        raise ValidationError(_("Write something first."))
+    if len(text) > limit:
+        raise ValidationError(
+            _("A comment can be at most %(limit)d characters; this one has %(length)d.")
+            % {"limit": limit, "length": len(text)}
+        )
+    validate_one_line(text)
+    return text
+
+
 def normalized(value: str) -> str:
     """`value` in Unicode's composed form (NFC): what a keyboard types, and how text is stored.
     Canonically equivalent strings (a decomposed and a composed "é") become one."""

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
-from miniapp.lib.text import normalized, validate_one_line
+from miniapp.lib.text import comment_text
 from miniapp.lives.models import Comment, Live, Mute, RoomEvent
 from miniapp.realtime.schema import event_time
 
@@ -30,15 +30,7 @@ def room_moderator(user, live: Live) -> bool:
 def comment_create(*, live: Live, user: User, text: str) -> Comment:
     """`user`'s comment in `live` (on air). ValidationError with a message for them: empty, too
     long, not one line of plain text, the live not on air; PermissionDenied when muted here."""
-    text = normalized(text.strip())
-    if not text:
-        raise ValidationError(_("Write something first."))
-    if len(text) > COMMENT_MAX:
-        raise ValidationError(
-            _("A comment can be at most %(limit)d characters; this one has %(length)d.")
-            % {"limit": COMMENT_MAX, "length": len(text)}
-        )
-    validate_one_line(text)
+    text = comment_text(text, limit=COMMENT_MAX)
     if live.status != Live.Status.LIVE:
         raise ValidationError(_("This live is not on air: comments are open only while it is."))
     if Mute.objects.filter(live=live, user=user).exists():
