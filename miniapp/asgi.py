@@ -3,10 +3,10 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "miniapp.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from miniapp.engagement.routing import websocket_urlpatterns as comment_urlpatterns  # noqa: E402
+from miniapp.lib.asgi_handler import SyncRequestHandler  # noqa: E402
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.lives.routing import http_urlpatterns  # noqa: E402
 from miniapp.lives.routing import websocket_urlpatterns as live_urlpatterns  # noqa: E402
@@ -23,6 +24,9 @@ from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 from miniapp.realtime.socket_cycles import FreeClosedSockets  # noqa: E402
 
 leave_form_bodies_to_django()
+# Django's ASGI handler, but each request's middleware and view in one trip to a thread
+# of HTTP_THREADS (lib.asgi_handler).
+django_asgi_app = SyncRequestHandler(threads=settings.HTTP_THREADS)
 
 if settings.LIVE_RUNNER:
     from miniapp.lives.runner import runner

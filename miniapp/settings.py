@@ -100,12 +100,18 @@ TEMPLATES = [
 ]
 
 # Database: SQLite in var/ unless DATABASE_URL says otherwise.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0),
+        DATABASE_URL,
+        # SQLite: each of a worker's request threads keeps its connection (lib.asgi_handler;
+        # opening one cost a request about a millisecond). PostgreSQL: the pool below lends them.
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600 if DATABASE_URL.startswith("sqlite") else 0, minimum=0),
     )
 }
+# Threads a worker keeps for requests' middleware and views (lib.asgi_handler); past them
+# a request gets a thread of its own. Keep DB_POOL_MAX above it.
+HTTP_THREADS = env_int("HTTP_THREADS", 8, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
     # at BEGIN so two writers queue on the busy timeout instead of failing.
@@ -120,7 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
     # psycopg's connection pool: each request borrows an open connection instead of
-    # opening one (persistent connections, CONN_MAX_AGE, do not suit ASGI's threads).
+    # opening one; Django's pool wants CONN_MAX_AGE 0 (a connection goes back after each
+    # request).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A borrowed connection is checked first (one empty query), so after the database
     # restarts the pool drops its dead connections instead of failing a request each.
@@ -173,7 +180,12 @@ else:
 # agree), on the database number after the channel layer's so clearing one keeps the other.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_db_after(REDIS_URL)}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_db_after(REDIS_URL),
+            # One pool per process, not one per request (lib.redis_pool).
+            "OPTIONS": {"pool_class": "miniapp.lib.redis_pool.SharedConnectionPool"},
+        }
     }
 
 AUTH_USER_MODEL = "accounts.User"
