@@ -115,6 +115,8 @@ async def test_requests_run_on_the_same_few_threads_and_keep_their_connection():
         assert await get(handler, "/where/") == (200, b'{"ok": true}')
     threads = {entry["thread"] for entry in seen}
     assert threads <= {"http-0_0", "http-1_0"}, threads
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL: the pool lends a connection per request (CONN_MAX_AGE 0)
     by_thread = {}
     for entry in seen:
         by_thread.setdefault(entry["thread"], set()).add(entry["connection"])
