@@ -33,12 +33,17 @@ if settings.LIVE_RUNNER:
 
     runner.start()
 
+
+def http_application(django_app) -> URLRouter:
+    """HTTP: the events a request commits go out after its response (realtime.events). Tap
+    requests, hundreds a second in a busy live room, are answered without Django's request
+    cycle (lives.tap_requests). (bench/stock_handler_app.py puts Django's own handler here.)"""
+    return URLRouter([*http_urlpatterns, re_path(r"", EventsAfterResponse(django_app))])
+
+
 application = ProtocolTypeRouter(
     {
-        # The events a request commits go out after its response (realtime.events). Tap
-        # requests, hundreds a second in a busy live room, are answered without Django's
-        # request cycle (lives.tap_requests).
-        "http": URLRouter([*http_urlpatterns, re_path(r"", EventsAfterResponse(django_asgi_app))]),
+        "http": http_application(django_asgi_app),
         # The consumer checks the Origin itself, to refuse with close code 4403. Not
         # Channels' AuthMiddlewareStack: see realtime.auth. FreeClosedSockets works
         # around two upstream reference cycles that kept closed sockets in memory.
