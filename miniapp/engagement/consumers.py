@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from miniapp.engagement.comments import sheet_group
 from miniapp.realtime.auth import origin_allowed
-from miniapp.realtime.schema import PING, pong_event
+from miniapp.realtime.schema import is_ping, pong_event
 from miniapp.videos.selectors import video_published
 
 FORBIDDEN, NOT_FOUND = 4403, 4404
@@ -51,11 +51,7 @@ class CommentsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            return
-        if isinstance(message, dict) and message.get("type") == PING:
+        if is_ping(text_data):
             await self.send(text_data=json.dumps(pong_event()))
 
     async def sheet_event(self, message):

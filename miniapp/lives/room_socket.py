@@ -34,7 +34,7 @@ from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
 from miniapp.realtime.resume import parse_after
-from miniapp.realtime.schema import PING, pong_event
+from miniapp.realtime.schema import is_ping, pong_event
 
 log = logging.getLogger(__name__)
 
@@ -340,9 +340,5 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.stop()
 
     async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            return
-        if isinstance(message, dict) and message.get("type") == PING:
+        if is_ping(text_data):
             await self.send(text_data=json.dumps(pong_event()))

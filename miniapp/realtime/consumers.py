@@ -20,7 +20,7 @@ from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
 from miniapp.realtime.resume import parse_after
-from miniapp.realtime.schema import PING, check_event, hello_event, pong_event, reload_event, replayed
+from miniapp.realtime.schema import check_event, hello_event, is_ping, pong_event, reload_event, replayed
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +208,5 @@ class ActivityConsumer(AsyncWebsocketConsumer):
             self.stop()
             await self.close(code=UNSUPPORTED_DATA)
             return
-        try:
-            message = json.loads(text_data)
-        except (TypeError, ValueError, RecursionError):
-            return  # not JSON, or nested too deep for the parser: ignored
-        if isinstance(message, dict) and message.get("type") == PING:
+        if is_ping(text_data):
             await self.send_event(pong_event())

@@ -13,6 +13,7 @@ JSON Schema because the events are JSON and the check is a well-kept library's (
 not ours; it is used by the tests only, so production never imports it.
 """
 
+import json
 from datetime import UTC, datetime
 from functools import cache
 
@@ -153,6 +154,16 @@ def reload_event(*, last_id: int) -> dict:
 
 def pong_event() -> dict:
     return {"type": "pong"}
+
+
+def is_ping(text_data: str | None) -> bool:
+    """Whether a client's text frame is a ping, the one thing a socket is sent; anything else,
+    JSON or not (nested too deep for the parser too), is ignored."""
+    try:
+        message = json.loads(text_data or "")
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(message, dict) and message.get("type") == PING
 
 
 def replayed(event: dict) -> dict:
