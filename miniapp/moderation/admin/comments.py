@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy
 
 from miniapp.engagement.models import Comment
 from miniapp.moderation import services
+from miniapp.moderation.admin.records import ReadOnlyAdmin
 
 
 @admin.register(Comment)
-class VideoCommentAdmin(admin.ModelAdmin):
+class VideoCommentAdmin(ReadOnlyAdmin):
     list_display = ["text", "author", "video", "parent", "pinned", "status", "created"]
     list_filter = ["status", "pinned", ("created", admin.DateFieldListFilter)]
     list_select_related = ["author", "video", "parent"]
@@ -27,15 +28,6 @@ class VideoCommentAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("moderation.moderate_video")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_hide_permission(self, request):
         return request.user.has_perm("moderation.moderate_video")

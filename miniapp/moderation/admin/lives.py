@@ -16,6 +16,7 @@ from miniapp.lives import comments
 from miniapp.lives.models import Comment, Live
 from miniapp.lives.room import viewers_subquery
 from miniapp.moderation.admin.decide import decide
+from miniapp.moderation.admin.records import ReadOnlyAdmin
 from miniapp.moderation.admin.videos import OpenReportInline, ReportedFilter, history_link
 from miniapp.moderation.decisions import Decision
 from miniapp.moderation.models import ModerationAction, Report
@@ -107,7 +108,7 @@ class LiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ReadOnlyAdmin):
     """Comments in live rooms, the newest first; a moderator removes them (as the host can from
     the room): `lives.comments.comment_remove` takes each off every screen at once."""
 
@@ -124,15 +125,6 @@ class CommentAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("moderation.end_live") or super().has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_remove_permission(self, request):
         return request.user.has_perm("moderation.end_live")
