@@ -1,17 +1,13 @@
 """The comment sheet's socket `/ws/videos/<id>/comments/`: signed out too, comments of that video
 only as they come, their removal and the pinned one, and the Origin and video checks."""
 
-import contextlib
-
 import pytest
-from channels.testing import WebsocketCommunicator
 
-from miniapp.asgi import application
 from miniapp.engagement.comments import comment_create, comment_pin, comment_remove
 from miniapp.engagement.consumers import FORBIDDEN, NOT_FOUND
 from miniapp.videos.models import Video
 from tests.fixtures.factories import make_video
-from tests.fixtures.sockets import HOST, ORIGIN, Socket
+from tests.fixtures.sockets import HOST, ORIGIN, Opened
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -19,21 +15,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 @pytest.fixture
 async def sheet():
     """`await sheet(video_id, origin=ORIGIN)`: a comment sheet's socket, signed out."""
-    opened = []
+    opened = Opened()
 
     async def connect(video_id: int, origin: bytes = ORIGIN):
-        headers = [(b"origin", origin), (b"host", HOST)]
-        communicator = WebsocketCommunicator(application, f"/ws/videos/{video_id}/comments/", headers=headers)
-        connected, _ = await communicator.connect()
-        assert connected
-        socket = Socket(communicator)
-        opened.append(socket)
-        return socket
+        return await opened.open(f"/ws/videos/{video_id}/comments/", [(b"origin", origin), (b"host", HOST)])
 
     yield connect
-    for socket in opened:
-        with contextlib.suppress(Exception):
-            await socket.close()
+    await opened.close_all()
 
 
 async def test_an_open_sheet_hears_its_videos_comments_and_their_removal(users, sheet, db_call):

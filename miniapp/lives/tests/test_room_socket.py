@@ -2,15 +2,12 @@
 when the likes or the viewers change (the delta since the socket's last), the viewers of every
 worker that spoke lately, the status as it changes, and the Origin and live checks."""
 
-import contextlib
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from miniapp.asgi import application
 from miniapp.engagement.services import live_like
 from miniapp.lives import taps
 from miniapp.lives.comments import comment_create, comment_remove
@@ -18,7 +15,7 @@ from miniapp.lives.models import Presence
 from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, rooms
 from miniapp.lives.services import live_end
 from tests.fixtures.personas import session_cookie
-from tests.fixtures.sockets import HOST, ORIGIN, Socket
+from tests.fixtures.sockets import HOST, ORIGIN, Opened, Socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -27,24 +24,17 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 async def viewer():
     """`await viewer(live_id, origin=ORIGIN, query="", user=None)`: a room socket (signed out
     unless `user`); its first frame unread."""
-    opened = []
+    opened = Opened()
 
     async def connect(live_id: int, origin: bytes = ORIGIN, query: str = "", user=None):
         headers = [(b"origin", origin), (b"host", HOST)]
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        communicator = WebsocketCommunicator(application, f"/ws/live/{live_id}/{query}", headers=headers)
-        connected, _ = await communicator.connect()
-        assert connected
-        socket = Socket(communicator)
-        opened.append(socket)
-        return socket
+        return await opened.open(f"/ws/live/{live_id}/{query}", headers)
 
     yield connect
-    for socket in opened:
-        with contextlib.suppress(Exception):
-            await socket.close()
+    await opened.close_all()
     await rooms.stop()
 
 
