@@ -4,17 +4,14 @@ a restarted recording, a quiet camera (paused, then let go, then the live ends),
 the recordings become."""
 
 import asyncio
-import contextlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from miniapp.asgi import application
 from miniapp.lives import hls
 from miniapp.lives.models import Live
 from miniapp.lives.runner import Runner
@@ -23,7 +20,7 @@ from miniapp.lives.tests import sources
 from miniapp.lives.tests.checks import check_live_folder
 from tests.fixtures.factories import make_video
 from tests.fixtures.personas import session_cookie
-from tests.fixtures.sockets import HOST, ORIGIN
+from tests.fixtures.sockets import HOST, ORIGIN, Opened
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,26 +50,23 @@ class Camera:
             if message["type"] == "websocket.close":
                 return message.get("code", 1000)
 
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
 
 @pytest.fixture
 async def connect():
-    opened = []
+    opened = Opened(Camera)
 
     async def open_camera(user, live_id: int, *, origin: bytes = ORIGIN) -> Camera:
         headers = [(b"origin", origin), (b"host", HOST)]
         if user is not None:
             cookie = await database_sync_to_async(session_cookie)(user)
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        communicator = WebsocketCommunicator(application, f"/ws/lives/{live_id}/ingest/", headers=headers)
-        connected, _ = await communicator.connect()
-        assert connected
-        opened.append(communicator)
-        return Camera(communicator)
+        return await opened.open(f"/ws/lives/{live_id}/ingest/", headers)
 
     yield open_camera
-    for communicator in opened:
-        with contextlib.suppress(Exception):
-            await communicator.disconnect()
+    await opened.close_all()
 
 
 def folder(live: Live) -> Path:
