@@ -10,7 +10,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from miniapp.accounts.models import User
 from miniapp.videos import share_card
 from miniapp.videos.models import Video
 from miniapp.videos.processing import VideoRejected, prepare
@@ -18,17 +17,6 @@ from miniapp.videos.services import video_card_ensure, video_create
 from miniapp.videos.share_card import CARD_SIZE, write_card
 from miniapp.videos.tests.samples import encode, first_half
 from tests.fixtures.factories import make_video
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
-
-
-@pytest.fixture
-def author(db):
-    return User.objects.create(username="alice")
 
 
 def poster(path: Path, size: tuple[int, int], *, mode: str = "RGB") -> Path:

@@ -4,16 +4,13 @@ ones, and the JPEG shown for a video that has none."""
 import importlib
 import logging
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
-import pytest
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from miniapp.accounts.models import User
 from miniapp.videos.models import Video
 from miniapp.videos.posters import PAGE_POSTER_SIDE, write_page_poster
 from miniapp.videos.processing import prepare
@@ -22,17 +19,6 @@ from miniapp.videos.tests.samples import encode
 from tests.fixtures.factories import make_video
 
 migration = importlib.import_module("miniapp.videos.migrations.0007_poster_webp")
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
-
-
-@pytest.fixture
-def author(db):
-    return User.objects.create(username="alice")
 
 
 def jpeg_bytes(size: tuple[int, int] = (360, 640)) -> bytes:

@@ -20,12 +20,6 @@ from miniapp.videos.tests.samples import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def upload(client, path: Path, *, title="我的视频", description="说明", name=None, **fields):
     file = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="video/mp4")
     return client.post("/api/videos/", {"file": file, "title": title, "description": description, **fields})
