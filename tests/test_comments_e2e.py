@@ -5,10 +5,9 @@ reply arrive live on the other phone's open sheet, a deletion leaves both, a fri
 import re
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.fixtures.servers import hide_in_admin, screenshot, signed_in_page
+from tests.fixtures.servers import hide_in_admin, screenshot, sign_in_to_admin, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -100,11 +99,7 @@ def test_signed_out_reads_comments_and_a_takedown_closes_the_sheet(site, video, 
     desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     try:
         admin = desk.new_page()
-        admin.goto(f"{site}/admin/login/")
-        admin.locator("input[name=username]").fill("moderator")
-        admin.locator("input[name=password]").fill((settings.VAR_DIR / "moderator-password").read_text().strip())
-        admin.locator("input[type=submit]").click()
-        admin.wait_for_url(f"{site}/admin/")
+        sign_in_to_admin(admin, site)
         hide_in_admin(admin, site, video)
     finally:
         desk.close()

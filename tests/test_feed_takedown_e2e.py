@@ -2,9 +2,8 @@
 playing stays with a notice, another one goes."""
 
 import pytest
-from django.conf import settings
 
-from tests.fixtures.servers import hide_in_admin, signed_in_page
+from tests.fixtures.servers import hide_in_admin, sign_in_to_admin, signed_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,11 +25,7 @@ def test_a_hidden_video_leaves_the_feed_that_shows_it(site, phone, chromium):
     desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     try:
         admin = desk.new_page()
-        admin.goto(f"{site}/admin/login/")
-        admin.locator("input[name=username]").fill("moderator")
-        admin.locator("input[name=password]").fill((settings.VAR_DIR / "moderator-password").read_text().strip())
-        admin.locator("input[type=submit]").click()
-        admin.wait_for_url(f"{site}/admin/")
+        sign_in_to_admin(admin, site)
         hide_in_admin(admin, site, playing)
         first = alice.locator(".slide").first
         first.locator(".slide-gone").wait_for()
