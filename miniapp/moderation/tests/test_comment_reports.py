@@ -19,6 +19,23 @@ def report(client, comment, reason="spam"):
     return client.post(f"/api/comments/{comment.pk}/reports/", {"reason": reason}, content_type="application/json")
 
 
+@pytest.fixture
+def reported(users, comment):
+    """`comment`, reported by bob."""
+    bob = Client()
+    bob.force_login(users["bob"])
+    report(bob, comment)
+    return comment
+
+
+@pytest.fixture
+def desk(moderator):
+    """The moderator's browser, signed in to the admin."""
+    client = Client()
+    client.force_login(moderator)
+    return client
+
+
 def test_a_comment_is_reported_once_per_user_and_never_hides_its_video(client, users, comment, settings):
     settings.REPORT_HIDE_AT = 0.01  # a single report of the video would hide it
     client.force_login(users["bob"])
@@ -47,12 +64,8 @@ def test_reporting_a_comment_that_went_or_signed_out_is_refused(client, users, c
     assert report(client, comment).status_code == 404
 
 
-def test_a_moderator_hides_a_reported_comment_from_the_queue(users, comment, moderator):
-    bob = Client()
-    bob.force_login(users["bob"])
-    report(bob, comment)
-    desk = Client()
-    desk.force_login(moderator)
+def test_a_moderator_hides_a_reported_comment_from_the_queue(reported, desk):
+    comment = reported
     queue = desk.get("/admin/moderation/report/").content.decode()
     assert "加我微信领红包" in queue
     desk.post("/admin/moderation/report/", {"action": "hide_comments", "_selected_action": [Report.objects.get().pk]})
@@ -62,12 +75,8 @@ def test_a_moderator_hides_a_reported_comment_from_the_queue(users, comment, mod
     assert Video.objects.get(pk=comment.video_id).status == Video.Status.PUBLISHED  # the video stays up
 
 
-def test_the_queues_video_decisions_and_counts_leave_comment_reports_alone(users, comment, moderator):
-    bob = Client()
-    bob.force_login(users["bob"])
-    report(bob, comment)
-    desk = Client()
-    desk.force_login(moderator)
+def test_the_queues_video_decisions_and_counts_leave_comment_reports_alone(reported, desk):
+    comment = reported
     queue = desk.get("/admin/moderation/report/").content.decode()
     assert 'class="field-target_open_reports">0<' in queue  # the video has no report of its own
     desk.post(
@@ -79,13 +88,11 @@ def test_the_queues_video_decisions_and_counts_leave_comment_reports_alone(users
     assert Report.objects.get().status == Report.Status.OPEN
 
 
-def test_hiding_a_comment_its_author_deleted_still_closes_its_reports(users, comment, moderator):
+def test_hiding_a_comment_its_author_deleted_still_closes_its_reports(reported, moderator):
     from miniapp.engagement.comments import comment_remove
     from miniapp.moderation.services import comment_hide
 
-    bob = Client()
-    bob.force_login(users["bob"])
-    report(bob, comment)
+    comment = reported
     comment_remove(comment=comment)  # its author deleted it meanwhile
     assert comment_hide(comment=comment, moderator=moderator, reason="spam") is False
     assert Report.objects.get().status == Report.Status.RESOLVED
