@@ -43,8 +43,8 @@ class SyncRequestHandler(ASGIHandler):
     def __init__(self, *, threads: int):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self.threads = threads
-        self.idle: list[ThreadPoolExecutor] | None = None  # single-thread executors, made on first use
+        # Single-thread executors (each starts its thread when first used).
+        self.idle = [ThreadPoolExecutor(1, thread_name_prefix=f"http-{n}") for n in range(threads)]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -53,8 +53,6 @@ class SyncRequestHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        if self.idle is None:
-            self.idle = [ThreadPoolExecutor(1, thread_name_prefix=f"http-{n}") for n in range(self.threads)]
         kept = bool(self.idle)
         thread = self.idle.pop() if kept else ThreadPoolExecutor(1, thread_name_prefix="http-extra")
         try:
