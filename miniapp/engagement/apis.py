@@ -223,8 +223,7 @@ class ShareApi(APIView):
             posts = services.group_posts_create(
                 sharer=request.user, video=video, groups=groups, note=note, arrived_via=arrived_via
             )
-        share = share or posts[0].share
-        video.refresh_from_db(fields=["share_count"])
+        share = share or posts[0].share  # `video.share_count` is the count the share's update left
         body = {
             "url": share_url(share),
             "token": share.token,

@@ -10,6 +10,7 @@ from miniapp.accounts.selectors import friend_ids_by_user, friend_ids_of, member
 from miniapp.engagement.events import activity_event, group_read_event
 from miniapp.engagement.models import Activity, Like, ShareLink, View
 from miniapp.engagement.selectors import group_last_post_id, group_unread, unread_total
+from miniapp.lib.returning import update_returning
 from miniapp.lives import taps
 from miniapp.lives.models import Live
 from miniapp.realtime.events import events_batch, send_event_on_commit
@@ -19,6 +20,13 @@ from miniapp.videos.models import Video
 
 def _like_count(video_id: int) -> int:
     return Video.objects.values_list("like_count", flat=True).get(pk=video_id)
+
+
+def _video_update(video: Video, field: str, **values) -> int:
+    """Update the video's row with `values` and answer the new value of `field`, in one
+    statement (a counter's new value without reading it again)."""
+    ((value,),) = update_returning(Video.objects.filter(pk=video.pk), [field], **values)
+    return value
 
 
 def notify_activity(activity: Activity, *, friend_ids: list[int] | None = None) -> None:
@@ -55,14 +63,14 @@ def like_create(*, user: User, video: Video, share: ShareLink | None = None) -> 
             # constraint there is nothing else to undo: no savepoint (two statements) needed.
             like = Like.objects.create(user=user, video=video, share=share)
             inserted = True
-            Video.objects.filter(pk=video.pk).update(
-                like_count=F("like_count") + 1, hot=hotness.plus_like(like.created)
+            count = _video_update(
+                video, "like_count", like_count=F("like_count") + 1, hot=hotness.plus_like(like.created)
             )
             if user.share_likes:
                 activity = Activity.objects.create(actor=user, verb=Activity.Verb.LIKE, video=video)
                 activity.actor, activity.video = user, video
                 notify_activity(activity)
-            return True, _like_count(video.pk)
+            return True, count
     except IntegrityError:
         if inserted:  # not the twin: something else is wrong
             raise
@@ -150,7 +158,8 @@ def share_create(
     Friends it is sent to get a `share` entry in their activity feed, live. A plain link
     (no friends, no note) is made once per sharer and video and then handed out again, so
     copying a link twice does not count twice: the `share_plain_once` constraint decides
-    between two made at the same moment. Returns (link, created).
+    between two made at the same moment. Returns (link, created); `video.share_count` is
+    then the count this share's update left.
     """
     plain = not recipients and not note
     if plain and (existing := _plain_link(sharer=sharer, video=video)) is not None:
@@ -168,7 +177,7 @@ def share_create(
             share.save()
             inserted = True
             share.recipients.set(recipients)
-            Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + 1)
+            video.share_count = _video_update(video, "share_count", share_count=F("share_count") + 1)
             entries = Activity.objects.bulk_create(
                 Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, audience=friend, note=note, share=share)
                 for friend in recipients
@@ -193,6 +202,7 @@ def group_posts_create(
 
     A constant number of queries however many members: no row per member. Every member's
     sockets hear of the post once committed, the sharer's own other pages too.
+    `video.share_count` is then the count this share's update left.
     """
     if not groups:
         return []
@@ -204,7 +214,7 @@ def group_posts_create(
         links = ShareLink.objects.bulk_create(
             ShareLink(sharer=sharer, video=video, note=note, parent=parent, depth=depth) for _ in groups
         )
-        Video.objects.filter(pk=video.pk).update(share_count=F("share_count") + len(links))
+        video.share_count = _video_update(video, "share_count", share_count=F("share_count") + len(links))
         posts = Activity.objects.bulk_create(
             Activity(actor=sharer, verb=Activity.Verb.SHARE, video=video, note=note, share=link, group=group)
             for group, link in zip(groups, links, strict=True)
