@@ -73,6 +73,7 @@ async def trigger(scope, receive, send):
 
 application = ProtocolTypeRouter({"http": trigger, "websocket": LikeConsumer.as_asgi()})
 
+# The collector set as miniapp's asgi.py sets it, so that neither pays for it more.
 gc.collect()
 gc.freeze()
-gc.set_threshold(50_000, 50, 1000)
+gc.set_threshold(2_000, 10, 100_000)
