@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from miniapp.videos.selectors import video_get_for_viewer, video_or_404, videos_
 from miniapp.videos.services import video_card_ensure
 
 LIKE_AFTER_SIGN_IN = "like_after_sign_in"
+# How long a signed-out tap on ♥ waits for the sign-in it started (`like_after_sign_in`).
+LIKE_WISH_SECONDS = 15 * 60
 LIVES_SHOWN = 12
 
 
@@ -33,6 +36,7 @@ def _feed_page(request, *, first: Video | None = None, extra: dict | None = None
     at (`on_this_site`); what other sites read (Open Graph tags) stays on SITE_URL.
     """
     cards, next_url = feed_page(request, first=first)
+    wish = request.session.pop(LIKE_AFTER_SIGN_IN, None)  # the first feed page shown uses it or drops it
     local = [
         {**card, "video_url": on_this_site(card["video_url"]), "poster_url": on_this_site(card["poster_url"])}
         for card in cards
@@ -46,9 +50,20 @@ def _feed_page(request, *, first: Video | None = None, extra: dict | None = None
         "first": first,
         "tab": "home",
         "report_reasons": Report.Reason.choices,
+        "like_first": first is not None and _wished(request, wish, first),
         **(extra or {}),
     }
     return render(request, "videos/feed.html", context)
+
+
+def _wished(request, wish, video: Video) -> bool:
+    """Whether this page should like `video` at once: its ♥ was tapped signed out, and the
+    viewer is back from the sign-in that tap started, signed in, within LIKE_WISH_SECONDS.
+    Back signed out (the sign-in refused or abandoned), the wish is gone: it must not like the
+    video at some later sign-in."""
+    if not request.user.is_authenticated or not isinstance(wish, dict):
+        return False
+    return wish.get("video") == video.pk and 0 <= time.time() - wish.get("at", 0) <= LIKE_WISH_SECONDS
 
 
 @ensure_csrf_cookie  # the like button sends it back in X-CSRFToken
@@ -78,16 +93,11 @@ def detail(request, video_id: int):
     canonical = reverse("video-detail", args=[video.pk])
     if share is not None:
         canonical += "?" + urlencode({"s": share.token})
-    # A like tapped while signed out (see `like_after_sign_in`), once the viewer is back signed in.
-    like_first = request.user.is_authenticated and request.session.get(LIKE_AFTER_SIGN_IN) == video.pk
-    if like_first:
-        del request.session[LIKE_AFTER_SIGN_IN]
     extra = {
         "share": share,
         "canonical_url": absolute_url(canonical),
         "og_image": absolute_url(video.card.url if video.card else video.poster.url),
         "og_video": absolute_url(video.file.url),
-        "like_first": like_first,
     }
     return _feed_page(request, first=video, extra=extra)
 
@@ -103,7 +113,7 @@ def like_after_sign_in(request, video_id: int):
         video = video_or_404(video_get_for_viewer(video_id=video_id, viewer=request.user))
     except Http404 as unavailable:  # the API's 404, as JSON: the page's script reads it
         return JsonResponse({"detail": str(unavailable)}, status=404)
-    request.session[LIKE_AFTER_SIGN_IN] = video.pk
+    request.session[LIKE_AFTER_SIGN_IN] = {"video": video.pk, "at": time.time()}
     return JsonResponse({"liked_after_sign_in": video.pk})
 
 

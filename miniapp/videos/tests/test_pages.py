@@ -96,6 +96,45 @@ def test_a_signed_out_tap_on_like_is_applied_once_after_signing_in(users):
     assert "data-like-first" not in browser.get(f"/v/{video.pk}/").content.decode()  # once
 
 
+@pytest.fixture
+def wished(users):
+    """A signed-out browser that tapped ♥ on a video (the wish kept in its session), and the video."""
+    from django.test import Client
+
+    video = make_video(users["erin"])
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(f"/v/{video.pk}/")
+    token = browser.cookies["csrftoken"].value
+    assert browser.post(f"/v/{video.pk}/like-after-sign-in/", HTTP_X_CSRFTOKEN=token).status_code == 200
+    return browser, video
+
+
+def test_a_sign_in_refused_or_abandoned_drops_the_like_it_was_for(users, wished):
+    browser, video = wished
+    browser.get(f"/v/{video.pk}/")  # back signed out: 拒绝 on the consent page leads here
+    browser.force_login(users["alice"])  # a later sign-in, for something else
+    assert "data-like-first" not in browser.get(f"/v/{video.pk}/").content.decode()
+
+
+def test_the_like_waits_for_its_sign_in_a_quarter_of_an_hour_at_most(users, wished, monkeypatch):
+    from types import SimpleNamespace
+
+    from miniapp.videos import views
+
+    browser, video = wished
+    later = views.time.time() + views.LIKE_WISH_SECONDS + 1
+    monkeypatch.setattr(views, "time", SimpleNamespace(time=lambda: later))  # this module's clock only
+    browser.force_login(users["alice"])
+    assert "data-like-first" not in browser.get(f"/v/{video.pk}/").content.decode()
+
+
+def test_the_first_feed_page_after_signing_in_takes_the_wish_whichever_it_is(users, wished):
+    browser, video = wished
+    browser.force_login(users["alice"])
+    browser.get("/")  # the home feed, not the video: the wish is not kept for later
+    assert "data-like-first" not in browser.get(f"/v/{video.pk}/").content.decode()
+
+
 def test_the_like_after_sign_in_wish_is_for_signed_out_visitors_and_real_videos(client, users):
     hidden = make_video(users["erin"], status=Video.Status.HIDDEN)
     assert client.post(f"/v/{hidden.pk}/like-after-sign-in/").status_code == 404
