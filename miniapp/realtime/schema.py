@@ -1,13 +1,16 @@
-"""The catalogue of every event a socket can receive: its `type` and fields, one JSON Schema each.
+"""The catalogue of every event the activity socket can receive: its `type` and fields, one JSON
+Schema each.
 
 The builders live with what an event is made of: `engagement.events` (activity, retract,
 group_post, from the log; group_read), `videos.events` (video_gone), and the socket's own
 frames below (hello, reload, pong).
 Every event goes out through `realtime.events` or `ActivityConsumer`, and the test suite checks
-each one it sends against this catalogue (`check_event`; the plugin
-`miniapp.realtime.tests.event_checks`), as Zulip's `event_schema` does. A new event is
-one entry here, its builder, and a test that makes the app send it
-(`realtime/tests/test_event_catalogue.py`, which fails for a type it has no test for).
+each one it sends against this catalogue (`check_event`, called where they are sent while
+`REALTIME_CHECK_EVENTS` is on, as `settings_test` has it), as Zulip's `event_schema` does.
+It covers the activity socket (`/ws/activity/`); the comment sheet's and the live room's
+frames are not catalogued yet. A new event is one entry here, its builder, and a test that
+makes the app send it (`realtime/tests/test_event_catalogue.py`, which fails for a type it has
+no test for).
 
 JSON Schema because the events are JSON and the check is a well-kept library's (`jsonschema`),
 not ours; it is used by the tests only, so production never imports it.
