@@ -1,16 +1,17 @@
-"""The catalogue of every event the activity socket can receive: its `type` and fields, one JSON
-Schema each.
+"""The catalogue of every event the activity socket and the comment sheet's socket can receive:
+its `type` and fields, one JSON Schema each.
 
 The builders live with what an event is made of: `engagement.events` (activity, retract,
-group_post, from the log; group_read), `videos.events` (video_gone), and the socket's own
-frames below (hello, reload, pong).
-Every event goes out through `realtime.events` or `ActivityConsumer`, and the test suite checks
-each one it sends against this catalogue (`check_event`, called where they are sent while
-`REALTIME_CHECK_EVENTS` is on, as `settings_test` has it), as Zulip's `event_schema` does.
-It covers the activity socket (`/ws/activity/`); the comment sheet's and the live room's
-frames are not catalogued yet. A new event is one entry here, its builder, and a test that
-makes the app send it (`realtime/tests/test_event_catalogue.py`, which fails for a type it has
-no test for).
+group_post, from the log; group_read), `videos.events` (video_gone), `engagement.comments`
+(the sheet's), and the socket's own frames below (hello, reload, pong).
+Every event goes out through `realtime.events`, `ActivityConsumer` or the sheet's group, and the
+test suite checks each one it sends against its catalogue (`check_event`, called where they are
+sent while `REALTIME_CHECK_EVENTS` is on, as `settings_test` has it), as Zulip's `event_schema`
+does. `EVENTS` is the activity socket's (`/ws/activity/`), `SHEET_EVENTS` the comment sheet's
+(`/ws/videos/<id>/comments/`); the live room's frames are not catalogued yet. A new event is
+one entry here, its builder, and a test that makes the app send it
+(`realtime/tests/test_event_catalogue.py`, `engagement/tests/test_sheet_catalogue.py`, which
+fail for a type they have no test for).
 
 JSON Schema because the events are JSON and the check is a well-kept library's (`jsonschema`),
 not ours; it is used by the tests only, so production never imports it.
@@ -143,6 +144,32 @@ EVENTS = {
     "group_read": event("group_read", {"group": ID, "last_id": POSITION, "unread": UNREAD, "total_unread": UNREAD}),
 }
 
+NULL_OR_ID = {"anyOf": [{"type": "null"}, ID]}
+# A comment as the API and the sheet give it (`engagement.comments.comment_body`).
+COMMENT = record(
+    {
+        "id": ID,
+        "video": ID,
+        "parent": NULL_OR_ID,  # the comment a reply is under
+        "author": ACTOR,
+        "reply_to": {"anyOf": [{"type": "null"}, record({"id": ID, "name": TEXT})]},  # whom a reply answers
+        "text": {"type": "string", "minLength": 1, "maxLength": 140},
+        "pinned": {"type": "boolean"},
+        "created": TIME,
+    }
+)
+
+# The comment sheet's socket, `/ws/videos/<id>/comments/` (`engagement.consumers`): a catalogue
+# of its own, as its audience is a video's open sheets, signed out ones too. Builders in
+# `engagement.comments`; not logged (a sheet reads the list again when its socket comes back).
+SHEET_EVENTS = {
+    "comment": event("comment", {"comment": COMMENT}),  # a new comment or reply
+    "comment_gone": event("comment_gone", {"id": ID, "parent": NULL_OR_ID}),  # with its replies
+    "comment_pinned": event("comment_pinned", {"id": NULL_OR_ID}),  # null: none pinned now
+    "video_gone": EVENTS["video_gone"],  # taken down: the sheet closes
+    "pong": EVENTS["pong"],
+}
+
 # What a client may send (anything else is ignored).
 PING = "ping"
 
@@ -178,21 +205,25 @@ class MalformedEvent(ValueError):
     pass
 
 
+CATALOGUES = {"activity": EVENTS, "sheet": SHEET_EVENTS}
+
+
 @cache
-def _validator(type_: str):
+def _validator(catalogue: str, type_: str):
     from jsonschema import Draft202012Validator
 
-    schema = EVENTS[type_]
+    schema = CATALOGUES[catalogue][type_]
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
-def check_event(event: object) -> str:
-    """The event's type, if the catalogue has it and the event matches its schema; else
-    MalformedEvent saying what is wrong."""
-    if not isinstance(event, dict) or event.get("type") not in EVENTS:
-        raise MalformedEvent(f"not an event of the catalogue: {event!r}")
-    errors = sorted(_validator(event["type"]).iter_errors(event), key=lambda error: list(error.path))
+def check_event(event: object, catalogue: str = "activity") -> str:
+    """The event's type, if the catalogue (`activity`: the activity socket's, `sheet`: the
+    comment sheet's) has it and the event matches its schema; else MalformedEvent saying what
+    is wrong."""
+    if not isinstance(event, dict) or event.get("type") not in CATALOGUES[catalogue]:
+        raise MalformedEvent(f"not an event of the {catalogue} catalogue: {event!r}")
+    errors = sorted(_validator(catalogue, event["type"]).iter_errors(event), key=lambda error: list(error.path))
     if errors:
         where = "; ".join(f"{'.'.join(map(str, error.path)) or '(event)'}: {error.message}" for error in errors)
         raise MalformedEvent(f"{event['type']} event {event!r}: {where}")

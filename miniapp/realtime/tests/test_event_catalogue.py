@@ -160,7 +160,7 @@ def test_a_malformed_event_fails_where_it_is_sent(settings):
     assert settings.REALTIME_CHECK_EVENTS  # the test settings check every event the suite sends
     with pytest.raises(MalformedEvent, match="video: "), transaction.atomic():
         events.send_event_to_everyone_on_commit({"type": "video_gone", "video": "42"})
-    with pytest.raises(MalformedEvent, match="not an event of the catalogue"), transaction.atomic():
+    with pytest.raises(MalformedEvent, match="not an event of the activity catalogue"), transaction.atomic():
         events.send_event_on_commit(recipients=[1], event={"type": "like", "video": 42})
 
 
