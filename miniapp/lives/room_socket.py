@@ -6,7 +6,10 @@ Read-only: taps and comments go over HTTP. Frames:
   likes or the viewers changed: `delta` is the likes since this socket's last frame;
 - `{"type": "status", "status"}` when the live pauses ("paused": the host's camera is quiet),
   comes back ("live") or ends ("ended", then the socket closes);
+- `{"type": "comment", "id", "user", "text", "staff", "created"}`, `{"type": "comment_gone", "id"}`;
+- `{"type": "notice", "kind": "enter", "user", "friend"}` someone came in;
 - `{"type": "pong"}`, the answer to `{"type": "ping"}`.
+Each one is catalogued in `realtime.schema.ROOM_EVENTS` and checked there under the test settings.
 Close codes: 4403 another origin, 4404 no such live.
 
 Each worker keeps one `Room` per live it has viewers of, and one task per room that ticks: it
@@ -26,6 +29,7 @@ from datetime import datetime
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import timezone
 
 from miniapp.lives import comments, room
@@ -34,7 +38,7 @@ from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
 from miniapp.realtime.resume import parse_after
-from miniapp.realtime.schema import is_ping, pong_event
+from miniapp.realtime.schema import check_event, is_ping, pong_event
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,14 @@ YIELD_EVERY = 200  # sockets written between two turns of the event loop
 PER_TICK = 5
 NOTICE_EVERY = 1.0  # seconds: one entry of a non-friend told to the room at most this often
 RECENT_EVENTS = 2000  # event ids a room remembers having sent
+
+
+def _text(frame: dict) -> str:
+    """A frame as the socket sends it; checked against the room's catalogue under the test
+    settings (`REALTIME_CHECK_EVENTS`), so a malformed frame fails where it is made."""
+    if settings.REALTIME_CHECK_EVENTS:
+        check_event(frame, "room")
+    return json.dumps(frame, ensure_ascii=False)
 
 
 def _read(live_id: int, likers_since: int | None, events_after: int | None, events_read: datetime | None):
@@ -210,7 +222,7 @@ class Room:
     async def write(self, frame: dict, sockets=None) -> None:
         if sockets is not None and not sockets:
             return
-        message = frames.Message(json.dumps(frame, ensure_ascii=False))
+        message = frames.Message(_text(frame))
         likes = frame.get("likes")
         for sent, socket in enumerate(tuple(self.sockets) if sockets is None else sockets, start=1):
             if not socket.greeted:
@@ -305,7 +317,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             "likers": state.likers,
             "comments": said,
         }
-        await self.send(text_data=json.dumps(hello, ensure_ascii=False))
+        await self.send(text_data=_text(hello))
         self.greeted = True
 
     def _hello_comments(self, live_id: int) -> list[dict]:
@@ -341,4 +353,4 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None):
         if is_ping(text_data):
-            await self.send(text_data=json.dumps(pong_event()))
+            await self.send(text_data=_text(pong_event()))

@@ -1,17 +1,19 @@
-"""The catalogue of every event the activity socket and the comment sheet's socket can receive:
-its `type` and fields, one JSON Schema each.
+"""The catalogue of every event a socket can receive (the activity socket's, the comment sheet's
+and the live room's): its `type` and fields, one JSON Schema each.
 
 The builders live with what an event is made of: `engagement.events` (activity, retract,
 group_post, from the log; group_read), `videos.events` (video_gone), `engagement.comments`
-(the sheet's), and the socket's own frames below (hello, reload, pong).
-Every event goes out through `realtime.events`, `ActivityConsumer` or the sheet's group, and the
-test suite checks each one it sends against its catalogue (`check_event`, called where they are
-sent while `REALTIME_CHECK_EVENTS` is on, as `settings_test` has it), as Zulip's `event_schema`
-does. `EVENTS` is the activity socket's (`/ws/activity/`), `SHEET_EVENTS` the comment sheet's
-(`/ws/videos/<id>/comments/`); the live room's frames are not catalogued yet. A new event is
-one entry here, its builder, and a test that makes the app send it
-(`realtime/tests/test_event_catalogue.py`, `engagement/tests/test_sheet_catalogue.py`, which
-fail for a type they have no test for).
+(the sheet's), `lives` (the room's), and the activity socket's own frames below (hello, reload,
+pong). Every event goes out through `realtime.events`, `ActivityConsumer`, the sheet's group or
+the room's writes, and the test suite checks each one it sends against its catalogue
+(`check_event`, called where they are sent while `REALTIME_CHECK_EVENTS` is on, as
+`settings_test` has it), as Zulip's `event_schema` does.
+
+`EVENTS` is the activity socket's (`/ws/activity/`), `SHEET_EVENTS` the comment sheet's
+(`/ws/videos/<id>/comments/`), `ROOM_EVENTS` the live room's (`/ws/live/<id>/`). A new event
+is one entry here, its builder, and a test that makes the app send it
+(`realtime/tests/test_event_catalogue.py`, `engagement/tests/test_sheet_catalogue.py`,
+`lives/tests/test_room_catalogue.py`, which fail for a type they have no test for).
 
 JSON Schema because the events are JSON and the check is a well-kept library's (`jsonschema`),
 not ours; it is used by the tests only, so production never imports it.
@@ -205,7 +207,46 @@ class MalformedEvent(ValueError):
     pass
 
 
-CATALOGUES = {"activity": EVENTS, "sheet": SHEET_EVENTS}
+# The live room's socket, `/ws/live/<id>/` (`lives.room_socket`): what every viewer of a live sees
+# change, signed out too. Not logged: a reconnect's hello carries the totals and the comments
+# missed. Builders in `lives.room_socket`, `lives.room` and `lives.comments`.
+ROOM_STATUS = {"enum": ["scheduled", "live", "paused", "ended"]}  # paused: on air, the camera quiet
+LIKERS = {"type": "array", "items": ACTOR, "maxItems": 3}  # the latest, newest first
+ROOM_COMMENT = event(
+    "comment",
+    {
+        "id": ID,
+        "user": ACTOR,
+        "text": {"type": "string", "minLength": 1, "maxLength": 100},
+        "staff": {"type": "boolean"},  # the host's or a moderator's: never dropped
+        "created": TIME,
+    },
+)
+ROOM_EVENTS = {
+    # First: the room as it stands, and the latest comments (after `?after=`: those missed).
+    "hello": event(
+        "hello",
+        {
+            "likes": COUNT,
+            "viewers": COUNT,
+            "status": ROOM_STATUS,
+            "likers": LIKERS,
+            "comments": {"type": "array", "items": ROOM_COMMENT},
+        },
+    ),
+    # At most once a tick, when the likes or viewers moved: `delta`, the likes since this
+    # socket's last frame (the hearts it draws).
+    "room": event("room", {"likes": COUNT, "delta": COUNT, "viewers": COUNT, "likers": LIKERS}),
+    "status": event("status", {"status": ROOM_STATUS}),
+    "comment": ROOM_COMMENT,
+    "comment_gone": event("comment_gone", {"id": ID}),
+    # Someone came in: to their friends in the room (`friend: true`), now and then to the others
+    # (`friend: false`).
+    "notice": event("notice", {"kind": {"const": "enter"}, "user": ACTOR, "friend": {"type": "boolean"}}),
+    "pong": EVENTS["pong"],
+}
+
+CATALOGUES = {"activity": EVENTS, "sheet": SHEET_EVENTS, "room": ROOM_EVENTS}
 
 
 @cache
@@ -219,8 +260,8 @@ def _validator(catalogue: str, type_: str):
 
 def check_event(event: object, catalogue: str = "activity") -> str:
     """The event's type, if the catalogue (`activity`: the activity socket's, `sheet`: the
-    comment sheet's) has it and the event matches its schema; else MalformedEvent saying what
-    is wrong."""
+    comment sheet's, `room`: the live room's) has it and the event matches its schema; else
+    MalformedEvent saying what is wrong."""
     if not isinstance(event, dict) or event.get("type") not in CATALOGUES[catalogue]:
         raise MalformedEvent(f"not an event of the {catalogue} catalogue: {event!r}")
     errors = sorted(_validator(catalogue, event["type"]).iter_errors(event), key=lambda error: list(error.path))

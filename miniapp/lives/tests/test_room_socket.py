@@ -5,45 +5,17 @@ worker that spoke lately, the status as it changes, and the Origin and live chec
 from datetime import timedelta
 
 import pytest
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from miniapp.engagement.services import live_like
 from miniapp.lives import taps
 from miniapp.lives.comments import comment_create, comment_remove
 from miniapp.lives.models import Presence
-from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, rooms
+from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK
 from miniapp.lives.services import live_end
-from tests.fixtures.personas import session_cookie
-from tests.fixtures.sockets import HOST, ORIGIN, Opened, Socket
+from tests.fixtures.sockets import frame_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
-
-
-@pytest.fixture
-async def viewer():
-    """`await viewer(live_id, origin=ORIGIN, query="", user=None)`: a room socket (signed out
-    unless `user`); its first frame unread."""
-    opened = Opened()
-
-    async def connect(live_id: int, origin: bytes = ORIGIN, query: str = "", user=None):
-        headers = [(b"origin", origin), (b"host", HOST)]
-        if user is not None:
-            cookie = await database_sync_to_async(session_cookie)(user)
-            headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        return await opened.open(f"/ws/live/{live_id}/{query}", headers)
-
-    yield connect
-    await opened.close_all()
-    await rooms.stop()
-
-
-async def frame_of(socket: Socket, kind: str, timeout: float = 3) -> dict:
-    """The next frame of this type (others skipped)."""
-    while True:
-        frame = await socket.receive(timeout=timeout)
-        if frame["type"] == kind:
-            return frame
 
 
 async def test_a_viewer_sees_the_likes_climb_with_who_liked(users, clip_live, viewer, db_call):
