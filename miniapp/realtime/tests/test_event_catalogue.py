@@ -10,7 +10,7 @@ from miniapp.engagement.services import group_posts_create, group_read, like_cre
 from miniapp.moderation.models import ModerationAction
 from miniapp.moderation.services import video_moderate
 from miniapp.realtime import events
-from miniapp.realtime.schema import EVENTS, MalformedEvent, check_event
+from miniapp.realtime.schema import CATALOGUES, EVENTS, MalformedEvent, check_event
 from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,9 +122,11 @@ def test_every_type_of_the_catalogue_is_sent_by_a_test_here():
     assert set(SENT_BY) == set(EVENTS)
 
 
-@pytest.mark.parametrize("type_", sorted(EVENTS))
-def test_each_schema_is_valid_json_schema(type_):
-    Draft202012Validator.check_schema(EVENTS[type_])
+@pytest.mark.parametrize(
+    ("catalogue", "type_"), [(name, type_) for name, events in sorted(CATALOGUES.items()) for type_ in sorted(events)]
+)
+def test_each_schema_of_every_catalogue_is_valid_json_schema(catalogue, type_):
+    Draft202012Validator.check_schema(CATALOGUES[catalogue][type_])
 
 
 def test_replays_are_marked_and_shares_carry_a_note():
