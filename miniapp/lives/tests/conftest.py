@@ -1,11 +1,9 @@
 """The live room's socket for the tests of `lives`: `viewer` opens one."""
 
 import pytest
-from channels.db import database_sync_to_async
 
 from miniapp.lives.room_socket import rooms
-from tests.fixtures.personas import session_cookie
-from tests.fixtures.sockets import HOST, ORIGIN, Opened
+from tests.fixtures.sockets import ORIGIN, Opened, handshake
 
 
 @pytest.fixture
@@ -15,11 +13,7 @@ async def viewer():
     opened = Opened()
 
     async def connect(live_id: int, origin: bytes = ORIGIN, query: str = "", user=None):
-        headers = [(b"origin", origin), (b"host", HOST)]
-        if user is not None:
-            cookie = await database_sync_to_async(session_cookie)(user)
-            headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        return await opened.open(f"/ws/live/{live_id}/{query}", headers)
+        return await opened.open(f"/ws/live/{live_id}/{query}", await handshake(user, origin=origin))
 
     yield connect
     await opened.close_all()

@@ -19,8 +19,7 @@ from miniapp.lives.services import live_create, live_end, live_start
 from miniapp.lives.tests import sources
 from miniapp.lives.tests.checks import check_live_folder
 from tests.fixtures.factories import make_video
-from tests.fixtures.personas import session_cookie
-from tests.fixtures.sockets import HOST, ORIGIN, Opened
+from tests.fixtures.sockets import ORIGIN, Opened, handshake
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,11 +58,7 @@ async def connect():
     opened = Opened(Camera)
 
     async def open_camera(user, live_id: int, *, origin: bytes = ORIGIN) -> Camera:
-        headers = [(b"origin", origin), (b"host", HOST)]
-        if user is not None:
-            cookie = await database_sync_to_async(session_cookie)(user)
-            headers.append((b"cookie", f"sessionid={cookie}".encode()))
-        return await opened.open(f"/ws/lives/{live_id}/ingest/", headers)
+        return await opened.open(f"/ws/lives/{live_id}/ingest/", await handshake(user, origin=origin))
 
     yield open_camera
     await opened.close_all()
