@@ -29,7 +29,6 @@ from datetime import datetime
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.utils import timezone
 
 from miniapp.lives import comments, room
@@ -38,7 +37,7 @@ from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
 from miniapp.realtime.resume import parse_after
-from miniapp.realtime.schema import check_event, is_ping, pong_event
+from miniapp.realtime.schema import check_sent, is_ping, pong_event
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +53,8 @@ RECENT_EVENTS = 2000  # event ids a room remembers having sent
 
 
 def _text(frame: dict) -> str:
-    """A frame as the socket sends it; checked against the room's catalogue under the test
-    settings (`REALTIME_CHECK_EVENTS`), so a malformed frame fails where it is made."""
-    if settings.REALTIME_CHECK_EVENTS:
-        check_event(frame, "room")
+    """A frame as the socket sends it, checked against the room's catalogue (`check_sent`)."""
+    check_sent(frame, "room")
     return json.dumps(frame, ensure_ascii=False)
 
 

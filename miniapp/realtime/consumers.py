@@ -20,7 +20,7 @@ from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
 from miniapp.realtime.resume import parse_after
-from miniapp.realtime.schema import check_event, hello_event, is_ping, pong_event, reload_event, replayed
+from miniapp.realtime.schema import check_sent, hello_event, is_ping, pong_event, reload_event, replayed
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
     async def send_event(self, event: dict) -> None:
         """Send one of the socket's own frames (hello, reload, pong, a replay); the hub's live
         events come through `push`, checked when they were published."""
-        if settings.REALTIME_CHECK_EVENTS:
-            check_event(event)
+        check_sent(event)
         await self.send(text_data=json.dumps(event, ensure_ascii=False))
 
     async def send(self, text_data=None, bytes_data=None, close=False):

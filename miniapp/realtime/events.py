@@ -31,12 +31,11 @@ from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from miniapp.realtime.auth import session_digest
-from miniapp.realtime.schema import check_event
+from miniapp.realtime.schema import check_sent
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +247,7 @@ def _outgoing(event: dict) -> dict:
     # Round-trip through JSON now, so a value that cannot travel fails in the
     # service (and in its tests), not later in a worker.
     event = json.loads(json.dumps(event, cls=DjangoJSONEncoder))
-    if settings.REALTIME_CHECK_EVENTS:
-        check_event(event)
+    check_sent(event)
     return event
 
 

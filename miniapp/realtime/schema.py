@@ -6,8 +6,8 @@ group_post, from the log; group_read), `videos.events` (video_gone), `engagement
 (the sheet's), `lives` (the room's), and the activity socket's own frames below (hello, reload,
 pong). Every event goes out through `realtime.events`, `ActivityConsumer`, the sheet's group or
 the room's writes, and the test suite checks each one it sends against its catalogue
-(`check_event`, called where they are sent while `REALTIME_CHECK_EVENTS` is on, as
-`settings_test` has it), as Zulip's `event_schema` does.
+(`check_sent`, called where they are sent: `check_event` while `REALTIME_CHECK_EVENTS` is on,
+as `settings_test` has it), as Zulip's `event_schema` does.
 
 `EVENTS` is the activity socket's (`/ws/activity/`), `SHEET_EVENTS` the comment sheet's
 (`/ws/videos/<id>/comments/`), `ROOM_EVENTS` the live room's (`/ws/live/<id>/`). A new event
@@ -22,6 +22,8 @@ not ours; it is used by the tests only, so production never imports it.
 import json
 from datetime import UTC, datetime
 from functools import cache
+
+from django.conf import settings
 
 ID = {"type": "integer", "minimum": 1}
 POSITION = {"type": "integer", "minimum": 0}  # a log position: 0 while the log is empty
@@ -269,3 +271,10 @@ def check_event(event: object, catalogue: str = "activity") -> str:
         where = "; ".join(f"{'.'.join(map(str, error.path)) or '(event)'}: {error.message}" for error in errors)
         raise MalformedEvent(f"{event['type']} event {event!r}: {where}")
     return event["type"]
+
+
+def check_sent(event: object, catalogue: str = "activity") -> None:
+    """Where an event is sent: `check_event` when `REALTIME_CHECK_EVENTS` is on (the test
+    settings), so a malformed event fails the code that built it; nothing in production."""
+    if settings.REALTIME_CHECK_EVENTS:
+        check_event(event, catalogue)
