@@ -7,7 +7,7 @@ from miniapp.engagement.comments import comment_create, comment_pin, comment_rem
 from miniapp.engagement.consumers import FORBIDDEN, NOT_FOUND
 from miniapp.videos.models import Video
 from tests.fixtures.factories import make_video
-from tests.fixtures.sockets import HOST, ORIGIN, Opened
+from tests.fixtures.sockets import ORIGIN, Opened, handshake
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -18,7 +18,7 @@ async def sheet():
     opened = Opened()
 
     async def connect(video_id: int, origin: bytes = ORIGIN):
-        return await opened.open(f"/ws/videos/{video_id}/comments/", [(b"origin", origin), (b"host", HOST)])
+        return await opened.open(f"/ws/videos/{video_id}/comments/", await handshake(origin=origin))
 
     yield connect
     await opened.close_all()

@@ -12,7 +12,7 @@ from miniapp.moderation.models import ModerationAction
 from miniapp.moderation.services import video_moderate
 from miniapp.realtime.schema import SHEET_EVENTS, MalformedEvent, check_event
 from tests.fixtures.factories import make_video
-from tests.fixtures.sockets import HOST, ORIGIN, Opened
+from tests.fixtures.sockets import Opened, handshake
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ async def opened_sheet(users, db_call):
     """A video of erin's and a signed-out sheet open on it: `(video, socket)`."""
     opened = Opened()
     video = await db_call(make_video, users["erin"])
-    socket = await opened.open(f"/ws/videos/{video.pk}/comments/", [(b"origin", ORIGIN), (b"host", HOST)])
+    socket = await opened.open(f"/ws/videos/{video.pk}/comments/", await handshake())
     yield video, socket
     await opened.close_all()
 
