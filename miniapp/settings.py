@@ -101,18 +101,15 @@ TEMPLATES = [
 
 # Database: SQLite in var/ unless DATABASE_URL says otherwise.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
-        # SQLite: each of a worker's request threads keeps its connection (lib.asgi_handler;
-        # opening one cost a request about a millisecond). PostgreSQL: the pool below lends them.
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 600 if DATABASE_URL.startswith("sqlite") else 0, minimum=0),
-    )
-}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# SQLite: each of a worker's request threads keeps its connection (lib.asgi_handler; opening
+# one cost a request about a millisecond). PostgreSQL: the pool below lends them.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600 if SQLITE else 0, minimum=0)
 # Threads a worker keeps for requests' middleware and views (lib.asgi_handler); past them
 # a request gets a thread of its own. Keep DB_POOL_MAX above it.
 HTTP_THREADS = env_int("HTTP_THREADS", 8, minimum=1)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if SQLITE:
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock
     # at BEGIN so two writers queue on the busy timeout instead of failing.
     DATABASES["default"]["OPTIONS"] = {
