@@ -1,5 +1,5 @@
 """Streams of events, one per shard of the recipients: Redis Streams across workers, the same
-semantics in memory for the embedded default (issue 20's engine; the hub does not read them yet).
+semantics in memory for the embedded default (issue 20's engine: the hub does not read them yet).
 
 A user's events go to the stream of their shard (`shard_of`), events for every socket to
 EVERYONE. A worker reads, from its last position in each, only the streams of the users whose
@@ -20,16 +20,19 @@ to run for the same guarantees.
 
 import asyncio
 import bisect
-import json
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
+import redis
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
 
 EVERYONE = "all"
 COUNT = 500  # entries a read takes from one stream at most (<= the streams' MAXLEN: see `lost`)
 BACKDATE_MS = 5_000  # a stream newly read starts this far back (`start`)
+BLOCK_MAX = 30.0  # seconds a read may wait for entries (the reader's socket allows 10 s more)
 
 Id = tuple[int, int]
 
@@ -49,17 +52,16 @@ def format_id(value: Id) -> str:
 
 
 def start(now_ms: int | None = None) -> str:
-    """Where a reader starts a stream it had not read: BACKDATE_MS back, so that an event
-    committed after a socket's replay from the database (and added after it registered) is read
-    even if the worker's clock runs ahead of the server's. Events read twice are harmless: the
-    clients drop a `seq` they have."""
+    """Where a reader starts a stream when it cannot ask where the stream stands (`last_id`, its
+    server away): BACKDATE_MS back, so that nothing added since is missed even if the worker's
+    clock runs ahead of the server's. Events read twice are harmless: clients drop a `seq` they have."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     return format_id((max(0, now_ms - BACKDATE_MS), 0))
 
 
 @dataclass
 class Read:
-    entries: list[tuple[str, str, dict]] = field(default_factory=list)  # (stream, id, payload), in order per stream
+    entries: list[tuple[str, str, str]] = field(default_factory=list)  # (stream, id, JSON text), in order per stream
     lost: set[str] = field(default_factory=set)  # streams trimmed past the reader's position
 
 
@@ -68,22 +70,25 @@ class MemoryStreams:
 
     def __init__(self, maxlen: int):
         self.maxlen = maxlen
-        self.streams: dict[str, list[tuple[Id, dict]]] = {}  # oldest first
+        self.streams: dict[str, list[tuple[Id, str]]] = {}  # oldest first
         self.deleted: dict[str, Id] = {}  # the newest id trimmed away, per stream
         self.last: Id = (0, 0)
         self.lock = threading.Lock()
         self.waiting: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
-    async def add(self, payloads: dict[str, dict]) -> None:
-        self.add_now(payloads)
+    async def add(self, payloads: dict[str, str]) -> None:
+        self._add(payloads)
 
-    def add_now(self, payloads: dict[str, dict]) -> None:
+    def add_now(self, payloads: dict[str, str]) -> None:
+        self._add(payloads)
+
+    def _add(self, payloads: dict[str, str]) -> None:
         with self.lock:
             for stream, payload in payloads.items():
                 ms = int(time.time() * 1000)
                 self.last = (ms, 0) if ms > self.last[0] else (self.last[0], self.last[1] + 1)
                 entries = self.streams.setdefault(stream, [])
-                entries.append((self.last, json.loads(json.dumps(payload))))  # a copy, as Redis keeps one
+                entries.append((self.last, payload))
                 if len(entries) > self.maxlen + self.maxlen // 10:  # trimmed by tenths, as `MAXLEN ~` does
                     self.deleted[stream] = entries[-self.maxlen - 1][0]
                     del entries[: -self.maxlen]
@@ -91,6 +96,11 @@ class MemoryStreams:
         for loop, event in waiting:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(event.set)
+
+    async def last_id(self, stream: str) -> str:
+        """A position after every entry added so far (to read only what comes next)."""
+        with self.lock:
+            return format_id(self.last)
 
     async def read(self, positions: dict[str, str], block: float) -> Read:
         """What follows `positions` (stream: id), waiting up to `block` seconds for something."""
@@ -133,57 +143,92 @@ class MemoryStreams:
         pass
 
 
+@dataclass
+class _LoopClients:
+    writer: aioredis.Redis
+    reader: aioredis.Redis  # one connection, which a blocked XREAD holds
+    reader_id: int | None = None
+
+
 class RedisStreams:
     """The streams in Redis (5 or later), keys `<prefix><stream>`.
 
-    Adds go through a pool; reads through one connection of their own, which a blocked `XREAD`
-    holds, and which `wake` unblocks (`CLIENT UNBLOCK`) when the streams to read change. The
-    clients belong to the event loop that made them (the tests run one loop per test)."""
+    `add_now` (any thread) goes through a blocking client's pool; on an event loop `add` goes
+    through that loop's pool and `read` through a connection of its own, which a blocked `XREAD`
+    holds and `wake` unblocks (`CLIENT UNBLOCK`) when the streams to read change. Async clients
+    belong to the event loop that made them (the tests run one loop per test)."""
 
     def __init__(self, url: str, maxlen: int, prefix: str = "miniapp:events:"):
         self.url, self.maxlen, self.prefix = url, maxlen, prefix
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.writer: aioredis.Redis | None = None
-        self.reader: aioredis.Redis | None = None
-        self.reader_id: int | None = None
+        self.blocking: redis.Redis | None = None
+        self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
+        self.lock = threading.Lock()
 
-    def _clients(self) -> None:
+    def _clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()
-        if self.loop is not loop:
-            self.loop = loop
-            self.writer = aioredis.Redis.from_url(self.url, socket_keepalive=True)
-            self.reader = aioredis.Redis.from_url(self.url, single_connection_client=True, socket_keepalive=True)
-            self.reader_id = None
+        clients = self.loops.get(loop)
+        if clients is None:
+            options = {"socket_keepalive": True, "socket_connect_timeout": 5}
+            clients = _LoopClients(
+                writer=aioredis.Redis.from_url(self.url, socket_timeout=15, **options),
+                # redis-py's default socket timeout (5 s) would end a read blocked as long.
+                reader=aioredis.Redis.from_url(
+                    self.url, single_connection_client=True, socket_timeout=BLOCK_MAX + 10, **options
+                ),
+            )
+            self.loops[loop] = clients
+        return clients
 
-    async def add(self, payloads: dict[str, dict]) -> None:
-        """One round trip, one `XADD ... MAXLEN ~` a stream."""
-        self._clients()
-        async with self.writer.pipeline(transaction=False) as pipe:
-            for stream, payload in payloads.items():
-                data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-                pipe.xadd(self.prefix + stream, {"d": data}, maxlen=self.maxlen, approximate=True)
+    def _xadds(self, pipe, payloads: dict[str, str]) -> None:
+        for stream, payload in payloads.items():
+            pipe.xadd(self.prefix + stream, {"d": payload}, maxlen=self.maxlen, approximate=True)
+
+    def add_now(self, payloads: dict[str, str]) -> None:
+        """One round trip, one `XADD ... MAXLEN ~` a stream, from any thread."""
+        with self.lock:
+            if self.blocking is None:
+                self.blocking = redis.Redis.from_url(
+                    self.url, socket_keepalive=True, socket_connect_timeout=5, socket_timeout=15
+                )
+        pipe = self.blocking.pipeline(transaction=False)
+        self._xadds(pipe, payloads)
+        pipe.execute()
+
+    async def add(self, payloads: dict[str, str]) -> None:
+        """`add_now` on the event loop."""
+        async with self._clients().writer.pipeline(transaction=False) as pipe:
+            self._xadds(pipe, payloads)
             await pipe.execute()
+
+    async def last_id(self, stream: str) -> str:
+        """A position after every entry added so far (to read only what comes next)."""
+        try:
+            info = await self._clients().writer.xinfo_stream(self.prefix + stream)
+        except ResponseError:  # no such stream yet (or since a restart): everything to come
+            return "0-0"
+        value = info["last-generated-id"]
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     async def read(self, positions: dict[str, str], block: float) -> Read:
         """What follows `positions`, waiting up to `block` seconds. Raises the connection's error
         (the caller catches up: what was added meanwhile may be lost)."""
-        self._clients()
+        clients = self._clients()
         if not positions:
             await asyncio.sleep(block)
             return Read()
-        if self.reader_id is None:
-            self.reader_id = await self.reader.client_id()
         keys = {self.prefix + stream: position for stream, position in positions.items()}
         try:
-            answer = await self.reader.xread(keys, count=COUNT, block=max(1, int(block * 1000)))
+            if clients.reader_id is None:
+                clients.reader_id = await clients.reader.client_id()
+            answer = await clients.reader.xread(keys, count=COUNT, block=max(1, int(min(block, BLOCK_MAX) * 1000)))
         except BaseException:
-            self.reader_id = None  # a new connection next time, with an id of its own
+            clients.reader_id = None  # a new connection next time, with an id of its own
             raise
         read = Read()
         full = []
         for key, entries in answer or ():
             stream = key.decode()[len(self.prefix) :]
-            read.entries += [(stream, entry_id.decode(), json.loads(fields[b"d"])) for entry_id, fields in entries]
+            read.entries += [(stream, entry_id.decode(), fields[b"d"].decode()) for entry_id, fields in entries]
             if len(entries) == COUNT:
                 full.append(stream)
         # A trim reaches past a reader only when the stream holds MAXLEN (>= COUNT) entries after
@@ -192,18 +237,20 @@ class RedisStreams:
         # the newest entry a trim removed: this may report a loss when the trim stopped exactly at
         # the position, never miss one. A loss reported costs a catch-up from the database.)
         for stream in full:
-            oldest = await self.writer.xrange(self.prefix + stream, count=1)
+            oldest = await clients.writer.xrange(self.prefix + stream, count=1)
             if oldest and parse_id(oldest[0][0].decode()) > parse_id(positions[stream]):
                 read.lost.add(stream)
         return read
 
     async def wake(self) -> None:
-        """End a blocked `read` now (the streams to read changed)."""
-        if self.loop is asyncio.get_running_loop() and self.reader_id is not None:
-            await self.writer.client_unblock(self.reader_id)
+        """End this loop's blocked `read` now (the streams to read changed)."""
+        clients = self.loops.get(asyncio.get_running_loop())
+        if clients is not None and clients.reader_id is not None:
+            await clients.writer.client_unblock(clients.reader_id)
 
     async def close(self) -> None:
-        for client in (self.reader, self.writer):
-            if client is not None:
-                await client.aclose()
-        self.loop = self.writer = self.reader = self.reader_id = None
+        """Close this loop's clients (before the loop ends)."""
+        clients = self.loops.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            await clients.reader.aclose()
+            await clients.writer.aclose()
