@@ -33,6 +33,8 @@ EVERYONE = "all"
 COUNT = 500  # entries a read takes from one stream at most (<= the streams' MAXLEN: see `lost`)
 BACKDATE_MS = 5_000  # a stream newly read starts this far back (`start`)
 BLOCK_MAX = 30.0  # seconds a read may wait for entries (the reader's socket allows 10 s more)
+# Every client's: keep-alives, and a server that does not answer in time is an error.
+CLIENT_OPTIONS = {"socket_keepalive": True, "socket_connect_timeout": 5, "socket_timeout": 15}
 
 Id = tuple[int, int]
 
@@ -92,10 +94,7 @@ class MemoryStreams:
                 if len(entries) > self.maxlen + self.maxlen // 10:  # trimmed by tenths, as `MAXLEN ~` does
                     self.deleted[stream] = entries[-self.maxlen - 1][0]
                     del entries[: -self.maxlen]
-            waiting, self.waiting = self.waiting, set()
-        for loop, event in waiting:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
+        self._wake_readers()
 
     async def last_id(self, stream: str) -> str:
         """A position after every entry added so far (to read only what comes next)."""
@@ -133,6 +132,10 @@ class MemoryStreams:
 
     async def wake(self) -> None:
         """End a blocked `read` now (the streams to read changed)."""
+        self._wake_readers()
+
+    def _wake_readers(self) -> None:
+        """End every blocked `read`, whichever thread and event loop it is on."""
         with self.lock:
             waiting, self.waiting = self.waiting, set()
         for loop, event in waiting:
@@ -168,12 +171,11 @@ class RedisStreams:
         loop = asyncio.get_running_loop()
         clients = self.loops.get(loop)
         if clients is None:
-            options = {"socket_keepalive": True, "socket_connect_timeout": 5}
             clients = _LoopClients(
-                writer=aioredis.Redis.from_url(self.url, socket_timeout=15, **options),
+                writer=aioredis.Redis.from_url(self.url, **CLIENT_OPTIONS),
                 # redis-py's default socket timeout (5 s) would end a read blocked as long.
                 reader=aioredis.Redis.from_url(
-                    self.url, single_connection_client=True, socket_timeout=BLOCK_MAX + 10, **options
+                    self.url, single_connection_client=True, **{**CLIENT_OPTIONS, "socket_timeout": BLOCK_MAX + 10}
                 ),
             )
             self.loops[loop] = clients
@@ -187,9 +189,7 @@ class RedisStreams:
         """One round trip, one `XADD ... MAXLEN ~` a stream, from any thread."""
         with self.lock:
             if self.blocking is None:
-                self.blocking = redis.Redis.from_url(
-                    self.url, socket_keepalive=True, socket_connect_timeout=5, socket_timeout=15
-                )
+                self.blocking = redis.Redis.from_url(self.url, **CLIENT_OPTIONS)
         pipe = self.blocking.pipeline(transaction=False)
         self._xadds(pipe, payloads)
         pipe.execute()
