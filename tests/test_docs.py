@@ -2,7 +2,7 @@
 
 ARCHITECTURE.md is a map: every file, folder, module and class attribute it names in backticks
 (`miniapp/health.py`, `realtime/consumers.py`, `feed.js`, `engagement.services.like_create`,
-`Hub.check_gaps`) and every page it links to must exist, so a move or a rename that forgets the map
+`Hub.catch_up`) and every page it links to must exist, so a move or a rename that forgets the map
 fails here. bench/RESULTS.md is what the runs in bench/results/ give (it is generated, never edited).
 """
 
@@ -72,7 +72,7 @@ def resolves(span: str) -> bool:
 
 
 def class_attribute(span: str) -> tuple[str, str] | None:
-    """`Hub.check_gaps`, `User.session_version`: a class of miniapp's and one of its attributes."""
+    """`Hub.catch_up`, `User.session_version`: a class of miniapp's and one of its attributes."""
     found = re.fullmatch(r"([A-Z]\w*)\.([a-z_]\w*)", span)
     return (found[1], found[2]) if found else None
 
@@ -91,7 +91,7 @@ def class_has(name: str, attribute: str) -> bool:
 def test_the_checks_tell_a_wrong_name():
     assert not path_exists("miniapp/videos/nowhere.py") and not path_exists("nowhere.js")
     assert not resolves("engagement.services.like_nowhere") and not resolves("videos.nowhere")
-    assert not class_has("Hub", "nowhere") and class_has("Hub", "check_gaps")
+    assert not class_has("Hub", "nowhere") and class_has("Hub", "catch_up")
 
 
 def test_the_map_names_only_paths_that_exist():

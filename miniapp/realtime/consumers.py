@@ -69,7 +69,7 @@ class ActivityConsumer(AsyncWebsocketConsumer):
         # Live events that arrive during the replay wait here, then go out in order.
         self.buffer: list[tuple[dict, str]] | None = []
         hub.register(self.user_id, self)
-        await hub.ready()  # the worker's listener is in the group: nothing published from now on is missed
+        await hub.ready(self.user_id)  # the worker reads this user's stream: nothing added from now on is missed
         # The session may have ended since the middleware read it, its sign-out reaching the
         # hub before this socket did: read it again now that sign-outs reach the socket.
         if not await self.check_session():

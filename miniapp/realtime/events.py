@@ -2,154 +2,183 @@
 
 A service calls `send_event_on_commit(recipients=[user ids], event={...})`, the event
 made by its builder (every type is catalogued in `realtime.schema`). Once the transaction
-commits (never before, never for a rollback) the event goes, as ONE channel-layer message,
-to every worker's hub (`realtime.hub`), and each hub hands it to the sockets of those
-recipients it holds. The push is a hint: the database is the record, and clients catch up
-from it after a gap.
+commits (never before, never for a rollback) the event goes to the streams of its recipients
+(`realtime.streams`: one entry a stream, all added in one round trip), and each worker's hub
+(`realtime.hub`), which reads only the streams of the users whose sockets it holds, hands it to
+those sockets. The push is a hint: the database is the record, and sockets catch up from it
+when their worker missed entries.
 
 In an HTTP request the events wait for its response to be sent (`EventsAfterResponse`):
 the user's own answer does not queue behind the fan-out of what they did.
 
 Inside `with events_batch():` (a takedown, a ban: many retractions at once) the events
-sent go together, as one message, once the transaction commits.
+sent go together, in one entry a stream, once the transaction commits.
 
 A session that ends takes the same path to close its sockets on every worker
 (`send_signout_on_commit`).
 """
 
 import asyncio
-import itertools
 import json
 import logging
-import os
-import secrets
-import socket
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from miniapp.realtime import streams
 from miniapp.realtime.auth import session_digest
 from miniapp.realtime.schema import check_sent
 
 log = logging.getLogger(__name__)
 
-BROADCAST_GROUP = "miniapp.broadcast"
-# A fan-out message: events and who gets them, [[recipients, [event, ...]], ...]. (It was
-# one event a message, "hub.fanout", before: in a rolling restart a worker ignores the
-# other kind's, sees the gap in that publisher's numbers and catches up from the database.)
-MESSAGE_TYPE = "hub.events"
-BEAT_TYPE = "hub.beat"
-SIGNOUT_TYPE = "hub.signout"
-
-# Every message names its publisher (this process) and numbers it, so that a hub which
-# misses one (a full channel, a Redis restart, a publish that failed) notices at the next,
-# an event or this process's heartbeat, and has its sockets catch up from the database.
-ORIGIN = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-_numbers = itertools.count(1)
-_done = 0  # the highest number this process has finished sending (or given up on)
-_done_lock = threading.Lock()
 PUBLISH_ATTEMPTS = 3
-# A message carries events until their recipients (and the events) add up to this; a batch
-# with more goes in several. (One event always goes whole, whatever its recipients.)
-MESSAGE_SIZE = 10_000
 
 Delivery = tuple[list[int] | None, dict]  # (recipients, None for every socket; the event)
 
+_bus: "streams.MemoryStreams | streams.RedisStreams | None" = None
+_bus_lock = threading.Lock()
 
-def fanout_message(*, deliveries: list[Delivery]) -> dict:
-    """The layer message for these events, numbered: the next of this process's messages.
-    An event goes with the one before it when they have the same recipients."""
-    parts: list[list] = []
+
+def bus() -> "streams.MemoryStreams | streams.RedisStreams":
+    """This process's event streams: in Redis when REDIS_URL is set, else in memory."""
+    global _bus
+    with _bus_lock:
+        if _bus is None:
+            if settings.REDIS_URL:
+                _bus = streams.RedisStreams(settings.REDIS_URL, maxlen=settings.REALTIME_STREAM_MAXLEN)
+            else:
+                _bus = streams.MemoryStreams(maxlen=settings.REALTIME_STREAM_MAXLEN)
+        return _bus
+
+
+def stream_of(user_id: int) -> str:
+    return streams.shard_of(user_id, settings.REALTIME_SHARDS)
+
+
+def payloads(deliveries: list[Delivery]) -> dict[str, dict]:
+    """The events, split by their recipients' streams: {stream: {"deliveries": [[recipients,
+    [event, ...]], ...]}}, each stream's entry naming only its own recipients. An event for
+    every socket goes to `streams.EVERYONE`. Events in a row with the same recipients go together."""
+    split: dict[str, list[list]] = defaultdict(list)
     for recipients, event in deliveries:
-        if parts and parts[-1][0] == recipients:
-            parts[-1][1].append(event)
+        if recipients is None:
+            parts = {streams.EVERYONE: None}
         else:
-            parts.append([recipients, [event]])
-    return {"type": MESSAGE_TYPE, "deliveries": parts, "origin": ORIGIN, "n": next(_numbers)}
+            parts = defaultdict(list)
+            for user_id in recipients:
+                parts[stream_of(user_id)].append(user_id)
+        for stream, theirs in parts.items():
+            entry = split[stream]
+            if entry and entry[-1][0] == theirs:
+                entry[-1][1].append(event)
+            else:
+                entry.append([theirs, [event]])
+    return {stream: {"deliveries": entry} for stream, entry in split.items()}
 
 
-def signout_message(*, user_id: int, session: str | None) -> dict:
-    """The layer message that closes a user's sockets (`send_signout_on_commit`), numbered too:
-    a hub that misses one notices, and its sockets check their sessions as they catch up."""
-    return {"type": SIGNOUT_TYPE, "user": user_id, "session": session, "origin": ORIGIN, "n": next(_numbers)}
-
-
-def beat_message() -> dict:
-    """A heartbeat (`realtime.hub`): up to which number this process is done, so that a hub
-    hears of a lost message within a beat, not at this process's next event. It takes no
-    number itself: a beat that does not get through loses nothing."""
-    return {"type": BEAT_TYPE, "origin": ORIGIN, "done": _done}
-
-
-def _finished(number: int) -> None:
-    global _done
-    with _done_lock:
-        _done = max(_done, number)
+def signout_payload(*, user_id: int, session: str | None) -> dict[str, dict]:
+    """The entry that closes a user's sockets (`send_signout_on_commit`), in the user's stream."""
+    return {stream_of(user_id): {"signout": [user_id, session]}}
 
 
 def publish(deliveries: list[Delivery]) -> None:
-    """Send events to every worker, in one message (several past MESSAGE_SIZE).
-    Failures are logged, never raised: the write already committed and clients will
-    catch up from the database.
+    """Add events to their recipients' streams (one round trip). Failures are logged, never
+    raised: the write already committed, and a worker that misses entries catches up from the
+    database.
 
     Inside an HTTP request (`EventsAfterResponse`) they wait until its response is sent."""
     held = _held.get()
     if held is not None and held.hold(deliveries):
         return
-    for message, what in _messages(deliveries):
-        _send(message, what)
+    _send(payloads(deliveries), f"{len(deliveries)} event(s)")
 
 
 async def apublish(deliveries: list[Delivery]) -> None:
     """`publish` from the event loop."""
-    for message, what in _messages(deliveries):
-        await _asend(message, what)
+    await _asend(payloads(deliveries), f"{len(deliveries)} event(s)")
 
 
-def _messages(deliveries: list[Delivery]) -> Iterator[tuple[dict, str]]:
-    chunk: list[Delivery] = []
-    size = 0
-    for recipients, event in deliveries:
-        cost = 1 + len(recipients or ())
-        if chunk and size + cost > MESSAGE_SIZE:
-            yield fanout_message(deliveries=chunk), f"{len(chunk)} event(s)"
-            chunk, size = [], 0
-        chunk.append((recipients, event))
-        size += cost
-    if chunk:
-        yield fanout_message(deliveries=chunk), f"{len(chunk)} event(s)"
+class Unsent:
+    """Entries whose adding failed (Redis away from this process), added again before the next
+    ones: by the next publish, or by this worker's hub within a read (`hub.listen`). Their
+    recipients' workers then hear of them late rather than never. Past UNSENT_MAX entries they are
+    dropped for one marker to every worker's hub: have every socket catch up from the database."""
+
+    def __init__(self):
+        self.entries: list[dict[str, dict]] = []
+        self.lock = threading.Lock()
+
+    def keep(self, entries: dict[str, dict]) -> None:
+        with self.lock:
+            self.entries.append(entries)
+            if len(self.entries) > UNSENT_MAX:
+                self.entries = [{streams.EVERYONE: {"catch_up": True}}]
+
+    def take(self) -> list[dict[str, dict]]:
+        with self.lock:
+            taken, self.entries = self.entries, []
+        return taken
+
+    def put_back(self, taken: list[dict[str, dict]]) -> None:
+        with self.lock:
+            self.entries[:0] = taken
+            if len(self.entries) > UNSENT_MAX:
+                self.entries = [{streams.EVERYONE: {"catch_up": True}}]
 
 
-def _send(message: dict, what: str) -> None:
-    try:
-        async_to_sync(_asend)(message, what)
-    except RuntimeError:  # called from a thread running an event loop: a caller's mistake, logged
-        log.exception("push failed for %s", what)
-        _finished(message["n"])
+UNSENT_MAX = 1000
+unsent = Unsent()
 
 
-async def _asend(message: dict, what: str) -> None:
+def _send(entries: dict[str, dict], what: str) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
-    # pool opens a new one. (A message sent twice is harmless: clients drop an entry whose
+    # pool opens a new one. (An entry added twice is harmless: clients drop an entry whose
     # `seq` they already have, and a socket closes once.)
-    try:
-        for attempt in range(PUBLISH_ATTEMPTS):
-            try:
-                await get_channel_layer().group_send(BROADCAST_GROUP, message)
-                return
-            except Exception:
-                if attempt + 1 == PUBLISH_ATTEMPTS:
-                    log.exception("push failed for %s", what)
-                else:
-                    log.warning("push failed for %s, trying again", what)
-    finally:
-        _finished(message["n"])  # sent or given up: the next heartbeat says so
+    earlier = unsent.take()
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            for batch in (*earlier, entries):
+                bus().add_now(batch)
+            return
+        except Exception:
+            _failed(attempt, what, entries, earlier)
+
+
+async def _asend(entries: dict[str, dict], what: str) -> None:
+    earlier = unsent.take()
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            for batch in (*earlier, entries):
+                await bus().add(batch)
+            return
+        except Exception:
+            _failed(attempt, what, entries, earlier)
+
+
+async def add_unsent() -> None:
+    """Add again what failed to go (the hub's reader, once Redis answers it)."""
+    if earlier := unsent.take():
+        try:
+            for batch in earlier:
+                await bus().add(batch)
+        except Exception:
+            unsent.put_back(earlier)
+            raise
+
+
+def _failed(attempt: int, what: str, entries: dict[str, dict], earlier: list[dict[str, dict]]) -> None:
+    if attempt + 1 < PUBLISH_ATTEMPTS:
+        log.warning("push failed for %s, trying again", what)
+        return
+    log.exception("push failed for %s: it goes when Redis answers again", what)
+    unsent.put_back(earlier)
+    unsent.keep(entries)
 
 
 class _Held:
@@ -266,7 +295,7 @@ def _send_on_commit(delivery: Delivery) -> None:
 
 @contextmanager
 def events_batch() -> Iterator[None]:
-    """The events sent inside go to the channel layer together, as one message, once their
+    """The events sent inside go to the streams together, one entry a stream, once their
     transaction commits (then after the events' own hooks, which collect them). Inside
     another batch, this one is part of it."""
     if _batch.get() is not None:
@@ -290,5 +319,5 @@ def send_signout_on_commit(*, user_id: int, session_key: str | None = None) -> N
     its sockets' sessions every SOCKET_SESSION_CHECK_SECONDS, and after a lost message."""
     session = session_digest(session_key) if session_key else None
     transaction.on_commit(
-        lambda: _send(signout_message(user_id=user_id, session=session), f"the sign-out of user {user_id}")
+        lambda: _send(signout_payload(user_id=user_id, session=session), f"the sign-out of user {user_id}")
     )

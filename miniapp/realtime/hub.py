@@ -1,24 +1,21 @@
-"""The process-local hand-off from the channel layer to this worker's sockets.
+"""The process-local hand-off from the event streams to this worker's sockets.
 
-Stock Channels would send one channel-layer message per friend per like, and pay
-for each a layer receive, a thread hop and a dispatch in every consumer. Here each
-worker runs one listener on the broadcast group: a like costs one layer message
-per worker, and the listener writes the event straight to every local socket of
-its recipients.
+Stock Channels would send one channel-layer message per friend per like, and pay for each a
+layer receive, a thread hop and a dispatch in every consumer. Here each worker runs one reader
+(`listen`) on the event streams (`realtime.streams`): it reads only the streams of the users
+whose sockets it holds (their shards, and `EVERYONE` while it holds any), from where it last
+read, and writes each event straight to the local sockets of its recipients. An event costs a
+worker nothing unless it holds one of its recipients.
 
-The push is a hint, the database the record: when the hub learns that it missed a
-message (a gap in a publisher's numbers, or the layer failing under it), every local
-socket catches up from the database (`ActivityConsumer.catch_up`).
+The push is a hint, the database the record: when the hub may have missed entries (a stream
+trimmed past its position, the connection to Redis failing under a read), the sockets concerned
+catch up from the database (`ActivityConsumer.catch_up`). A stream the hub starts to read (a
+socket of a user in a new shard) is read from where it stood before the socket's own replay from
+the database: what came before is in the replay, what comes after is read.
 
-Each hub also sends a heartbeat through the group every BEAT_SECONDS, saying up to
-which number its process is done. A message lost while the layer was away (a publish
-that failed, or one sent while this worker's subscription was being restored) then
-shows as a gap within a beat, even when no event follows, and whichever layer is in use:
-the pub/sub layer reconnects on its own and never lets a failure reach `receive`.
-
-A session that ends closes its sockets through the same group (`events.send_signout_on_commit`),
-and every SOCKET_SESSION_CHECK_SECONDS (and after a lost message) each hub checks its sockets'
-sessions as a new socket's would be, for those that ended with nobody saying so.
+A session that ends closes its sockets through the same streams (`events.send_signout_on_commit`),
+and every SOCKET_SESSION_CHECK_SECONDS (and after a loss) each hub checks its sockets' sessions
+as a new socket's would be, for those that ended with nobody saying so.
 """
 
 import asyncio
@@ -28,22 +25,18 @@ import logging
 from collections import defaultdict
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 
+from miniapp.realtime import events, streams
 from miniapp.realtime.auth import sessions_signed_in
-from miniapp.realtime.events import BEAT_TYPE, BROADCAST_GROUP, MESSAGE_TYPE, SIGNOUT_TYPE, beat_message
 from miniapp.realtime.frames import Message
-from miniapp.realtime.gaps import Gaps
 
 log = logging.getLogger(__name__)
 
-# Join the broadcast group again this often (a restarted Redis may have lost it).
-REJOIN_SECONDS = 30
-RETRY_SECONDS = 1  # while the layer is away, try it again this often
-BEAT_SECONDS = 1.0  # a heartbeat through the group: a lost message shows within this (and Gaps' grace)
+RETRY_SECONDS = 1  # while Redis is away, try it again this often
+READ_BLOCK = 5.0  # seconds a read waits for entries before it looks at what to read again
+READY_TIMEOUT = 5  # seconds a new socket waits to learn where its stream stands
 YIELD_EVERY = 50
-JOIN_TIMEOUT = 5  # seconds a new socket waits for this worker to join the broadcast group
 
 
 def stop_if_cancelled() -> None:
@@ -59,13 +52,14 @@ class Hub:
     def __init__(self):
         self.sockets: dict[int, set] = defaultdict(set)
         self.listener: asyncio.Task | None = None
-        self.joined: asyncio.Event | None = None  # set once the listener is in the group
-        self.gaps = Gaps()
-        self.gap_timer: asyncio.TimerHandle | None = None
+        self.sweeper: asyncio.Task | None = None
+        self.positions: dict[str, str] = {}  # stream -> the id of the last entry read (or where to start)
+        self.changed: asyncio.Event | None = None  # set when the streams to read may have changed
         self.catching_up: asyncio.Task | None = None
-        self.catch_up_again = False
+        self.catch_up_users: set[int] | None = set()  # whom the next catch-up is for (None: everyone)
 
     def register(self, user_id: int, socket) -> None:
+        """A socket of `user_id` here: its events reach it once `ready` returns."""
         self.sockets[user_id].add(socket)
         self.ensure_listening()
 
@@ -76,169 +70,144 @@ class Hub:
             if not sockets:
                 del self.sockets[user_id]
 
+    def wanted(self) -> set[str]:
+        """The streams this worker reads: its users' shards, and EVERYONE while it has a socket."""
+        wanted = {events.stream_of(user_id) for user_id in self.sockets}
+        return wanted | {streams.EVERYONE} if wanted else wanted
+
     def ensure_listening(self) -> None:
         loop = asyncio.get_running_loop()
-        # A new event loop (tests start one per test) needs its own listener.
+        # A new event loop (tests start one per test) needs its own reader.
         if self.listener is None or self.listener.done() or self.listener.get_loop() is not loop:
-            self.joined = asyncio.Event()
-            self.gaps = Gaps()
-            self.gap_timer = self.catching_up = None
-            # A context of its own: the listener outlives the socket that started it.
+            self.positions = {}
+            self.changed = asyncio.Event()
+            self.catching_up = None
+            self.catch_up_users = set()
+            # A context of its own: the reader outlives the socket that started it.
             self.listener = loop.create_task(self.listen(), context=contextvars.Context())
+            self.sweeper = loop.create_task(self.check_sessions(), context=contextvars.Context())
+
+    def wake(self) -> None:
+        """Have the reader look at what to read now, not at the end of its blocked read."""
+        self.changed.set()
+        if self.listener is not None and not self.listener.done() and self.positions:
+            task = asyncio.get_running_loop().create_task(self._wake())
+            _waking.add(task)
+            task.add_done_callback(_waking.discard)
+
+    async def _wake(self) -> None:
+        try:
+            await events.bus().wake()
+        except Exception:  # the reader finds the new stream at its next read all the same
+            log.debug("could not wake the hub's reader", exc_info=True)
 
     async def stop(self) -> None:
-        """Stop listening and forget the sockets (the tests, before their event loop ends).
-
-        The core layer's connections are closed too: a read blocked in Redis then fails at
-        once instead of holding the listener until Redis answers. (The pub/sub layer closes
-        its own when the event loop closes.)"""
-        tasks = [task for task in (self.listener, self.catching_up) if task is not None and not task.done()]
-        if self.gap_timer is not None:
-            self.gap_timer.cancel()
+        """Stop reading and forget the sockets (the tests, before their event loop ends); the
+        bus's clients of this loop are closed too."""
+        tasks = [
+            task for task in (self.listener, self.sweeper, self.catching_up) if task is not None and not task.done()
+        ]
         for task in tasks:
             task.cancel()
-        close = getattr(get_channel_layer(), "close_pools", None)
-        if close is not None:
-            await close()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
-        self.listener = self.catching_up = self.gap_timer = None
+        await events.bus().close()
+        self.listener = self.sweeper = self.catching_up = None
+        self.positions = {}
         self.sockets.clear()
 
-    async def ready(self, timeout: float = JOIN_TIMEOUT) -> bool:
-        """Wait until this worker's listener has joined the broadcast group (with Redis a
-        round trip; instant in memory), so what is published from now on reaches it.
-        False if the layer did not answer in time: the socket still works, and its
-        replay and the client's catch-up fill what the push missed."""
+    async def ready(self, user_id: int, timeout: float = READY_TIMEOUT) -> bool:
+        """Make sure `user_id`'s stream is read from where it stands now at the latest, so that
+        what is added from now on reaches this worker: a socket then replays from the database
+        what came before. False if the streams' server did not answer in time: the stream is
+        then read from a few seconds back (`streams.start`), and the client drops what it sees
+        twice."""
         self.ensure_listening()
-        try:
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
-            async with asyncio.timeout(timeout):
-                await self.joined.wait()
-        except TimeoutError:
-            log.warning("the hub has not joined the broadcast group after %s s", timeout)
-            return False
-        return True
+        new = [stream for stream in (events.stream_of(user_id), streams.EVERYONE) if stream not in self.positions]
+        if not new:
+            return True
+        answered = True
+        for stream in new:
+            try:
+                async with asyncio.timeout(timeout):
+                    position = await events.bus().last_id(stream)
+            except Exception:
+                log.warning("could not ask where stream %s stands", stream, exc_info=True)
+                position, answered = streams.start(), False
+            self.positions.setdefault(stream, position)
+        self.wake()
+        return answered
 
     async def listen(self) -> None:
-        layer = get_channel_layer()
-        # The default prefix: channels_redis reads all of a process's channels from one
-        # Redis list, and a channel of another prefix would wait behind the consumers' reads.
-        channel = await layer.new_channel()
-        try:
-            await layer.group_add(BROADCAST_GROUP, channel)
-        except Exception:  # the layer is away: join on this same channel once it answers
-            stop_if_cancelled()  # (a channel given up on may stay in the pub/sub layer's group)
-            log.warning("the hub could not join the broadcast group", exc_info=True)
-            await self.rejoin(layer, channel)
-        self.joined.set()
-        helpers = [
-            asyncio.create_task(self.keep_joined(layer, channel)),
-            asyncio.create_task(self.beat(layer)),
-            asyncio.create_task(self.check_sessions()),
-        ]
-        try:
-            while True:
-                try:
-                    message = await layer.receive(channel)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # the layer failed (e.g. Redis restarting)
-                    stop_if_cancelled()
-                    log.exception("hub receive failed")
-                    await self.rejoin(layer, channel)
-                    # What was published meanwhile never reached this worker.
-                    self.start_catch_up()
-                    continue
-                kind, now = message.get("type"), asyncio.get_running_loop().time()
-                if kind == MESSAGE_TYPE:
-                    self.gaps.saw(message.get("origin"), message.get("n"), now)
-                    for recipients, events in message["deliveries"]:
-                        for event in events:
-                            await self.deliver(recipients, event)
-                    self.check_gaps()
-                elif kind == SIGNOUT_TYPE:
-                    self.gaps.saw(message.get("origin"), message.get("n"), now)
-                    self.sign_out(message["user"], message.get("session"))
-                    self.check_gaps()
-                elif kind == BEAT_TYPE:
-                    self.gaps.sent_up_to(message.get("origin"), message.get("done"), now)
-                    self.check_gaps()
-        finally:
-            for helper in helpers:
-                helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
-
-    async def rejoin(self, layer, channel: str) -> None:
-        """Join the group again once the layer answers (a restarted Redis has forgotten it)."""
+        bus = events.bus()
         while True:
-            await asyncio.sleep(RETRY_SECONDS)
+            wanted = self.wanted()  # (streams are added by `ready`, from where they stand)
+            for stream in self.positions.keys() - wanted:
+                del self.positions[stream]
+            self.changed.clear()
+            if not self.positions:  # no socket here: nothing to read until one comes
+                await self.changed.wait()
+                continue
             try:
-                await layer.group_add(BROADCAST_GROUP, channel)
-            except Exception:
+                read = await bus.read(dict(self.positions), block=READ_BLOCK)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis away or restarted: what was added meanwhile may be gone
                 stop_if_cancelled()
-                log.warning("the channel layer is still unreachable", exc_info=True)
-            else:
-                log.info("the hub is back in the broadcast group")
-                return
+                log.warning("the hub could not read the event streams", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                self.start_catch_up(None)
+                continue
+            if events.unsent.entries:  # what this process failed to add: the server answers again
+                try:
+                    await events.add_unsent()
+                except Exception:
+                    log.warning("the hub could not add what failed to go", exc_info=True)
+            if read.lost:
+                log.warning(
+                    "the hub fell behind streams %s: their sockets catch up from the database", sorted(read.lost)
+                )
+                self.start_catch_up(None if streams.EVERYONE in read.lost else read.lost)
+            for stream, entry_id, payload in read.entries:
+                if stream in self.positions:
+                    self.positions[stream] = entry_id
+                await self.take(payload)
 
-    def check_gaps(self) -> None:
-        """Catch up if a message is lost; look again later if one is only late so far."""
-        if self.gap_timer is not None:
-            self.gap_timer.cancel()
-            self.gap_timer = None
-        loop = asyncio.get_running_loop()
-        if self.gaps.overdue(loop.time()):
-            log.warning("the hub missed a message: its sockets catch up from the database")
-            self.start_catch_up()
-        elif self.gaps.waiting():
-            self.gap_timer = loop.call_later(self.gaps.grace, self.check_gaps)
+    async def take(self, payload: dict) -> None:
+        """What one stream entry asks: events to deliver, a sign-out, or a catch-up (a process
+        failed to add too much for too long)."""
+        if payload.get("catch_up"):
+            self.start_catch_up(None)
+        for recipients, batch in payload.get("deliveries", ()):
+            for event in batch:
+                await self.deliver(recipients, event)
+        if "signout" in payload:
+            user_id, session = payload["signout"]
+            self.sign_out(user_id, session)
 
-    def start_catch_up(self) -> None:
+    def start_catch_up(self, lost: set[str] | None) -> None:
+        """Have the sockets of the users in the `lost` streams (None: every socket) catch up."""
+        if lost is None:
+            self.catch_up_users = None
+        elif self.catch_up_users is not None:
+            self.catch_up_users |= {user for user in self.sockets if events.stream_of(user) in lost}
         if self.catching_up is not None and not self.catching_up.done():
-            self.catch_up_again = True  # sockets already done may have missed the newer loss
-            return
+            return  # it takes the newer ones when it is done with these
         loop = asyncio.get_running_loop()
         self.catching_up = loop.create_task(self.catch_up(), context=contextvars.Context())
 
     async def catch_up(self) -> None:
-        """Have every local socket send what it may have missed (the client drops duplicates).
-        A lost message may have been a sign-out: the sessions are checked first."""
-        while True:
-            self.catch_up_again = False
+        """Have the sockets that may have missed entries send what they missed (the client drops
+        duplicates). A lost entry may have been a sign-out: the sessions are checked first."""
+        while self.catch_up_users is None or self.catch_up_users:
+            users, self.catch_up_users = self.catch_up_users, set()
             await self.sweep_sessions()
-            for sockets in tuple(self.sockets.values()):
-                for socket in tuple(sockets):
+            for user_id in tuple(self.sockets) if users is None else users:
+                for socket in tuple(self.sockets.get(user_id, ())):
                     try:
                         await socket.catch_up()
                     except Exception:
                         log.warning("a socket could not catch up", exc_info=True)
-            if not self.catch_up_again:
-                return
-
-    async def keep_joined(self, layer, channel: str) -> None:
-        """Join the group again and again: layers forget members after a day, and a Redis
-        restarted without its data forgets them at once. Meanwhile sockets catch up from
-        the database when they reconnect."""
-        while True:
-            await asyncio.sleep(REJOIN_SECONDS)
-            try:
-                await layer.group_add(BROADCAST_GROUP, channel)
-            except Exception:
-                stop_if_cancelled()
-                log.warning("the hub could not join the broadcast group again", exc_info=True)
-
-    async def beat(self, layer) -> None:
-        """A heartbeat from this process to every hub, this one included: up to which number
-        it is done (`events.beat_message`). A publish that failed is done too, so the first
-        beat that gets through after it shows the gap, with no event after it."""
-        while True:
-            await asyncio.sleep(BEAT_SECONDS)
-            try:
-                await layer.group_send(BROADCAST_GROUP, beat_message())
-            except Exception:
-                stop_if_cancelled()
-                log.debug("the hub's heartbeat did not go out", exc_info=True)
 
     def sign_out(self, user_id: int, session: str | None) -> None:
         """Close the user's local sockets on `session` (its digest); with None, have each of
@@ -297,4 +266,5 @@ class Hub:
                     await asyncio.sleep(0)
 
 
+_waking: set[asyncio.Task] = set()
 hub = Hub()

@@ -1,15 +1,15 @@
-"""Withdrawing many entries at once (a takedown, a ban, a deletion) goes to the channel
-layer as one message, not one per entry: each worker's hub gets the batch and hands every
-retraction to its recipients' sockets."""
+"""Withdrawing many entries at once (a takedown, a ban, a deletion) goes to the event streams in
+one publish (one entry a stream), not one per entry: each worker's hub reads the batch and hands
+every retraction to its recipients' sockets."""
 
 import pytest
-from channels.layers import get_channel_layer
 
 from miniapp.accounts.models import Friendship
 from miniapp.engagement.services import like_create
 from miniapp.moderation import services
 from miniapp.moderation.models import ModerationAction
-from miniapp.realtime.events import MESSAGE_TYPE
+from miniapp.realtime import events
+from miniapp.realtime.streams import EVERYONE
 from tests.fixtures.factories import make_video
 
 pytestmark = pytest.mark.django_db
@@ -19,18 +19,24 @@ LIKES = 50
 
 @pytest.fixture
 def layer_messages(monkeypatch):
-    """The fan-out messages sent to the channel layer, as they go."""
-    layer = get_channel_layer()
+    """What each publish of events adds to the streams, {stream: entry}, as it goes (sign-outs
+    aside)."""
     sent = []
-    real = layer.group_send
+    real = events._send
 
-    async def group_send(group, message):
-        if message.get("type") == MESSAGE_TYPE:
-            sent.append(message)
-        await real(group, message)
+    def send(entries, what):
+        if any("deliveries" in entry for entry in entries.values()):
+            sent.append(entries)
+        real(entries, what)
 
-    monkeypatch.setattr(layer, "group_send", group_send)
+    monkeypatch.setattr(events, "_send", send)
     return sent
+
+
+def delivered(entries: dict, user_id: int) -> list[str]:
+    """The types of the events a publish's entries deliver to `user_id`, in order."""
+    entry = entries.get(events.stream_of(user_id), {"deliveries": []})
+    return [event["type"] for recipients, batch in entry["deliveries"] if user_id in recipients for event in batch]
 
 
 @pytest.fixture
@@ -55,12 +61,10 @@ def test_hiding_a_video_with_50_likes_is_one_layer_message(
     layer_messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.video_moderate(video=video, kind=ModerationAction.Kind.HIDE, moderator=moderator, reason="spam")
-    print(f"\nhiding a video with {LIKES} likes: {len(layer_messages)} channel-layer message(s)")
-    [message] = layer_messages
-    sent = [(recipients, event["type"]) for recipients, events in message["deliveries"] for event in events]
-    assert sent[-1] == (None, "video_gone")
-    assert [type_ for _, type_ in sent[:-1]] == ["retract"] * LIKES
-    assert all(sorted(recipients) == sorted([users["alice"].pk, users["bob"].pk]) for recipients, _ in sent[:-1])
+    print(f"\nhiding a video with {LIKES} likes: {len(layer_messages)} publish(es)")
+    [entries] = layer_messages
+    assert entries[EVERYONE] == {"deliveries": [[None, [{"type": "video_gone", "video": video.pk}]]]}
+    assert delivered(entries, users["alice"].pk) == delivered(entries, users["bob"].pk) == ["retract"] * LIKES
 
 
 @pytest.fixture
@@ -80,7 +84,7 @@ def test_banning_a_user_with_50_likes_is_one_layer_message(
     layer_messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.user_ban(user=busy_alice, moderator=moderator, reason="spam")
-    print(f"\nbanning a user with {LIKES} likes: {len(layer_messages)} channel-layer message(s)")
+    print(f"\nbanning a user with {LIKES} likes: {len(layer_messages)} publish(es)")
     assert len(layer_messages) == 1
 
 
@@ -90,5 +94,5 @@ def test_deleting_a_user_with_50_likes_and_a_liked_video_is_one_layer_message(
     layer_messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.user_delete(user=busy_alice, moderator=moderator, reason="gone")
-    print(f"\ndeleting a user with {LIKES} likes, a video liked twice: {len(layer_messages)} layer message(s)")
+    print(f"\ndeleting a user with {LIKES} likes, a video liked twice: {len(layer_messages)} publish(es)")
     assert len(layer_messages) == 1

@@ -1,4 +1,4 @@
-"""`events.EventsAfterResponse`: the events an HTTP request commits go to the channel layer once
+"""`events.EventsAfterResponse`: the events an HTTP request commits go to the event streams once
 its response is sent (the user's own answer first), and still go when no response is sent."""
 
 import asyncio
@@ -6,7 +6,6 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.middleware.csrf import _get_new_csrf_string
 
 from miniapp.asgi import application
@@ -20,17 +19,21 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 @pytest.fixture
 def order(monkeypatch):
-    """What went, in order: the response's messages and "published" for each layer message."""
+    """What went, in order: the response's messages and "published" for each add to the streams."""
     seen = []
-    layer = get_channel_layer()
-    real = layer.group_send
+    bus = events.bus()
+    real_add, real_add_now = bus.add, bus.add_now
 
-    async def group_send(group, message):
-        if message["type"] == events.MESSAGE_TYPE:
-            seen.append("published")
-        await real(group, message)
+    async def add(entries):
+        seen.append("published")
+        await real_add(entries)
 
-    monkeypatch.setattr(layer, "group_send", group_send)
+    def add_now(entries):
+        seen.append("published")
+        real_add_now(entries)
+
+    monkeypatch.setattr(bus, "add", add)
+    monkeypatch.setattr(bus, "add_now", add_now)
     return seen
 
 
@@ -94,14 +97,14 @@ async def test_a_like_reaches_friends_after_the_likers_response(users, open_sock
 async def test_a_client_that_hangs_up_at_once_does_not_cancel_the_publish(users, open_socket, monkeypatch):
     """Django cancels a request's task when its client leaves; the publish, awaiting Redis a
     round trip away, is not part of it."""
-    layer = get_channel_layer()
-    real = layer.group_send
+    bus = events.bus()
+    real = bus.add
 
-    async def far_away(group, message):
+    async def far_away(entries):
         await asyncio.sleep(0.1)
-        await real(group, message)
+        await real(entries)
 
-    monkeypatch.setattr(layer, "group_send", far_away)
+    monkeypatch.setattr(bus, "add", far_away)
     video = await database_sync_to_async(make_video)(users["carol"], title="葡萄")
     bob = await open_socket(users["bob"])
     cookie = await database_sync_to_async(session_cookie)(users["alice"])

@@ -4,7 +4,7 @@ gets nothing after, and the same session cannot open it again.
 
 Sessions are real ones (Django's `login`, through the test client) and the sign-outs go through
 the app's own paths: its logout view, Django admin's password change, the moderation services.
-With REDIS_URL set these run on the Redis layer: the close goes through the broadcast group,
+With REDIS_URL set these run on Redis: the close goes through the user's event stream,
 as it reaches every worker."""
 
 import pytest
@@ -196,7 +196,7 @@ async def test_a_worker_catching_up_after_a_lost_message_checks_sessions_first(u
     socket = await open_socket(users["bob"])
     await db_call(lambda: type(users["bob"]).objects.filter(pk=users["bob"].pk).update(is_active=False))
 
-    hub.start_catch_up()  # what the hub does when it finds a gap in the numbered messages
+    hub.start_catch_up(None)  # what the hub does when a read of the streams failed
 
     assert await socket.closed() == SIGNED_OUT
 

@@ -1,0 +1,124 @@
+"""A worker that falls behind its stream's window (trimmed past what it read last) learns it at
+its next read, and its sockets catch up from the database; a read that fails (Redis restarted)
+has them catch up too, and the hub goes on reading. Nothing crashes, nothing is lost."""
+
+import asyncio
+import json
+import secrets
+
+import pytest
+
+from miniapp.engagement.events import activity_event
+from miniapp.engagement.models import Activity
+from miniapp.engagement.services import like_create
+from miniapp.realtime import events, streams
+from miniapp.realtime import hub as hub_module
+from miniapp.realtime.hub import hub
+from tests.fixtures.factories import make_video
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+BURST = 12
+MAXLEN = 10  # (Redis trims whole nodes of 100 entries: FILLER pushes the burst out there too)
+FILLER = 250
+
+
+@pytest.fixture
+async def small_window(monkeypatch, settings):
+    """Streams that keep MAXLEN entries, read COUNT at a time (in Redis under keys of their own)."""
+    monkeypatch.setattr(streams, "COUNT", 5)
+    if settings.REDIS_URL:
+        bus = streams.RedisStreams(settings.REDIS_URL, maxlen=MAXLEN, prefix=f"test:{secrets.token_hex(4)}:")
+    else:
+        bus = streams.MemoryStreams(maxlen=MAXLEN)
+    monkeypatch.setattr(events, "_bus", bus)
+    yield bus
+    if settings.REDIS_URL:
+        writer = bus._clients().writer
+        keys = [key async for key in writer.scan_iter(match=bus.prefix + "*")]
+        if keys:
+            await writer.delete(*keys)
+
+
+async def received_seqs(socket, seconds: float) -> list[int]:
+    """Every activity frame's seq that arrives within `seconds`, duplicates included.
+    (`receive_nothing` polls: a receive that times out would cancel the consumer.)"""
+    seqs = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        if await socket.communicator.receive_nothing(timeout=0.05):
+            continue
+        frame = json.loads(await socket.communicator.receive_from())
+        if frame["type"] == "activity":
+            seqs.append(frame["seq"])
+    return seqs
+
+
+async def test_a_worker_behind_its_window_catches_its_sockets_up(
+    users, open_socket, db_call, small_window, monkeypatch
+):
+    bob = await open_socket(users["bob"])
+    videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(BURST + 1)]
+    gate, real_take = asyncio.Event(), hub.take
+    caught_up = []
+    real_start = hub.start_catch_up
+    monkeypatch.setattr(hub, "start_catch_up", lambda lost: (caught_up.append(lost), real_start(lost)))
+
+    async def slow_take(payload):  # the worker is busy with the first entry while the burst comes
+        await gate.wait()
+        await real_take(payload)
+
+    monkeypatch.setattr(hub, "take", slow_take)
+    await db_call(like_create, user=users["alice"], video=videos[BURST])
+    first = await db_call(lambda: Activity.objects.order_by("-id").values_list("id", flat=True).first())
+    rows = [
+        await db_call(Activity.objects.create, actor=users["alice"], verb=Activity.Verb.LIKE, video=video)
+        for video in videos[:BURST]
+    ]
+    stream = events.stream_of(users["bob"].pk)
+    for row in rows:
+        event = await db_call(
+            lambda row=row: activity_event(Activity.objects.select_related("actor", "video").get(pk=row.pk))
+        )
+        await small_window.add(events.payloads([([users["bob"].pk], event)]))
+    for _ in range(FILLER):  # others' events in bob's stream: the window moves past the burst
+        await small_window.add({stream: {"deliveries": []}})
+    gate.set()
+
+    seqs = await received_seqs(bob, 3)
+    assert {first, *(row.pk for row in rows)} <= set(seqs)  # each one arrived, the trimmed ones by the catch-up
+    assert caught_up and caught_up[0] == {stream}  # the sockets of that stream only
+    assert not hub.listener.done()
+    await bob.close()
+
+
+async def test_a_read_that_fails_has_the_sockets_catch_up_and_the_hub_reads_on(
+    users, open_socket, db_call, monkeypatch
+):
+    monkeypatch.setattr(hub_module, "RETRY_SECONDS", 0.1)
+    monkeypatch.setattr(hub_module, "READ_BLOCK", 0.2)
+    videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(2)]
+    bob = await open_socket(users["bob"])
+    bus = events.bus()
+    real_read, failed = bus.read, []
+
+    async def away_once(positions, block):
+        if not failed:
+            failed.append(1)
+            await db_call(like_create, user=users["alice"], video=videos[0])  # added while the read is down...
+            raise ConnectionError("Redis restarted")  # ...and, for all this worker knows, lost with it
+        return await real_read(positions, block)
+
+    monkeypatch.setattr(bus, "read", away_once)
+    caught_up = []
+    real_start = hub.start_catch_up
+    monkeypatch.setattr(hub, "start_catch_up", lambda lost: (caught_up.append(lost), real_start(lost)))
+    first = await bob.receive(timeout=3)  # from the catch-up, or the read after it: once the client drops the other
+    assert first["video"]["id"] == videos[0].pk
+    await db_call(like_create, user=users["alice"], video=videos[1])
+    seqs = await received_seqs(bob, 1)
+    later = await db_call(lambda: Activity.objects.order_by("-id").values_list("id", flat=True).first())
+    assert later in seqs  # and live again
+    assert caught_up == [None]  # every socket of the worker caught up, once
+    await bob.close()
