@@ -145,7 +145,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Event streams (realtime.streams): a user's events go to one of REALTIME_SHARDS streams, in
 # Redis when REDIS_URL is set, in memory otherwise; each keeps about REALTIME_STREAM_MAXLEN
 # entries, and a worker that falls further behind catches its sockets up from the database.
-REALTIME_SHARDS = env_int("REALTIME_SHARDS", 64, minimum=1)
+REALTIME_SHARDS = env_int("REALTIME_SHARDS", 16, minimum=1)
 REALTIME_STREAM_MAXLEN = env_int("REALTIME_STREAM_MAXLEN", 2000, minimum=500)
 # Channel layer: in-memory for one process, Redis when REDIS_URL is set.
 # Each worker's hub reads one channel; the in-memory and core layers hold this many

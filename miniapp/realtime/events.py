@@ -61,30 +61,43 @@ def stream_of(user_id: int) -> str:
     return streams.shard_of(user_id, settings.REALTIME_SHARDS)
 
 
-def payloads(deliveries: list[Delivery]) -> dict[str, dict]:
-    """The events, split by their recipients' streams: {stream: {"deliveries": [[recipients,
-    [event, ...]], ...]}}, each stream's entry naming only its own recipients. An event for
-    every socket goes to `streams.EVERYONE`. Events in a row with the same recipients go together."""
-    split: dict[str, list[list]] = defaultdict(list)
+def payloads(deliveries: list[Delivery]) -> dict[str, str]:
+    """The events, split by their recipients' streams: {stream: the JSON of {"deliveries":
+    [[recipients, [event, ...]], ...]}}, each stream's entry naming only its own recipients. An
+    event for every socket goes to `streams.EVERYONE`. Events in a row with the same recipients
+    go together. Each event is made JSON once, however many streams it goes to."""
+    split: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
     for recipients, event in deliveries:
+        text = _json(event)
         if recipients is None:
-            parts = {streams.EVERYONE: None}
+            parts = {streams.EVERYONE: "null"}
         else:
-            parts = defaultdict(list)
+            by_stream = defaultdict(list)
             for user_id in recipients:
-                parts[stream_of(user_id)].append(user_id)
+                by_stream[stream_of(user_id)].append(user_id)
+            parts = {stream: _json(theirs) for stream, theirs in by_stream.items()}
         for stream, theirs in parts.items():
             entry = split[stream]
             if entry and entry[-1][0] == theirs:
-                entry[-1][1].append(event)
+                entry[-1][1].append(text)
             else:
-                entry.append([theirs, [event]])
-    return {stream: {"deliveries": entry} for stream, entry in split.items()}
+                entry.append((theirs, [text]))
+    return {
+        stream: '{"deliveries":[' + ",".join(f"[{theirs},[{','.join(texts)}]]" for theirs, texts in entry) + "]}"
+        for stream, entry in split.items()
+    }
 
 
-def signout_payload(*, user_id: int, session: str | None) -> dict[str, dict]:
+def signout_payload(*, user_id: int, session: str | None) -> dict[str, str]:
     """The entry that closes a user's sockets (`send_signout_on_commit`), in the user's stream."""
-    return {stream_of(user_id): {"signout": [user_id, session]}}
+    return {stream_of(user_id): _json({"signout": [user_id, session]})}
+
+
+CATCH_UP = {streams.EVERYONE: '{"catch_up":true}'}
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def publish(deliveries: list[Delivery]) -> None:
@@ -111,32 +124,32 @@ class Unsent:
     dropped for one marker to every worker's hub: have every socket catch up from the database."""
 
     def __init__(self):
-        self.entries: list[dict[str, dict]] = []
+        self.entries: list[dict[str, str]] = []
         self.lock = threading.Lock()
 
-    def keep(self, entries: dict[str, dict]) -> None:
+    def keep(self, entries: dict[str, str]) -> None:
         with self.lock:
             self.entries.append(entries)
             if len(self.entries) > UNSENT_MAX:
-                self.entries = [{streams.EVERYONE: {"catch_up": True}}]
+                self.entries = [CATCH_UP]
 
-    def take(self) -> list[dict[str, dict]]:
+    def take(self) -> list[dict[str, str]]:
         with self.lock:
             taken, self.entries = self.entries, []
         return taken
 
-    def put_back(self, taken: list[dict[str, dict]]) -> None:
+    def put_back(self, taken: list[dict[str, str]]) -> None:
         with self.lock:
             self.entries[:0] = taken
             if len(self.entries) > UNSENT_MAX:
-                self.entries = [{streams.EVERYONE: {"catch_up": True}}]
+                self.entries = [CATCH_UP]
 
 
 UNSENT_MAX = 1000
 unsent = Unsent()
 
 
-def _send(entries: dict[str, dict], what: str) -> None:
+def _send(entries: dict[str, str], what: str) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
     # pool opens a new one. (An entry added twice is harmless: clients drop an entry whose
     # `seq` they already have, and a socket closes once.)
@@ -150,7 +163,7 @@ def _send(entries: dict[str, dict], what: str) -> None:
             _failed(attempt, what, entries, earlier)
 
 
-async def _asend(entries: dict[str, dict], what: str) -> None:
+async def _asend(entries: dict[str, str], what: str) -> None:
     earlier = unsent.take()
     for attempt in range(PUBLISH_ATTEMPTS):
         try:
@@ -172,7 +185,7 @@ async def add_unsent() -> None:
             raise
 
 
-def _failed(attempt: int, what: str, entries: dict[str, dict], earlier: list[dict[str, dict]]) -> None:
+def _failed(attempt: int, what: str, entries: dict[str, str], earlier: list[dict[str, str]]) -> None:
     if attempt + 1 < PUBLISH_ATTEMPTS:
         log.warning("push failed for %s, trying again", what)
         return

@@ -168,19 +168,23 @@ class Hub:
                     "the hub fell behind streams %s: their sockets catch up from the database", sorted(read.lost)
                 )
                 self.start_catch_up(None if streams.EVERYONE in read.lost else read.lost)
-            for stream, entry_id, payload in read.entries:
+            frames: dict[tuple, tuple[dict, Message]] = {}  # an event in several streams' entries is framed once
+            for stream, entry_id, text in read.entries:
                 if stream in self.positions:
                     self.positions[stream] = entry_id
-                await self.take(payload)
+                try:
+                    await self.take(json.loads(text), frames)
+                except Exception:  # one bad entry must not stop the reader
+                    log.exception("the hub could not take an entry of stream %s", stream)
 
-    async def take(self, payload: dict) -> None:
+    async def take(self, payload: dict, frames: dict | None = None) -> None:
         """What one stream entry asks: events to deliver, a sign-out, or a catch-up (a process
         failed to add too much for too long)."""
         if payload.get("catch_up"):
             self.start_catch_up(None)
         for recipients, batch in payload.get("deliveries", ()):
             for event in batch:
-                await self.deliver(recipients, event)
+                await self.deliver(recipients, event, frames)
         if "signout" in payload:
             user_id, session = payload["signout"]
             self.sign_out(user_id, session)
@@ -243,16 +247,23 @@ class Hub:
             if signed_in.get(socket.session_key) != socket.user_id:
                 socket.sign_out()
 
-    async def deliver(self, recipients: list[int] | None, event: dict) -> None:
+    async def deliver(self, recipients: list[int] | None, event: dict, frames: dict | None = None) -> None:
         """Write `event` to the local sockets of `recipients` (None: every local socket).
 
-        Its text and WebSocket frame are made once, for all of them (realtime.frames)."""
+        Its text and WebSocket frame are made once, for all of them (realtime.frames), and, with
+        `frames`, once for all the entries of a read that carry it (a log entry's event, by its
+        type and `seq`)."""
         message = None
+        key = (event["type"], event["seq"]) if frames is not None and "seq" in event else None
         sent = 0
         for user_id in tuple(self.sockets) if recipients is None else recipients:
             for socket in tuple(self.sockets.get(user_id, ())):
                 if message is None:
-                    message = Message(json.dumps(event, ensure_ascii=False))
+                    framed, message = frames.get(key, (None, None)) if key is not None else (None, None)
+                    if framed != event:  # (the same event, not only the same seq)
+                        message = Message(json.dumps(event, ensure_ascii=False))
+                        if key is not None:
+                            frames[key] = (event, message)
                 try:
                     pending = socket.push(event, message)
                     if pending is not None:

@@ -2,6 +2,8 @@
 one publish (one entry a stream), not one per entry: each worker's hub reads the batch and hands
 every retraction to its recipients' sockets."""
 
+import json
+
 import pytest
 
 from miniapp.accounts.models import Friendship
@@ -25,8 +27,9 @@ def layer_messages(monkeypatch):
     real = events._send
 
     def send(entries, what):
-        if any("deliveries" in entry for entry in entries.values()):
-            sent.append(entries)
+        parsed = {stream: json.loads(text) for stream, text in entries.items()}
+        if any("deliveries" in entry for entry in parsed.values()):
+            sent.append(parsed)
         real(entries, what)
 
     monkeypatch.setattr(events, "_send", send)

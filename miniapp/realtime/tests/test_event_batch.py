@@ -1,6 +1,8 @@
 """`events.events_batch()`: the events sent inside go to the streams in one publish (one entry a
 stream) once the transaction commits; none for a rollback, none for a savepoint rolled back."""
 
+import json
+
 import pytest
 from django.db import transaction
 
@@ -23,7 +25,11 @@ def messages(monkeypatch, settings):
     """What each publish adds, as it goes: {stream: entry}."""
     settings.REALTIME_SHARDS = 64
     sent = []
-    monkeypatch.setattr(events, "_send", lambda entries, what: sent.append(entries))
+    monkeypatch.setattr(
+        events,
+        "_send",
+        lambda entries, what: sent.append({stream: json.loads(text) for stream, text in entries.items()}),
+    )
     return sent
 
 

@@ -65,9 +65,9 @@ async def test_a_worker_behind_its_window_catches_its_sockets_up(
     real_start = hub.start_catch_up
     monkeypatch.setattr(hub, "start_catch_up", lambda lost: (caught_up.append(lost), real_start(lost)))
 
-    async def slow_take(payload):  # the worker is busy with the first entry while the burst comes
+    async def slow_take(*args):  # the worker is busy with the first entry while the burst comes
         await gate.wait()
-        await real_take(payload)
+        await real_take(*args)
 
     monkeypatch.setattr(hub, "take", slow_take)
     await db_call(like_create, user=users["alice"], video=videos[BURST])
@@ -83,7 +83,7 @@ async def test_a_worker_behind_its_window_catches_its_sockets_up(
         )
         await small_window.add(events.payloads([([users["bob"].pk], event)]))
     for _ in range(FILLER):  # others' events in bob's stream: the window moves past the burst
-        await small_window.add({stream: {"deliveries": []}})
+        await small_window.add({stream: '{"deliveries":[]}'})
     gate.set()
 
     seqs = await received_seqs(bob, 3)
@@ -121,4 +121,26 @@ async def test_a_read_that_fails_has_the_sockets_catch_up_and_the_hub_reads_on(
     later = await db_call(lambda: Activity.objects.order_by("-id").values_list("id", flat=True).first())
     assert later in seqs  # and live again
     assert caught_up == [None]  # every socket of the worker caught up, once
+    await bob.close()
+
+
+async def test_a_socket_opened_while_a_burst_is_in_flight_misses_none_of_it(users, open_socket, db_call):
+    """A worker starts reading bob's stream (his first socket here) while alice's likes are being
+    committed and published: what came before is in the socket's replay, what comes after is read
+    from where the stream stood, so each like reaches him (once the client drops a seq it has)."""
+    videos = [await db_call(make_video, users["erin"], title=f"v{i}") for i in range(BURST)]
+    before = await db_call(lambda: Activity.objects.order_by("-id").values_list("id", flat=True).first() or 0)
+
+    async def burst():
+        for video in videos:
+            await db_call(like_create, user=users["alice"], video=video)
+            await asyncio.sleep(0.01)
+
+    liking = asyncio.create_task(burst())
+    await asyncio.sleep(0.03)  # a few in already
+    bob = await open_socket(users["bob"], after=before)
+    await liking
+    seqs = await received_seqs(bob, 2)
+    expected = await db_call(lambda: set(Activity.objects.filter(id__gt=before).values_list("id", flat=True)))
+    assert len(expected) == BURST and set(seqs) == expected
     await bob.close()

@@ -8,7 +8,6 @@ from miniapp.engagement.services import like_create
 from miniapp.realtime import events
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.hub import hub
-from miniapp.realtime.streams import EVERYONE
 from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -79,7 +78,7 @@ async def test_too_much_unsent_has_every_socket_catch_up(users, open_socket, db_
         unreachable(patch)
         for video in videos:  # four pushes fail, more than UNSENT_MAX: one marker instead
             await db_call(like_create, user=users["alice"], video=video)
-        assert events.unsent.entries[0] == {EVERYONE: {"catch_up": True}}  # what came before it, dropped
+        assert events.unsent.entries[0] == events.CATCH_UP  # what came before it, dropped
     got = {(await bob.receive(timeout=3))["video"]["id"] for _ in videos}  # bob caught up from the database
     assert got == {video.pk for video in videos}
     assert None in caught_up
