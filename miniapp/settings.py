@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "miniapp.engagement.context_processors.tab_unread",
+                "miniapp.realtime.context_processors.socket_shard",
             ],
         },
     },

@@ -83,6 +83,13 @@ def test_a_like_reaches_a_friend_live_and_after_a_reconnect(site, videos, phone,
     for video in videos:
         assert bob.locator(".activity", has_text=video.title).count() == 1
     assert len(sockets) == 2  # one reconnect, resumed from the last id
+    # Each socket names bob's shard, for a proxy that routes by it (README).
+    from django.conf import settings
+
+    from miniapp.accounts.models import User
+
+    shard = f"shard={User.objects.get(username='bob').pk % settings.REALTIME_SHARDS}"
+    assert shard in sockets[0][0].url and shard in sockets[1][0].url and "after=" in sockets[1][0].url
     # The pushes went straight to Daphne's connections (realtime.frames), not through ASGI send.
     assert "written straight to Daphne's connections" in daphne_server.log.read_text()
 

@@ -1,5 +1,5 @@
 """Streams of events, one per shard of the recipients: Redis Streams across workers, the same
-semantics in memory for the embedded default (issue 20's engine: the hub does not read them yet).
+semantics in memory for the embedded default; what the hub (`realtime.hub`) reads.
 
 A user's events go to the stream of their shard (`shard_of`), events for every socket to
 EVERYONE. A worker reads, from its last position in each, only the streams of the users whose

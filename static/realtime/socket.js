@@ -54,8 +54,12 @@ class ActivitySocket {
   socketUrl() {
     // The Channels route (realtime/routing.py): not in the URLconf, so no {% url %} for it.
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = this.lastId === null ? "" : `?after=${this.lastId}`;
-    return `${scheme}//${location.host}/ws/activity/${query}`;
+    // The user's shard is for the proxy, which sends each shard's sockets to the same workers.
+    const params = new URLSearchParams();
+    if (document.body.dataset.shard) params.set("shard", document.body.dataset.shard);
+    if (this.lastId !== null) params.set("after", this.lastId);
+    const query = params.toString();
+    return `${scheme}//${location.host}/ws/activity/${query ? `?${query}` : ""}`;
   }
 
   connect() {
