@@ -22,7 +22,7 @@ import asyncio
 import contextvars
 import json
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -51,6 +51,7 @@ def stop_if_cancelled() -> None:
 class Hub:
     def __init__(self):
         self.sockets: dict[int, set] = defaultdict(set)
+        self.held: Counter[str] = Counter()  # stream -> how many users of it have sockets here
         self.listener: asyncio.Task | None = None
         self.sweeper: asyncio.Task | None = None
         self.positions: dict[str, str] = {}  # stream -> the id of the last entry read (or where to start)
@@ -60,6 +61,8 @@ class Hub:
 
     def register(self, user_id: int, socket) -> None:
         """A socket of `user_id` here: its events reach it once `ready` returns."""
+        if user_id not in self.sockets:
+            self.held[events.stream_of(user_id)] += 1
         self.sockets[user_id].add(socket)
         self.ensure_listening()
 
@@ -69,11 +72,12 @@ class Hub:
             sockets.discard(socket)
             if not sockets:
                 del self.sockets[user_id]
+                self.held -= Counter({events.stream_of(user_id): 1})  # (drops a stream at 0)
 
     def wanted(self) -> set[str]:
-        """The streams this worker reads: its users' shards, and EVERYONE while it has a socket."""
-        wanted = {events.stream_of(user_id) for user_id in self.sockets}
-        return wanted | {streams.EVERYONE} if wanted else wanted
+        """The streams this worker reads: its users' shards, and EVERYONE while it has a socket.
+        (Kept up by `register` and `unregister`: the reader asks before each read.)"""
+        return set(self.held) | {streams.EVERYONE} if self.held else set()
 
     def ensure_listening(self) -> None:
         loop = asyncio.get_running_loop()
@@ -115,6 +119,7 @@ class Hub:
         self.listener = self.sweeper = self.catching_up = None
         self.positions = {}
         self.sockets.clear()
+        self.held.clear()
 
     async def ready(self, user_id: int, timeout: float = READY_TIMEOUT) -> bool:
         """Make sure `user_id`'s stream is read from where it stands now at the latest, so that
