@@ -93,10 +93,11 @@ def temp_dir():
 
 
 @contextmanager
-def started(cmd: list[str], env: dict[str, str], log: Path, port: int):
-    """Run `cmd` until it accepts connections on 127.0.0.1:`port`; always stopped on the way out."""
+def started(cmd: list[str], env: dict[str, str], log: Path, port: int, cwd: Path = ROOT):
+    """Run `cmd` (in `cwd`, this checkout by default) until it accepts connections on 127.0.0.1:`port`; always
+    stopped on the way out."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
         try:
             deadline = time.monotonic() + 30
             while process.poll() is None and time.monotonic() < deadline:
