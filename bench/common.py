@@ -46,6 +46,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports (free_port's one at a time may repeat: a server started on a port another one
+    already serves would fail to bind, and `started` would take the other's answer for its own)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for each in sockets:
+            each.bind(("127.0.0.1", 0))
+        return [each.getsockname()[1] for each in sockets]
+
+
 def inherited_env() -> dict[str, str]:
     """This process's environment without the app's settings (APP_VARIABLES)."""
     return {key: value for key, value in os.environ.items() if key not in APP_VARIABLES}

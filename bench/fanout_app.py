@@ -180,7 +180,7 @@ def run(app: App, n: int, *, workers: int = 1, label: str = "", cores: float | N
     are the sockets' sessions instead of the friends'. `options` go to fanout.measure (rates, profile,
     latency_requests)."""
     with ExitStack() as stack:
-        ports = [common.free_port() for _ in range(workers)]
+        ports = common.free_ports(workers)
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         # Every socket's Origin is the first worker's, as behind one proxy every page is the
         # site's: the other workers trust it, as CSRF does (realtime.auth.origin_allowed).

@@ -636,7 +636,7 @@ async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[
 
 def run_miniapp(app: fanout_app.App, n: int, workers: int, args, label: str) -> dict:
     with contextlib.ExitStack() as stack:
-        ports = [common.free_port() for _ in range(workers)]
+        ports = common.free_ports(workers)
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         # Every socket's Origin is the first worker's, as behind one proxy (bench/fanout_app.run).
         env = {**app.env, "TAP_RATE": TAP_RATE, "CSRF_TRUSTED_ORIGINS": urls[0]}

@@ -7,10 +7,12 @@ nobody's friend, in its own shards. Worker w holds the sockets of shard s when s
 consistent` (README) spreads shards over workers as evenly, here with a placement that is the same in every run. The
 users are made in the database (bench/scaleout_data.py). For each W, once on the code before (the broadcast hub,
 --before, default BEFORE) and once on this checkout, in that order:
-- idle (IDLE_SECONDS, no like): each socket worker's CPU, and Redis's commands and bytes sent a second, per process;
+- idle (IDLE_SECONDS, no like, before the steps and after them): each socket worker's CPU, and Redis's commands and
+  bytes sent a second, per process;
 - rate steps (--rates, cluster-wide likes/s, --seconds each), likes and unlikes through the front Daphne: the CPU each
   socket worker spent per like, its idle CPU taken out, for worker 0 (holds every recipient) and the mean of the others
-  (hold none), the front's CPU per like, Redis's commands per like, the deliveries' p99 and what was lost.
+  (hold none), with the bytes that reached them a like (rchar: sockets included), the front's CPU per like, Redis's
+  and PostgreSQL's, the deliveries' p99 and what was lost.
 Goals (issue 20): a worker holding none of a like's recipients spends <= 5% of what the broadcast costs it; idle
 traffic per worker independent of W; 0 lost. Run it alone: every Daphne shares the machine's cores with the client.
 
@@ -117,6 +119,23 @@ def redis_counters(client: redis.Redis) -> dict:
     return {key: stats[key] for key in ("total_commands_processed", "total_net_output_bytes", "total_net_input_bytes")}
 
 
+async def idle_figures(pids: list[int], client: redis.Redis) -> dict:
+    """IDLE_SECONDS with no like: each socket worker's CPU, Redis's commands and bytes out per process."""
+    cpu, counters, began = cpu_s(pids), redis_counters(client), fanout.now()
+    await asyncio.sleep(IDLE_SECONDS)
+    took = fanout.now() - began
+    after, processes = redis_counters(client), len(pids) + 1
+    idle = {
+        "cpu_ms_per_s": [round((now - cpu[i]) / took * 1000, 3) for i, now in enumerate(cpu_s(pids))],
+        "redis_commands_per_s_per_process": per(after, counters, "total_commands_processed") / took / processes,
+        "redis_bytes_out_per_s_per_process": per(after, counters, "total_net_output_bytes") / took / processes,
+    }
+    print(f"    idle: worker CPU {idle['cpu_ms_per_s']} ms/s; Redis per process "
+          f"{idle['redis_commands_per_s_per_process']:.1f} commands/s, "
+          f"{idle['redis_bytes_out_per_s_per_process']:.0f} bytes out/s", flush=True)  # fmt: skip
+    return idle
+
+
 def cpu_ns(pid: int) -> int:
     """Nanoseconds on a CPU so far, all threads (schedstat): /proc's ticks are 10 ms, as much as what a like
     costs a worker that holds none of its recipients in a whole step."""
@@ -127,6 +146,15 @@ def cpu_ns(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue  # a thread that just ended
     return total
+
+
+def bytes_read(pids: list[int]) -> list[int]:
+    """Bytes each process has read so far, sockets included (/proc/<pid>/io rchar): what reached it."""
+    read = []
+    for pid in pids:
+        lines = Path(f"/proc/{pid}/io").read_text().splitlines()
+        read.append(int(next(line for line in lines if line.startswith("rchar:")).split()[1]))
+    return read
 
 
 def cpu_s(pids: list[int]) -> list[float]:
@@ -166,7 +194,8 @@ def describe(step: dict, n: int) -> str:
     return (
         f"worker 0 (holds the {n} friends) {step['holding_us_per_like']:.0f} us a like"
         + (
-            f", the others (hold none) {others:.1f} us ({step['others_raw_us_per_like']:.1f} with their idle CPU)"
+            f", the others (hold none) {others:.1f} us ({step['others_raw_us_per_like']:.1f} with their idle CPU,"
+            f" {step['others_bytes_in_per_like']:.0f} bytes in)"
             if others is not None
             else ""
         )
@@ -209,20 +238,7 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
         await friends.open(targets[:n], origin)
         await strays.open(targets[n:], origin)
         await asyncio.sleep(2)
-        cpu, counters, began = cpu_s(pids), redis_counters(client), fanout.now()
-        await asyncio.sleep(IDLE_SECONDS)
-        took = fanout.now() - began
-        idle_cpu = [(now - cpu[i]) / took for i, now in enumerate(cpu_s(pids))]
-        after = redis_counters(client)
-        processes = len(pids) + 1
-        idle = {
-            "cpu_ms_per_s": [round(x * 1000, 2) for x in idle_cpu],
-            "redis_commands_per_s_per_process": per(after, counters, "total_commands_processed") / took / processes,
-            "redis_bytes_out_per_s_per_process": per(after, counters, "total_net_output_bytes") / took / processes,
-        }  # fmt: skip
-        print(f"    idle: worker CPU {idle['cpu_ms_per_s']} ms/s; Redis per process "
-              f"{idle['redis_commands_per_s_per_process']:.1f} commands/s, "
-              f"{idle['redis_bytes_out_per_s_per_process']:.0f} bytes out/s", flush=True)  # fmt: skip
+        idle = await idle_figures(pids, client)
         for k in range(2):  # warm-up: the front's first requests, and their deliveries in before a step counts
             target = friends.count + n
             await liker.fire(k)
@@ -234,9 +250,8 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
             database = postgres_pids()
             services_cpu = cpu_of(services), cpu_of(database)
             client.config_resetstat()  # the commands' counts and times, for this step
-            cpu, front_cpu, counters, began = (
-                cpu_s(pids), cpu_ns(front_pid) / 1e9, redis_counters(client),
-                fanout.now(),
+            cpu, front_cpu, counters, began, got = (
+                cpu_s(pids), cpu_ns(front_pid) / 1e9, redis_counters(client), fanout.now(), bytes_read(pids),
             )  # fmt: skip
             ops = await fanout.fire_at(liker, rate, seconds)
             await friends.wait(target + sum(op["ok"] for op in ops) * n, fanout.LOSS_TIMEOUT)
@@ -244,15 +259,15 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
             liker.resolve(ops)
             likes = sum(op["ok"] for op in ops)
             used = [now - cpu[i] for i, now in enumerate(cpu_s(pids))]
-            spent = [used[i] - idle_cpu[i] * took for i in range(len(pids))]
+            read = [now - got[i] for i, now in enumerate(bytes_read(pids))]
             after = redis_counters(client)
             redis_cpu, postgres_cpu = cpu_of(services) - services_cpu[0], cpu_of(database) - services_cpu[1]
             calls = client.info("commandstats")
             step = {
                 "rate": rate, **fanout.stats(ops, friends.events, n),
-                "holding_us_per_like": spent[0] / likes * 1e6 if likes else float("nan"),
-                "others_us_per_like": (sum(spent[1:]) / len(spent[1:]) / likes * 1e6) if likes and spent[1:] else None,
-                "each_us_per_like": [round(x / likes * 1e6, 1) for x in spent] if likes else [],
+                "likes": likes, "took_s": took, "used_s": used,
+                "each_bytes_in_per_like": [round(x / likes) for x in read] if likes else [],
+                "others_bytes_in_per_like": sum(read[1:]) / len(read[1:]) / likes if likes and read[1:] else None,
                 "front_us_per_like": (cpu_ns(front_pid) / 1e9 - front_cpu) / likes * 1e6 if likes else None,
                 "each_raw_us_per_like": [round(x / likes * 1e6, 1) for x in used] if likes else [],
                 "others_raw_us_per_like": (sum(used[1:]) / len(used[1:]) / likes * 1e6) if likes and used[1:] else None,
@@ -267,9 +282,21 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
                 },
             }  # fmt: skip
             step.pop("first_last_ms")
-            print(f"    {rate:g} likes/s: {describe(step, n)}", flush=True)
             steps.append(step)
-        return {"sockets": [len(users) for users in placed], "idle": idle, "steps": steps}
+        # The idle CPU taken out of each step is the mean of before and after the steps: a worker's idle CPU
+        # (its reader's timeouts, the session sweep, the broadcast's heartbeats) is the noise around a cost near 0.
+        again = await idle_figures(pids, client)
+        idle_cpu = [(a + b) / 2 / 1000 for a, b in zip(idle["cpu_ms_per_s"], again["cpu_ms_per_s"], strict=True)]
+        for step in steps:
+            spent = [used - idle_cpu[i] * step["took_s"] for i, used in enumerate(step["used_s"])]
+            likes = step["likes"]
+            step.update({
+                "holding_us_per_like": spent[0] / likes * 1e6 if likes else float("nan"),
+                "others_us_per_like": (sum(spent[1:]) / len(spent[1:]) / likes * 1e6) if likes and spent[1:] else None,
+                "each_us_per_like": [round(x / likes * 1e6, 1) for x in spent] if likes else [],
+            })  # fmt: skip
+            print(f"    {step['rate']:g} likes/s: {describe(step, n)}", flush=True)
+        return {"sockets": [len(users) for users in placed], "idle": idle, "idle_after": again, "steps": steps}
     finally:
         await friends.close()
         await strays.close()
@@ -281,7 +308,7 @@ def run(code: Path, workers: int, app: dict, tmp: Path, redis_url: str, args) ->
     """W socket workers and the front, on the code in `code`."""
     placed = placement(app["users"], workers, args.others)
     with ExitStack() as stack:
-        ports = [common.free_port() for _ in range(workers + 1)]
+        ports = common.free_ports(workers + 1)
         env = {**app["env"], "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{ports[0]}"}
         procs = [
             stack.enter_context(
@@ -319,7 +346,9 @@ def tables(results: dict, rates: list[float]) -> dict:
             if result is None:
                 continue
             idle = result["idle"]
-            idle_rows.append([workers, code, max(idle["cpu_ms_per_s"]),
+            cpu = idle["cpu_ms_per_s"]
+            others = round(sum(cpu[1:]) / len(cpu[1:]), 2) if cpu[1:] else ""
+            idle_rows.append([workers, code, cpu[0], others,
                               round(idle["redis_commands_per_s_per_process"], 1),
                               round(idle["redis_bytes_out_per_s_per_process"])])  # fmt: skip
         for i, rate in enumerate(rates):
@@ -327,23 +356,26 @@ def tables(results: dict, rates: list[float]) -> dict:
             for result in (before, after):
                 step = result["steps"][i] if result and i < len(result["steps"]) else None
                 if step is None:
-                    row += ["", "", "", ""]
+                    row += ["", "", "", "", ""]
                     continue
-                others = step["others_us_per_like"]
+                others, bytes_in = step["others_us_per_like"], step.get("others_bytes_in_per_like")
                 row += [round(step["holding_us_per_like"]), "" if others is None else round(others, 1),
-                        round(step["p99_ms"], 1), step["lost"] + step["strays"]]  # fmt: skip
+                        "" if bytes_in is None else round(bytes_in), round(step["p99_ms"], 1),
+                        step["lost"] + step["strays"]]  # fmt: skip
             b = before["steps"][i]["others_us_per_like"] if before and i < len(before["steps"]) else None
             a = after["steps"][i]["others_us_per_like"] if after and i < len(after["steps"]) else None
             row.append(f"{a / b * 100:.1f} %" if a is not None and b else "")
             rows.append(row)
     return {
         "CPU per cluster-wide like, per socket worker (us; idle CPU taken out)": (
-            ["W", "likes/s", "before: holds all", "before: holds none", "before p99 ms", "before lost",
-             "after: holds all", "after: holds none", "after p99 ms", "after lost", "none: after / before"],
+            ["W", "likes/s", "before: holds all", "before: holds none", "bytes in", "before p99 ms", "before lost",
+             "after: holds all", "after: holds none", "bytes in", "after p99 ms", "after lost",
+             "none: after / before"],
             rows,
         ),
         "Idle, no like": (
-            ["W", "code", "worker CPU ms/s (max)", "Redis commands/s per process", "Redis bytes out/s per process"],
+            ["W", "code", "worker 0 CPU ms/s", "the others' (mean)", "Redis commands/s per process",
+             "Redis bytes out/s per process"],
             idle_rows,
         ),
     }  # fmt: skip
