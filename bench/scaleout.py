@@ -11,7 +11,7 @@ users are made in the database (bench/scaleout_data.py). For each W, once on the
   bytes sent a second, per process;
 - rate steps (--rates, cluster-wide likes/s, --seconds each), likes and unlikes through the front Daphne: the CPU each
   socket worker spent per like, its idle CPU taken out, for worker 0 (holds every recipient) and the mean of the others
-  (hold none), with the bytes that reached them a like (rchar: sockets included), the front's CPU per like, Redis's
+  (hold none), with the bytes Redis sent them a like, the front's CPU per like, Redis's
   and PostgreSQL's, the deliveries' p99 and what was lost.
 Goals (issue 20): a worker holding none of a like's recipients spends <= 5% of what the broadcast costs it; idle
 traffic per worker independent of W; 0 lost. Run it alone: every Daphne shares the machine's cores with the client.
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -148,13 +149,20 @@ def cpu_ns(pid: int) -> int:
     return total
 
 
-def bytes_read(pids: list[int]) -> list[int]:
-    """Bytes each process has read so far, sockets included (/proc/<pid>/io rchar): what reached it."""
-    read = []
-    for pid in pids:
-        lines = Path(f"/proc/{pid}/io").read_text().splitlines()
-        read.append(int(next(line for line in lines if line.startswith("rchar:")).split()[1]))
-    return read
+def bytes_from_redis(pids: list[int], port: int) -> list[int]:
+    """Bytes each process has received from Redis so far, over its open connections (`ss -tinp`: the kernel's
+    count per TCP connection; a connection closed meanwhile takes its count with it)."""
+    out = subprocess.run(  # noqa: S603
+        ["ss", "-tinpH", "state", "established", f"( dport = :{port} )"],  # noqa: S607
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    got: dict[int, int] = {}
+    for connection in re.split(r"\n(?=\S)", out.strip()):
+        pid = re.search(r"pid=(\d+)", connection)
+        received = re.search(r"bytes_received:(\d+)", connection)
+        if pid:
+            got[int(pid.group(1))] = got.get(int(pid.group(1)), 0) + (int(received.group(1)) if received else 0)
+    return [got.get(pid, 0) for pid in pids]
 
 
 def cpu_s(pids: list[int]) -> list[float]:
@@ -195,7 +203,7 @@ def describe(step: dict, n: int) -> str:
         f"worker 0 (holds the {n} friends) {step['holding_us_per_like']:.0f} us a like"
         + (
             f", the others (hold none) {others:.1f} us ({step['others_raw_us_per_like']:.1f} with their idle CPU,"
-            f" {step['others_bytes_in_per_like']:.0f} bytes in)"
+            f" {step['others_bytes_in_per_like']:.0f} bytes from Redis)"
             if others is not None
             else ""
         )
@@ -234,6 +242,7 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
     redis_pid = client.info("server")["process_id"]  # a server on this machine: its CPU is counted
     services = [redis_pid] if Path(f"/proc/{redis_pid}").exists() and urlsplit(redis_url).hostname in LOCAL else []
     n = len(placed[0])
+    port = urlsplit(redis_url).port or 6379
     try:
         await friends.open(targets[:n], origin)
         await strays.open(targets[n:], origin)
@@ -250,16 +259,15 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
             database = postgres_pids()
             services_cpu = cpu_of(services), cpu_of(database)
             client.config_resetstat()  # the commands' counts and times, for this step
-            cpu, front_cpu, counters, began, got = (
-                cpu_s(pids), cpu_ns(front_pid) / 1e9, redis_counters(client), fanout.now(), bytes_read(pids),
-            )  # fmt: skip
+            got = bytes_from_redis(pids, port)
+            cpu, front_cpu, counters, began = cpu_s(pids), cpu_ns(front_pid) / 1e9, redis_counters(client), fanout.now()
             ops = await fanout.fire_at(liker, rate, seconds)
             await friends.wait(target + sum(op["ok"] for op in ops) * n, fanout.LOSS_TIMEOUT)
             took = fanout.now() - began
             liker.resolve(ops)
             likes = sum(op["ok"] for op in ops)
             used = [now - cpu[i] for i, now in enumerate(cpu_s(pids))]
-            read = [now - got[i] for i, now in enumerate(bytes_read(pids))]
+            read = [now - got[i] for i, now in enumerate(bytes_from_redis(pids, port))]
             after = redis_counters(client)
             redis_cpu, postgres_cpu = cpu_of(services) - services_cpu[0], cpu_of(database) - services_cpu[1]
             calls = client.info("commandstats")
@@ -368,8 +376,8 @@ def tables(results: dict, rates: list[float]) -> dict:
             rows.append(row)
     return {
         "CPU per cluster-wide like, per socket worker (us; idle CPU taken out)": (
-            ["W", "likes/s", "before: holds all", "before: holds none", "bytes in", "before p99 ms", "before lost",
-             "after: holds all", "after: holds none", "bytes in", "after p99 ms", "after lost",
+            ["W", "likes/s", "before: holds all", "before: holds none", "bytes from Redis", "before p99 ms",
+             "before lost", "after: holds all", "after: holds none", "bytes from Redis", "after p99 ms", "after lost",
              "none: after / before"],
             rows,
         ),
