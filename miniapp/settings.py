@@ -148,14 +148,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # entries, and a worker that falls further behind catches its sockets up from the database.
 REALTIME_SHARDS = env_int("REALTIME_SHARDS", 16, minimum=1)
 REALTIME_STREAM_MAXLEN = env_int("REALTIME_STREAM_MAXLEN", 2000, minimum=500)
-# Channel layer: in-memory for one process, Redis when REDIS_URL is set.
-# Each worker's hub reads one channel; the in-memory and core layers hold this many
-# messages before they drop some (catch-up from the database fills any gap anyway).
+# Channel layer (the comment sheets' sockets, /healthz; the activity events go by the event
+# streams above): in-memory for one process, Redis when REDIS_URL is set. The in-memory and
+# core layers hold this many messages a channel before they drop some.
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
 # REDIS_LAYER: "pubsub" (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE, the faster of
 # the two in bench/realtime.py --layer, bench/RESULTS.md) or "core" (RedisChannelLayer:
-# lists, capacities, group expiry). The hub notices a lost message on either (realtime.hub).
+# lists, capacities, group expiry).
 REDIS_LAYER = env_str("REDIS_LAYER", "pubsub")
 if REDIS_LAYER not in ("core", "pubsub"):
     raise ImproperlyConfigured(f"REDIS_LAYER={REDIS_LAYER!r}: use core or pubsub")
