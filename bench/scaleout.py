@@ -117,7 +117,7 @@ def placement(users: list[dict], workers: int, others: int) -> list[list[dict]]:
 
 def redis_counters(client: redis.Redis) -> dict:
     stats = client.info("stats")
-    return {key: stats[key] for key in ("total_commands_processed", "total_net_output_bytes", "total_net_input_bytes")}
+    return {key: stats[key] for key in ("total_commands_processed", "total_net_output_bytes")}
 
 
 async def idle_figures(pids: list[int], client: redis.Redis) -> dict:
@@ -139,30 +139,19 @@ async def idle_figures(pids: list[int], client: redis.Redis) -> dict:
 
 def cpu_ns(pid: int) -> int:
     """Nanoseconds on a CPU so far, all threads (schedstat): /proc's ticks are 10 ms, as much as what a like
-    costs a worker that holds none of its recipients in a whole step."""
+    costs a worker that holds none of its recipients in a whole step. 0 for a process gone (a PostgreSQL
+    backend that ended)."""
     total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0
+    for task in tasks:
         try:
             total += int((task / "schedstat").read_text().split()[0])
         except (OSError, IndexError, ValueError):
             continue  # a thread that just ended
     return total
-
-
-def bytes_from_redis(pids: list[int], port: int) -> list[int]:
-    """Bytes each process has received from Redis so far, over its open connections (`ss -tinp`: the kernel's
-    count per TCP connection; a connection closed meanwhile takes its count with it)."""
-    out = subprocess.run(  # noqa: S603
-        ["ss", "-tinpH", "state", "established", f"( dport = :{port} )"],  # noqa: S607
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    got: dict[int, int] = {}
-    for connection in re.split(r"\n(?=\S)", out.strip()):
-        pid = re.search(r"pid=(\d+)", connection)
-        received = re.search(r"bytes_received:(\d+)", connection)
-        if pid:
-            got[int(pid.group(1))] = got.get(int(pid.group(1)), 0) + (int(received.group(1)) if received else 0)
-    return [got.get(pid, 0) for pid in pids]
 
 
 def cpu_s(pids: list[int]) -> list[float]:
@@ -182,15 +171,20 @@ def postgres_pids() -> list[int]:
     return pids
 
 
-def cpu_of(pids: list[int]) -> float:
-    """CPU seconds of processes that may come and go (PostgreSQL's backends)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            total += cpu_ns(pid) / 1e9
-        except OSError:
-            continue
-    return total
+def bytes_from_redis(pids: list[int], port: int) -> list[int]:
+    """Bytes each process has received from Redis so far, over its open connections (`ss -tinp`: the kernel's
+    count per TCP connection; a connection closed meanwhile takes its count with it)."""
+    out = subprocess.run(  # noqa: S603
+        ["ss", "-tinpH", "state", "established", f"( dport = :{port} )"],  # noqa: S607
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    got: dict[int, int] = {}
+    for connection in re.split(r"\n(?=\S)", out.strip()):
+        pid = re.search(r"pid=(\d+)", connection)
+        received = re.search(r"bytes_received:(\d+)", connection)
+        if pid:
+            got[int(pid.group(1))] = got.get(int(pid.group(1)), 0) + (int(received.group(1)) if received else 0)
+    return [got.get(pid, 0) for pid in pids]
 
 
 def per(after: dict, before: dict, key: str) -> float:
@@ -257,7 +251,7 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
         for rate in rates:
             target, strays_before = friends.count, counter.count
             database = postgres_pids()
-            services_cpu = cpu_of(services), cpu_of(database)
+            services_cpu = sum(cpu_s(services)), sum(cpu_s(database))
             client.config_resetstat()  # the commands' counts and times, for this step
             got = bytes_from_redis(pids, port)
             cpu, front_cpu, counters, began = cpu_s(pids), cpu_ns(front_pid) / 1e9, redis_counters(client), fanout.now()
@@ -269,7 +263,8 @@ async def measure(procs: list, front, placed: list[list[dict]], ports: list[int]
             used = [now - cpu[i] for i, now in enumerate(cpu_s(pids))]
             read = [now - got[i] for i, now in enumerate(bytes_from_redis(pids, port))]
             after = redis_counters(client)
-            redis_cpu, postgres_cpu = cpu_of(services) - services_cpu[0], cpu_of(database) - services_cpu[1]
+            redis_cpu = sum(cpu_s(services)) - services_cpu[0]
+            postgres_cpu = sum(cpu_s(database)) - services_cpu[1]
             calls = client.info("commandstats")
             step = {
                 "rate": rate, **fanout.stats(ops, friends.events, n),

@@ -130,8 +130,7 @@ class Unsent:
     def keep(self, entries: dict[str, str]) -> None:
         with self.lock:
             self.entries.append(entries)
-            if len(self.entries) > UNSENT_MAX:
-                self.entries = [CATCH_UP]
+            self._bound()
 
     def take(self) -> list[dict[str, str]]:
         with self.lock:
@@ -141,8 +140,11 @@ class Unsent:
     def put_back(self, taken: list[dict[str, str]]) -> None:
         with self.lock:
             self.entries[:0] = taken
-            if len(self.entries) > UNSENT_MAX:
-                self.entries = [CATCH_UP]
+            self._bound()
+
+    def _bound(self) -> None:
+        if len(self.entries) > UNSENT_MAX:
+            self.entries = [CATCH_UP]
 
 
 UNSENT_MAX = 1000
