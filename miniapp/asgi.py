@@ -15,6 +15,7 @@ from django.urls import re_path  # noqa: E402
 
 from miniapp.engagement.routing import websocket_urlpatterns as comment_urlpatterns  # noqa: E402
 from miniapp.lib.asgi_handler import SyncRequestHandler  # noqa: E402
+from miniapp.lib.daphne_checks import spread_daphne_checks  # noqa: E402
 from miniapp.lib.daphne_forms import leave_form_bodies_to_django  # noqa: E402
 from miniapp.lives.routing import http_urlpatterns  # noqa: E402
 from miniapp.lives.routing import websocket_urlpatterns as live_urlpatterns  # noqa: E402
@@ -24,6 +25,7 @@ from miniapp.realtime.routing import websocket_urlpatterns  # noqa: E402
 from miniapp.realtime.socket_cycles import FreeClosedSockets  # noqa: E402
 
 leave_form_bodies_to_django()
+spread_daphne_checks()
 # Django's ASGI handler, but each request's middleware and view in one trip to a thread
 # of HTTP_THREADS (lib.asgi_handler).
 django_asgi_app = SyncRequestHandler(threads=settings.HTTP_THREADS)
