@@ -31,6 +31,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -236,6 +237,16 @@ class TapConsumer(AsyncHttpConsumer):
     request cycle (`lives.tap_requests`: why, and the checks it runs)."""
 
     channel_layer_alias = None  # it listens to no channel (a layer's would be a new channel a request)
+
+    async def dispatch(self, message):
+        """Channels' `dispatch` without its `close_old_connections` first: that is a trip to the
+        one thread every consumer's database work shares (a live room's reads among it), to tidy
+        connections this consumer never opens (its commits run in `taps.desk`'s own thread).
+        Behind a room's reads, that trip was most of a tap request's wait."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def handle(self, body):
         request = ASGIRequest(self.scope, io.BytesIO(body))

@@ -1,10 +1,13 @@
 """Tap requests as Daphne serves them: the ASGI router's consumer (`lives.consumers.TapConsumer`),
 with Django's checks (session, CSRF with its Origin, the body) and the same answers as the API."""
 
+import asyncio
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import HttpCommunicator
@@ -53,6 +56,20 @@ async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session)
     assert headers[b"Content-Type"] == b"application/json" and headers[b"Cache-Control"] == b"no-store"
     assert (await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session))[1]["likes"] == 3  # again
     assert await likes_of(clip_live) == 3
+
+
+async def test_a_tap_is_answered_while_the_consumers_database_thread_is_busy(clip_live, bob_session):
+    """A live room's reads run in the one thread the consumers share for the database; a tap
+    request does not queue behind them (`TapConsumer.dispatch` skips that thread)."""
+    release = threading.Event()
+    busy = asyncio.ensure_future(sync_to_async(release.wait)())  # thread-sensitive: that shared thread
+    try:
+        answered = post(clip_live.pk, {"taps": 2, "batch": "b1"}, session=bob_session)
+        status, body, _ = await asyncio.wait_for(answered, 10)
+    finally:
+        release.set()
+        await busy
+    assert (status, body["counted"]) == (200, 2)
 
 
 async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bob_session):
