@@ -31,9 +31,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -232,27 +230,33 @@ class IngestConsumer(AsyncWebsocketConsumer):
         await self._stop(end=ended)
 
 
-class TapConsumer(AsyncHttpConsumer):
+class TapApp:
     """`POST /api/lives/<id>/likes/` under Daphne, answered from the event loop without Django's
-    request cycle (`lives.tap_requests`: why, and the checks it runs)."""
+    request cycle (`lives.tap_requests`: why, and the checks it runs).
 
-    channel_layer_alias = None  # it listens to no channel (a layer's would be a new channel a request)
+    A plain ASGI application rather than a Channels consumer: a consumer's dispatch (a task per
+    `receive`, `asyncio.wait` over them, and before each message a trip to the one thread every
+    consumer's database work shares, a live room's reads among it) cost a tap request several
+    turns of an event loop that a busy room keeps writing frames, and this one opens no
+    connection (its commits run in `taps.desk`'s thread). Daphne queues the whole body before
+    the application first runs, so reading it costs no turn."""
 
-    async def dispatch(self, message):
-        """Channels' `dispatch` without its `close_old_connections` first: that is a trip to the
-        one thread every consumer's database work shares (a live room's reads among it), to tidy
-        connections this consumer never opens (its commits run in `taps.desk`'s own thread).
-        Behind a room's reads, that trip was most of a tap request's wait."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def handle(self, body):
-        request = ASGIRequest(self.scope, io.BytesIO(body))
-        live_id = self.scope["url_route"]["kwargs"]["live_id"]
+    async def __call__(self, scope, receive, send):
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client went away before its body came
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        live_id = scope["url_route"]["kwargs"]["live_id"]
         status, answer = await answer_taps(
-            request, live_id, count=taps.desk.count, on_first=live_liked, ban_message=ban_message
+            ASGIRequest(scope, io.BytesIO(bytes(body))),
+            live_id,
+            count=taps.desk.count,
+            on_first=live_liked,
+            ban_message=ban_message,
         )
         headers = [
             (b"Content-Type", b"application/json"),
@@ -264,4 +268,5 @@ class TapConsumer(AsyncHttpConsumer):
             headers.append((b"Allow", b"POST"))
         if status == 503:
             headers.append((b"Retry-After", str(answer["retry_after"]).encode()))
-        await self.send_response(status, json.dumps(answer, ensure_ascii=False).encode(), headers=headers)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": json.dumps(answer, ensure_ascii=False).encode()})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from miniapp.lives.consumers import IngestConsumer, TapConsumer
+from miniapp.lives.consumers import IngestConsumer, TapApp
 from miniapp.lives.room_socket import RoomConsumer
 
 websocket_urlpatterns = [
@@ -10,5 +10,5 @@ websocket_urlpatterns = [
 
 # Before Django: the one HTTP path answered without it (lives.tap_requests).
 http_urlpatterns = [
-    path("api/lives/<int:live_id>/likes/", TapConsumer.as_asgi()),
+    path("api/lives/<int:live_id>/likes/", TapApp()),
 ]

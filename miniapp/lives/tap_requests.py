@@ -2,8 +2,8 @@
 
 Hundreds of tappers send a batch every 250 ms, and Django's request cycle (its middleware, the
 thread it runs a view in, the session and user read for each request) costs several times what
-counting a batch does. So under Daphne the ASGI router sends this one path to a Channels HTTP
-consumer (`lives.consumers.TapConsumer`), which answers from the event loop: the checks below,
+counting a batch does. So under Daphne the ASGI router sends this one path to a plain ASGI
+application (`lives.consumers.TapApp`), which answers from the event loop: the checks below,
 then `taps.desk`, whose commit (in a thread of its own) reads every waiting batch's sender at
 once. Django's URL for it (`api-live-likes`, `lives.apis.LiveLikeApi`) names and documents it,
 and answers it under any other server (the tests' client) with this same function, each batch

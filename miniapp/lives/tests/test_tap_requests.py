@@ -1,4 +1,4 @@
-"""Tap requests as Daphne serves them: the ASGI router's consumer (`lives.consumers.TapConsumer`),
+"""Tap requests as Daphne serves them: the ASGI router's application (`lives.consumers.TapApp`),
 with Django's checks (session, CSRF with its Origin, the body) and the same answers as the API."""
 
 import asyncio
@@ -60,7 +60,7 @@ async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session)
 
 async def test_a_tap_is_answered_while_the_consumers_database_thread_is_busy(clip_live, bob_session):
     """A live room's reads run in the one thread the consumers share for the database; a tap
-    request does not queue behind them (`TapConsumer.dispatch` skips that thread)."""
+    request does not queue behind them (`TapApp` is no Channels consumer)."""
     release = threading.Event()
     busy = asyncio.ensure_future(sync_to_async(release.wait)())  # thread-sensitive: that shared thread
     try:
