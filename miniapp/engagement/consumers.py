@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from miniapp.engagement.comments import sheet_group
+from miniapp.lib.channels_dispatch import DispatchWithoutTidying
 from miniapp.realtime.auth import origin_allowed
 from miniapp.realtime.schema import is_ping, pong_event
 from miniapp.videos.selectors import video_published
@@ -27,7 +28,7 @@ from miniapp.videos.selectors import video_published
 FORBIDDEN, NOT_FOUND = 4403, 4404
 
 
-class CommentsConsumer(AsyncWebsocketConsumer):
+class CommentsConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
     group = None
 
     async def connect(self):

@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from miniapp.engagement.services import live_liked
+from miniapp.lib.channels_dispatch import DispatchWithoutTidying
 from miniapp.lives import chunks, hls, taps
 from miniapp.lives.errors import LiveSourceError
 from miniapp.lives.ingest import LiveTranscoder
@@ -91,7 +92,7 @@ def _let_go(live_id: int, token: str) -> None:
     Live.objects.filter(pk=live_id, runner=token).update(runner="")
 
 
-class IngestConsumer(AsyncWebsocketConsumer):
+class IngestConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
     channel_layer_alias = None
     live_id: int | None = None
     session: LiveTranscoder | None = None

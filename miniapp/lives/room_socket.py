@@ -31,6 +31,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
+from miniapp.lib.channels_dispatch import DispatchWithoutTidying
 from miniapp.lives import comments, room
 from miniapp.lives.models import RoomEvent
 from miniapp.lives.runner import ORIGIN
@@ -269,7 +270,7 @@ class Rooms:
 rooms = Rooms()
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
     channel_layer_alias = None  # the room's task writes to it; it listens to no channel
     room: Room | None = None
     user_id: int | None = None  # signed out: None

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from miniapp.engagement.selectors import activity_position, activity_replay
+from miniapp.lib.channels_dispatch import DispatchWithoutTidying
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed, session_digest, session_state
 from miniapp.realtime.hub import hub
@@ -38,7 +39,7 @@ def catch_up_rows(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict]
     return events, complete, position
 
 
-class ActivityConsumer(AsyncWebsocketConsumer):
+class ActivityConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
     # No channel-layer channel of its own: the worker's hub hands it events directly. With a
     # layer alias, Channels would open a channel per socket and keep a layer receive waiting
     # on it; on Redis, a thousand of those contend for one receive lock.
