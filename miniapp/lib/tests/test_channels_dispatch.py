@@ -2,15 +2,14 @@
 
 import asyncio
 import contextlib
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 
 from miniapp.lib.channels_dispatch import DispatchWithoutTidying
+from tests.fixtures.sockets import shared_thread_held
 
 
 class Echo(AsyncWebsocketConsumer):
@@ -27,16 +26,12 @@ async def echoed_while_busy(consumer) -> bool:
     every consumer's database work runs) is held."""
     communicator = WebsocketCommunicator(consumer.as_asgi(), "/")
     assert (await communicator.connect())[0]
-    release = threading.Event()
-    busy = asyncio.ensure_future(sync_to_async(release.wait)())
     try:
-        await communicator.send_to(text_data="hi")
-        answered = await communicator.receive_from(timeout=0.5) == "hi"
+        async with shared_thread_held():
+            await communicator.send_to(text_data="hi")
+            answered = await communicator.receive_from(timeout=0.5) == "hi"
     except TimeoutError:
         return False  # (the communicator has stopped the consumer)
-    finally:
-        release.set()
-        await busy
     # Stopped, not disconnected: Channels' `websocket_disconnect` tidies connections too, and a
     # test without a database may not touch the one an earlier test left in that thread.
     communicator.future.cancel()

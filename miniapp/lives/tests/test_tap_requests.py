@@ -3,11 +3,9 @@ with Django's checks (session, CSRF with its Origin, the body) and the same answ
 
 import asyncio
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import HttpCommunicator
@@ -18,6 +16,7 @@ from miniapp.lives.models import Live
 from miniapp.lives.routing import http_urlpatterns
 from miniapp.moderation.services import user_ban
 from tests.fixtures.personas import signed_in_client
+from tests.fixtures.sockets import shared_thread_held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,14 +60,9 @@ async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session)
 async def test_a_tap_is_answered_while_the_consumers_database_thread_is_busy(clip_live, bob_session):
     """A live room's reads run in the one thread the consumers share for the database; a tap
     request does not queue behind them (`TapApp` is no Channels consumer)."""
-    release = threading.Event()
-    busy = asyncio.ensure_future(sync_to_async(release.wait)())  # thread-sensitive: that shared thread
-    try:
+    async with shared_thread_held():
         answered = post(clip_live.pk, {"taps": 2, "batch": "b1"}, session=bob_session)
         status, body, _ = await asyncio.wait_for(answered, 10)
-    finally:
-        release.set()
-        await busy
     assert (status, body["counted"]) == (200, 2)
 
 
