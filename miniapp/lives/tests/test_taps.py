@@ -53,6 +53,22 @@ def test_taps_over_the_rate_are_refused_and_said_so(users, clip_live):
     assert clip_live.likes == taps.TAPS_PER_SECOND + 4
 
 
+def test_a_commit_writes_rows_as_the_models_read_them(users, clip_live):
+    """`lives.tap_rows` writes in SQL of its own: the ORM reads back what was counted, when."""
+    bob = users["bob"]
+    taps.taps_add(live_id=clip_live.pk, user=bob, taps=2, batch="one")
+    liker, batch = Liker.objects.get(live=clip_live, user=bob), TapBatch.objects.get(batch="one")
+    assert (liker.taps, liker.second_taps, batch.taps, batch.user_id) == (2, 2, 2, bob.pk)
+    assert liker.first == liker.last == liker.second == batch.created  # the commit's one moment
+    assert abs(timezone.now() - liker.first) < timedelta(minutes=1)
+    Liker.objects.filter(pk=liker.pk).update(second=F("second") - timedelta(seconds=2))
+    taps.taps_add(live_id=clip_live.pk, user=bob, taps=3, batch="two")
+    later = Liker.objects.get(pk=liker.pk)
+    assert later.first == liker.first and later.last > liker.last and later.second == later.last
+    assert (later.taps, later.second_taps) == (5, 3)
+    assert Live.objects.get(pk=clip_live.pk).likes == 5
+
+
 def test_taps_count_only_while_on_air(users, clip_live):
     scheduled = live_create(host=users["carol"], title="明天")
     for closed in (scheduled, live_end(live=clip_live)):

@@ -1,0 +1,135 @@
+"""The rows a tap commit reads and writes (`lives.taps._commit`), in plain SQL.
+
+A commit of a few batches made about nine statements through the ORM, and the ORM's building
+of them (querysets, compilers, model instances) was most of the commit: 3.7 ms of CPU for four
+batches in a busy worker, against under 0.1 ms a statement in SQLite (traced, bench/RESULTS.md).
+The commit runs in a thread of its own beside the event loop that writes a live room's frames,
+and every millisecond of Python it runs is one the loop waits for the GIL; a batch waits for
+the commit before its own as well. So the statements are written out once here, for SQLite and
+PostgreSQL alike (`ON CONFLICT` needs SQLite 3.24; Debian 12 ships 3.40), with the ORM's own
+adaptation of their values: the same rows, columns and constraints as the models say.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from miniapp.lives.models import Liker, Live, TapBatch
+
+
+@dataclass
+class Room:
+    """A live as a commit needs it, read under its lock."""
+
+    status: str
+    likes: int
+    host_id: int
+
+
+@dataclass
+class LikerRow:
+    """A user's `Liker` row in a live (`new`: not in the table yet)."""
+
+    taps: int
+    first: datetime
+    last: datetime
+    second: datetime
+    second_taps: int
+    new: bool = False
+
+
+def _marks(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _when(value) -> datetime:
+    """A datetime as read: SQLite's come naive (or as text), in UTC; PostgreSQL's aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def rooms_locked(cursor, live_ids: set[int]) -> dict[int, Room]:
+    """The lives among `live_ids`, locked in order of id (on SQLite the transaction's own
+    write lock, taken at its start, covers them)."""
+    if not live_ids:
+        return {}
+    ids = sorted(live_ids)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(
+        f'SELECT "id", "status", "likes", "host_id" FROM "{Live._meta.db_table}" '
+        f'WHERE "id" IN ({_marks(ids)}) ORDER BY "id"{lock}',
+        ids,
+    )
+    return {live_id: Room(status, likes, host_id) for live_id, status, likes, host_id in cursor.fetchall()}
+
+
+def likers_read(cursor, keys: set[tuple[int, int]], now: datetime) -> dict[tuple[int, int], LikerRow]:
+    """The `Liker` rows of these (live, user) pairs; a new one (unsaved) for each pair without."""
+    if not keys:
+        return {}
+    lives, users = sorted({live for live, _ in keys}), sorted({user for _, user in keys})
+    cursor.execute(
+        f'SELECT "live_id", "user_id", "taps", "first", "last", "second", "second_taps" '
+        f'FROM "{Liker._meta.db_table}" WHERE "live_id" IN ({_marks(lives)}) AND "user_id" IN ({_marks(users)})',
+        [*lives, *users],
+    )
+    found = {}
+    for live, user, taps, first, last, second, second_taps in cursor.fetchall():
+        if (live, user) in keys:
+            found[live, user] = LikerRow(taps, _when(first), _when(last), _when(second), second_taps)
+    for key in keys - found.keys():
+        found[key] = LikerRow(0, now, now, now, 0, new=True)
+    return found
+
+
+def batches_sent(cursor, keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], int]:
+    """{(live, user, batch id): taps counted} of the batches among `keys` counted before."""
+    if not keys:
+        return {}
+    lives = sorted({key[0] for key in keys})
+    users = sorted({key[1] for key in keys})
+    names = sorted({key[2] for key in keys})
+    cursor.execute(
+        f'SELECT "live_id", "user_id", "batch", "taps" FROM "{TapBatch._meta.db_table}" '
+        f'WHERE "live_id" IN ({_marks(lives)}) AND "user_id" IN ({_marks(users)}) AND "batch" IN ({_marks(names)})',
+        [*lives, *users, *names],
+    )
+    return {(live, user, name): taps for live, user, name, taps in cursor.fetchall() if (live, user, name) in keys}
+
+
+def batches_add(cursor, rows: list[tuple[int, int, str, int]], now: datetime) -> None:
+    """Record batches (live, user, batch id, taps counted) as counted now."""
+    if not rows:
+        return
+    created = connection.ops.adapt_datetimefield_value(now)
+    cursor.execute(
+        f'INSERT INTO "{TapBatch._meta.db_table}" ("live_id", "user_id", "batch", "taps", "created") '
+        f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
+        [value for row in rows for value in (*row, created)],
+    )
+
+
+def likers_write(cursor, likers: dict[tuple[int, int], LikerRow]) -> None:
+    """Write these likers' counts in one statement: new rows made, known ones updated (their
+    `first` kept)."""
+    if not likers:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    params = []
+    for (live, user), row in likers.items():
+        params += [live, user, row.taps, adapt(row.first), adapt(row.last), adapt(row.second), row.second_taps]
+    cursor.execute(
+        f'INSERT INTO "{Liker._meta.db_table}" '
+        f'("live_id", "user_id", "taps", "first", "last", "second", "second_taps") '
+        f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(likers))} "
+        f'ON CONFLICT ("live_id", "user_id") DO UPDATE SET "taps" = EXCLUDED."taps", "last" = EXCLUDED."last", '
+        f'"second" = EXCLUDED."second", "second_taps" = EXCLUDED."second_taps"',
+        params,
+    )
+
+
+def likes_add(cursor, live_id: int, count: int) -> None:
+    cursor.execute(f'UPDATE "{Live._meta.db_table}" SET "likes" = "likes" + %s WHERE "id" = %s', [count, live_id])
