@@ -4,6 +4,7 @@ their friends' 好友动态 once."""
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -194,7 +195,37 @@ async def test_batches_that_come_during_a_commit_are_counted_together_in_the_nex
     assert (carol.first, dave.first, bob.first) == (True, True, False)
     assert bob_again == taps.Counted(likes=14, taps=5, refused=0, first=False)  # the same batch twice: once
     assert await database_sync_to_async(Live.objects.values_list("likes", flat=True).get)(pk=clip_live.pk) == 14
-    assert not desk.waiting
+    assert desk.committer.jobs.empty()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_next_commit_does_not_wait_for_a_busy_event_loop(users, clip_live, desk, monkeypatch):
+    """The commit thread takes the batches that waited as soon as a commit ends: a live room
+    keeping the loop busy delays the answers, not the commits."""
+    go, sizes, commit = threading.Event(), [], taps._commit
+
+    def held(batches):  # the first commit waits for `go`
+        sizes.append(len(batches))
+        if len(sizes) == 1:
+            go.wait(10)
+        return commit(batches)
+
+    monkeypatch.setattr(taps, "_commit", held)
+
+    def count(name, batch):
+        batch = taps.Batch(live_id=clip_live.pk, taps=2, batch=batch, user=users[name])
+        return asyncio.ensure_future(desk.count(batch))
+
+    first = count("bob", "b1")
+    await until(lambda: sizes == [1])
+    second = count("carol", "c1")
+    await asyncio.sleep(0)  # carol's batch waits for the next commit
+    go.set()
+    deadline = time.monotonic() + 10
+    while len(sizes) < 2 and time.monotonic() < deadline:  # the loop held: none of its callbacks run
+        time.sleep(0.01)
+    assert sizes == [1, 1]
+    assert ((await first).counted.likes, (await second).counted.likes) == (2, 4)
 
 
 @pytest.mark.django_db(transaction=True)
