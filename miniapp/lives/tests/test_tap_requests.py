@@ -87,6 +87,36 @@ async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bo
     assert await likes_of(clip_live) == 0  # nothing counted
 
 
+async def test_what_the_serializer_takes_but_the_page_never_sends_is_counted_too(clip_live, bob_session):
+    for body, counted in (({"taps": "3", "batch": "s1"}, 3), ({"taps": 2.0, "batch": " s2 "}, 2)):
+        status, answer, _ = await post(clip_live.pk, body, session=bob_session)
+        assert (status, answer["counted"]) == (200, counted), (body, answer)
+    assert await likes_of(clip_live) == 5
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"taps": 1, "batch": "b"}, {"taps": 50, "batch": "x" * 40}, {"taps": 51, "batch": "b"},
+        {"taps": 0, "batch": "b"}, {"taps": -1, "batch": "b"}, {"taps": True, "batch": "b"},
+        {"taps": 2.0, "batch": "b"}, {"taps": "3", "batch": "b"}, {"taps": 1, "batch": " b "},
+        {"taps": 1, "batch": "b\n"}, {"taps": 1, "batch": "x" * 41}, {"taps": 1, "batch": "好"},
+        {"taps": 1, "batch": ""}, {"taps": 1, "batch": 7}, {"taps": 1},
+        {"batch": "b"}, [], None,
+        "b", 1,
+    ],
+)  # fmt: skip
+def test_the_quick_check_takes_only_what_the_serializer_takes_as_it_is(data):
+    quick = tap_requests._plainly_valid(data)
+    serializer = tap_requests.TapInput(data=data)
+    valid = serializer.is_valid()
+    if quick is not None:
+        assert valid and quick == (serializer.validated_data["taps"], serializer.validated_data["batch"])
+    elif valid:  # left to the serializer: a form the page never sends
+        assert type(data["taps"]) is not int or data["batch"] != serializer.validated_data["batch"]
+
+
 async def test_a_first_like_counted_at_the_desk_reaches_a_friends_feed_live(users, clip_live, bob_session, open_socket):
     alice = await open_socket(users["alice"])  # bob's friend
     status, body, _ = await post(clip_live.pk, {"taps": 2, "batch": "f1"}, session=bob_session)
