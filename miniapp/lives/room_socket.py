@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 
 FORBIDDEN, NOT_FOUND = 4403, 4404
 TICK = 0.25  # seconds: at most one room frame a tick
-YIELD_EVERY = 200  # sockets written between two turns of the event loop
+# Sockets written between two turns of the event loop: about 1 ms of writes, so what comes
+# meanwhile (a tap request, a socket's message) waits no longer. Traced at 5,000 viewers, a tap
+# request's wait from its arrival to its application's start was 10 ms at p99 with 200, 5 with 50.
+YIELD_EVERY = 50
 # Frames a socket gets in a tick, at most (about 20 a second): past that, entry notices go first,
 # then comments are sampled. The status, removals and the host's and moderators' comments are
 # never dropped; the room frame is one a tick already (a socket's delta covers what it missed).
