@@ -24,14 +24,19 @@ class BodyTooLarge(APIException):
     default_code = "too_large"
 
 
+def body_too_large_message() -> str:
+    """What a 413 says of a body past DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return _("The request body is too large: at most %(limit)s.") % {"limit": limit}
+
+
 def _body_refusal(exc: Exception) -> APIException | None:
     """Django's own refusals of a request body, as API errors. Django raises them as DRF
     reads the body (`request.body` past DATA_UPLOAD_MAX_MEMORY_SIZE, a form past
     DATA_UPLOAD_MAX_NUMBER_FIELDS), which DRF's parsers do not catch, so DRF left them to
     Django: an HTML 400 page, or with DEBUG on the debug page."""
     if isinstance(exc, RequestDataTooBig):
-        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        return BodyTooLarge(_("The request body is too large: at most %(limit)s.") % {"limit": limit})
+        return BodyTooLarge(body_too_large_message())
     if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
         return ParseError(_("The request has too many fields or files."))
     return None

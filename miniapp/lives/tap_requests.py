@@ -22,13 +22,14 @@ from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from miniapp.lib.api import body_too_large_message
 from miniapp.lib.parsers import JSON_MAX_DEPTH, nesting_exceeds
 from miniapp.lib.unavailable import database_unreachable, unavailable_body
 from miniapp.lives import taps
@@ -146,6 +147,10 @@ async def _answer(request, live_id, *, count, on_first, ban_message) -> tuple[in
         return 429, {"detail": _("Request was throttled.")}
     if request.content_type != "application/json":
         return 415, {"detail": _('Unsupported media type "%(type)s": send JSON.') % {"type": request.content_type}}
+    try:
+        request.body  # noqa: B018 (Django refuses a body past DATA_UPLOAD_MAX_MEMORY_SIZE as it reads it)
+    except RequestDataTooBig:
+        return 413, {"detail": body_too_large_message()}
     data, problem = _parsed(request)
     if problem:
         return 400, {"detail": problem}

@@ -34,6 +34,7 @@ async def post(live_id: int, body, *, session: str | None = None, origin: str | 
     if token:
         headers.append((b"x-csrftoken", token.encode()))
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers.append((b"content-length", str(len(data)).encode()))
     communicator = HttpCommunicator(URLRouter(http_urlpatterns), method, f"/api/lives/{live_id}/likes/", data, headers)
     response = await communicator.get_response()
     return response["status"], json.loads(response["body"]), dict(response["headers"])
@@ -82,6 +83,9 @@ async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bo
     for bad in (b"{", b"[" * 100, {"taps": 0, "batch": "z"}, {"taps": 1, "batch": "a b"}):
         status, body, _ = await post(clip_live.pk, bad, session=bob_session)
         assert status == 400 and body["detail"], (bad, body)
+    huge = b'{"taps": 1, "batch": "' + b"x" * 3_000_000 + b'"}'  # past DATA_UPLOAD_MAX_MEMORY_SIZE
+    status, body, _ = await post(clip_live.pk, huge, session=bob_session)
+    assert (status, body["detail"]) == (413, "The request body is too large: at most 2.5\xa0MB.")
     status, body, _ = await post(clip_live.pk + 99, {"taps": 1, "batch": "c"}, session=bob_session)
     assert (status, body["detail"]) == (404, "No such live.")
     assert await likes_of(clip_live) == 0  # nothing counted
