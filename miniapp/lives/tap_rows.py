@@ -2,10 +2,10 @@
 
 A commit of a few batches made about nine statements through the ORM, and the ORM's building
 of them (querysets, compilers, model instances) was most of the commit: 3.7 ms of CPU for four
-batches in a busy worker, against under 0.1 ms a statement in SQLite (traced, bench/RESULTS.md).
-The commit runs in a thread of its own beside the event loop that writes a live room's frames,
-and every millisecond of Python it runs is one the loop waits for the GIL; a batch waits for
-the commit before its own as well. So the statements are written out once here, for SQLite and
+batches in a busy worker, against under 0.1 ms a statement in SQLite (traced in the Daphne of
+bench/live_room.py). The commit runs in a thread of its own beside the event loop that writes a
+live room's frames, and every millisecond of Python it runs is one the loop waits for the GIL;
+a batch waits for the commit before its own as well. So the statements are written out once here, for SQLite and
 PostgreSQL alike (`ON CONFLICT` needs SQLite 3.24; Debian 12 ships 3.40), with the ORM's own
 adaptation of their values: the same rows, columns and constraints as the models say.
 """
