@@ -5,16 +5,16 @@ of them (querysets, compilers, model instances) was most of the commit: 3.7 ms o
 batches in a busy worker, against under 0.1 ms a statement in SQLite (traced in the Daphne of
 bench/live_room.py). The commit runs in a thread of its own beside the event loop that writes a
 live room's frames, and every millisecond of Python it runs is one the loop waits for the GIL;
-a batch waits for the commit before its own as well. So the statements are written out once here, for SQLite and
-PostgreSQL alike (`ON CONFLICT` needs SQLite 3.24; Debian 12 ships 3.40), with the ORM's own
-adaptation of their values: the same rows, columns and constraints as the models say.
+a batch waits for the commit before its own as well. So the statements are written out once
+here, for SQLite and PostgreSQL alike (`ON CONFLICT` needs SQLite 3.24; Debian 12 ships 3.40),
+with the ORM's own adaptation of their values: the same rows, columns and constraints as the
+models say.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.utils.dateparse import parse_datetime
 
 from miniapp.lives.models import Liker, Live, TapBatch
 
@@ -30,24 +30,22 @@ class Room:
 
 @dataclass
 class LikerRow:
-    """A user's `Liker` row in a live (`new`: not in the table yet)."""
+    """A user's `Liker` row in a live (read, or new for a first like)."""
 
     taps: int
     first: datetime
     last: datetime
     second: datetime
     second_taps: int
-    new: bool = False
 
 
 def _marks(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _when(value) -> datetime:
-    """A datetime as read: SQLite's come naive (or as text), in UTC; PostgreSQL's aware."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
+def _when(value: datetime) -> datetime:
+    """A datetime as read: SQLite's come naive (Django's converter parses them), in UTC;
+    PostgreSQL's aware."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -81,7 +79,7 @@ def likers_read(cursor, keys: set[tuple[int, int]], now: datetime) -> dict[tuple
         if (live, user) in keys:
             found[live, user] = LikerRow(taps, _when(first), _when(last), _when(second), second_taps)
     for key in keys - found.keys():
-        found[key] = LikerRow(0, now, now, now, 0, new=True)
+        found[key] = LikerRow(0, now, now, now, 0)
     return found
 
 
