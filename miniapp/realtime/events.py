@@ -67,15 +67,13 @@ def payloads(deliveries: list[Delivery]) -> dict[str, str]:
     event for every socket goes to `streams.EVERYONE`. Events in a row with the same recipients
     go together. Each event is made JSON once, however many streams it goes to."""
     split: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+    shards = settings.REALTIME_SHARDS
     for recipients, event in deliveries:
         text = _json(event)
         if recipients is None:
             parts = {streams.EVERYONE: "null"}
         else:
-            by_stream = defaultdict(list)
-            for user_id in recipients:
-                by_stream[stream_of(user_id)].append(user_id)
-            parts = {stream: _json(theirs) for stream, theirs in by_stream.items()}
+            parts = {stream: _json(theirs) for stream, theirs in streams.by_shard(recipients, shards).items()}
         for stream, theirs in parts.items():
             entry = split[stream]
             if entry and entry[-1][0] == theirs:

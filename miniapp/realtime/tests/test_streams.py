@@ -12,7 +12,7 @@ import time
 import pytest
 
 from miniapp.realtime import streams
-from miniapp.realtime.streams import EVERYONE, MemoryStreams, RedisStreams, parse_id, shard_of, start
+from miniapp.realtime.streams import EVERYONE, MemoryStreams, RedisStreams, by_shard, parse_id, shard_of, start
 
 # With the database tests, which run before the end-to-end ones: once Playwright's sync API has
 # started, its event loop runs in this thread and an async test can no longer start one.
@@ -43,6 +43,14 @@ def test_a_users_stream_is_their_shard():
     assert shard_of(130, 64) == shard_of(2, 64) == "2"
     assert shard_of(63, 64) == "63"
     assert EVERYONE not in {shard_of(user, 64) for user in range(200)}
+
+
+def test_users_split_by_shard_go_each_to_their_own_stream_in_order():
+    users = [130, 5, 2, 66, 63, 1000, 7, 2]
+    split = by_shard(users, 64)
+    assert split == {"2": [130, 2, 66, 2], "5": [5], "63": [63], "40": [1000], "7": [7]}
+    assert all(shard_of(user, 64) == stream for stream, ids in split.items() for user in ids)
+    assert by_shard([], 16) == {}
 
 
 def test_a_stream_newly_read_starts_a_few_seconds_back():
