@@ -10,12 +10,14 @@ and has its sockets catch up from the database, the record; so does one whose co
 failed, since what was added meanwhile may be gone with a restarted server. Nothing else is
 needed to notice a loss: no numbering of our own, no heartbeats.
 
-Why Redis Streams (issue 20's choice): they are already in the Redis the scale-out path runs, in
-the Debian package CI installs; `XADD ... MAXLEN ~` bounds them at no cost per entry, `XREAD`
-reads many streams from given ids in one blocking call, and a stream's oldest entry says whether
-a trim passed a reader. Sharded pub/sub would need a Redis Cluster and
-loses whatever is published while a worker reconnects; NATS JetStream would be a second server
-to run for the same guarantees.
+Why Redis Streams (issue 20's choice, measured against Redis sharded pub/sub and NATS JetStream by
+bench/engines.py; the figures are in ARCHITECTURE.md, "Decisions"): they are already in the Redis
+the scale-out path runs, in the Debian package CI installs; `XADD ... MAXLEN ~` bounds them at no
+cost per entry, `XREAD` reads many streams from given ids in one blocking call (the cheapest read
+of the three once reads bring many entries), and a stream's oldest entry says whether a trim
+passed a reader. Sharded pub/sub loses whatever is published while a worker reconnects; NATS
+JetStream resumes as well but costs its publisher two to three times the CPU, and is a second
+server to run.
 """
 
 import asyncio
