@@ -152,6 +152,11 @@ REALTIME_STREAM_MAXLEN = env_int("REALTIME_STREAM_MAXLEN", 2000, minimum=500)
 # streams above): in-memory for one process, Redis when REDIS_URL is set. The in-memory and
 # core layers hold this many messages a channel before they drop some.
 REDIS_URL = env_str("REDIS_URL")
+# The Redis servers that hold the event streams, comma-separated: stream n on the (n % count)-th,
+# the stream for every socket on the first. REDIS_URL's alone by default; only with REDIS_URL.
+REALTIME_STREAM_URLS = env_list("REALTIME_STREAM_URLS", [REDIS_URL] if REDIS_URL else [])
+if REALTIME_STREAM_URLS and not REDIS_URL:
+    raise ImproperlyConfigured("REALTIME_STREAM_URLS needs REDIS_URL: the workers share the rest through it.")
 CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000, minimum=100)
 # REDIS_LAYER: "pubsub" (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE, the faster of
 # the two in bench/realtime.py --layer, bench/RESULTS.md) or "core" (RedisChannelLayer:

@@ -109,6 +109,52 @@ def test_redis_restarted_while_users_like(site, redis, workers, phone, maker):
     screenshot(bob, "fault-redis-restart-friends-zh-CN")
 
 
+def test_a_shard_node_restarted_costs_only_its_own_users_a_catch_up(site, redis, workers, phone, maker, tmp_path):
+    """The streams over two Redis servers (REALTIME_STREAM_URLS): bob's shard on the first,
+    carol's on the second. The second goes away: bob still hears alice's like at once; carol
+    hears it once her node is back (restarted empty), from the database."""
+    videos = [make_video(maker, title=f"稻田{i}") for i in range(3)]
+    bob = signed_in_page(phone(), site, "bob", "/me/")
+    carol = signed_in_page(phone(), site, "carol", "/me/")
+    alice = signed_in_session(site, "alice")
+    users = get_user_model().objects
+    bob_pk, carol_pk = users.get(username="bob").pk, users.get(username="carol").pk
+    # A shard count that puts bob's stream on the first node and carol's on the second.
+    shards = next(n for n in range(2, 40) if bob_pk % n % 2 == 0 and carol_pk % n % 2 == 1)
+    folder = tmp_path / "second-node"
+    folder.mkdir()
+    second = RedisServer(folder)
+    second.start()
+    try:
+        worker = workers(
+            "w", REDIS_URL=redis.url, REALTIME_STREAM_URLS=f"{redis.url},{second.url}", REALTIME_SHARDS=str(shards)
+        )
+        for page in (bob, carol):
+            page.goto(f"{worker.url}/friends/")
+            page.wait_for_function(FRIENDS_PAGE_OPEN)
+        assert like(alice, worker.url, videos[0]).status_code == 200
+        wait_shown(bob, videos[0])
+        wait_shown(carol, videos[0])
+
+        second.stop()
+        assert like(alice, worker.url, videos[1]).status_code == 200  # taken and stored
+        wait_shown(bob, videos[1])  # his node answers: live as ever
+        carol.wait_for_timeout(1500)
+        assert shown(carol, videos[1]) == 0  # hers does not: it waits
+
+        second.start()  # empty: what it held is gone
+        wait_shown(carol, videos[1])  # her socket caught up from the database
+        assert like(alice, worker.url, videos[2]).status_code == 200
+        wait_shown(bob, videos[2])
+        wait_shown(carol, videos[2])  # and live again
+        carol.wait_for_timeout(500)  # room for a duplicate to show, if one were coming
+        for page in (bob, carol):
+            assert [shown(page, video) for video in videos] == [1, 1, 1]
+            assert page.evaluate("document.documentElement.dataset.socket") == "open"
+    finally:
+        second.stop()
+
+
 def test_a_worker_killed_mid_stream_its_sockets_resume_on_another(site, redis, workers, phone, maker):
     worker_a = workers("a", REDIS_URL=redis.url)
     worker_b = workers("b", REDIS_URL=redis.url)

@@ -41,17 +41,21 @@ PUBLISH_ATTEMPTS = 3
 
 Delivery = tuple[list[int] | None, dict]  # (recipients, None for every socket; the event)
 
-_bus: "streams.MemoryStreams | streams.RedisStreams | None" = None
+_bus: "streams.MemoryStreams | streams.RedisStreams | streams.NodeStreams | None" = None
 _bus_lock = threading.Lock()
 
 
-def bus() -> "streams.MemoryStreams | streams.RedisStreams":
-    """This process's event streams: in Redis when REDIS_URL is set, else in memory."""
+def bus() -> "streams.MemoryStreams | streams.RedisStreams | streams.NodeStreams":
+    """This process's event streams: in Redis when REDIS_URL is set (over the servers of
+    REALTIME_STREAM_URLS when it names several), else in memory."""
     global _bus
     with _bus_lock:
         if _bus is None:
-            if settings.REDIS_URL:
-                _bus = streams.RedisStreams(settings.REDIS_URL, maxlen=settings.REALTIME_STREAM_MAXLEN)
+            urls, maxlen = settings.REALTIME_STREAM_URLS, settings.REALTIME_STREAM_MAXLEN
+            if len(urls) > 1:
+                _bus = streams.NodeStreams(urls, maxlen=maxlen)
+            elif urls:
+                _bus = streams.RedisStreams(urls[0], maxlen=maxlen)
             else:
                 _bus = streams.MemoryStreams(maxlen=settings.REALTIME_STREAM_MAXLEN)
         return _bus
@@ -125,11 +129,6 @@ class Unsent:
         self.entries: list[dict[str, str]] = []
         self.lock = threading.Lock()
 
-    def keep(self, entries: dict[str, str]) -> None:
-        with self.lock:
-            self.entries.append(entries)
-            self._bound()
-
     def take(self) -> list[dict[str, str]]:
         with self.lock:
             taken, self.entries = self.entries, []
@@ -151,47 +150,59 @@ unsent = Unsent()
 
 def _send(entries: dict[str, str], what: str) -> None:
     # Again on failure: after Redis restarts, each pooled connection fails once before the
-    # pool opens a new one. (An entry added twice is harmless: clients drop an entry whose
-    # `seq` they already have, and a socket closes once.)
-    earlier = unsent.take()
+    # pool opens a new one. Of a batch only what was not added goes again (`streams.NotAdded`:
+    # one node of several away), so nothing is added twice. (It would be harmless all the
+    # same: clients drop an entry whose `seq` they already have, and a socket closes once.)
+    pending = [*unsent.take(), entries]
     for attempt in range(PUBLISH_ATTEMPTS):
-        try:
-            for batch in (*earlier, entries):
+        rest = []
+        for index, batch in enumerate(pending):
+            try:
                 bus().add_now(batch)
+            except streams.NotAdded as error:
+                rest.append(error.rest)
+            except Exception:  # the server is away: what follows waits as it is
+                rest += pending[index:]
+                break
+        if not (pending := rest):
             return
-        except Exception:
-            _failed(attempt, what, entries, earlier)
+        _failed(attempt, what, pending)
 
 
 async def _asend(entries: dict[str, str], what: str) -> None:
-    earlier = unsent.take()
+    pending = [*unsent.take(), entries]
     for attempt in range(PUBLISH_ATTEMPTS):
-        try:
-            for batch in (*earlier, entries):
-                await bus().add(batch)
+        if not (pending := await _add(pending)):
             return
+        _failed(attempt, what, pending)
+
+
+async def _add(pending: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Add the batches in order; what was not added, in order (`_send`'s loop, on the event loop)."""
+    rest = []
+    for index, batch in enumerate(pending):
+        try:
+            await bus().add(batch)
+        except streams.NotAdded as error:
+            rest.append(error.rest)
         except Exception:
-            _failed(attempt, what, entries, earlier)
+            return rest + pending[index:]
+    return rest
 
 
 async def add_unsent() -> None:
     """Add again what failed to go (the hub's reader, once Redis answers it)."""
-    if earlier := unsent.take():
-        try:
-            for batch in earlier:
-                await bus().add(batch)
-        except Exception:
-            unsent.put_back(earlier)
-            raise
+    if rest := await _add(unsent.take()):
+        unsent.put_back(rest)
+        raise streams.NotAdded({stream: text for batch in rest for stream, text in batch.items()})
 
 
-def _failed(attempt: int, what: str, entries: dict[str, str], earlier: list[dict[str, str]]) -> None:
+def _failed(attempt: int, what: str, pending: list[dict[str, str]]) -> None:
     if attempt + 1 < PUBLISH_ATTEMPTS:
         log.warning("push failed for %s, trying again", what)
         return
-    log.exception("push failed for %s: it goes when Redis answers again", what)
-    unsent.put_back(earlier)
-    unsent.keep(entries)
+    log.error("push failed for %s: it goes when Redis answers again", what)
+    unsent.put_back(pending)
 
 
 class _Held:

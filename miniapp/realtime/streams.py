@@ -22,6 +22,8 @@ server to run.
 
 import asyncio
 import bisect
+import contextlib
+import logging
 import threading
 import time
 import weakref
@@ -30,6 +32,8 @@ from dataclasses import dataclass, field
 import redis
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+
+log = logging.getLogger(__name__)
 
 EVERYONE = "all"
 COUNT = 500  # entries a read takes from one stream at most (<= the streams' MAXLEN: see `lost`)
@@ -269,3 +273,140 @@ class RedisStreams:
         if clients is not None:
             await clients.reader.aclose()
             await clients.writer.aclose()
+
+
+class NotAdded(Exception):
+    """Some of the entries were not added (their node did not answer): `rest`, {stream: text}."""
+
+    def __init__(self, rest: dict[str, str]):
+        super().__init__(f"not added to streams {sorted(rest)}")
+        self.rest = rest
+
+
+class NodeStreams:
+    """The streams spread over several Redis servers (REALTIME_STREAM_URLS): stream `n` on node
+    `n % len(nodes)`, EVERYONE on the first, each node a `RedisStreams`. A node that fails costs
+    only its own streams: what is added to the others still goes (`NotAdded` names the rest),
+    a read goes on with the others (the node is tried again after RETRY_SECONDS), and once it
+    answers again its streams are reported `lost`, since a restarted node may have lost what it
+    held: their sockets catch up from the database. When every node fails the read raises, as
+    one Redis's does."""
+
+    RETRY_SECONDS = 1.0
+    SETTLE_SECONDS = 1.0  # how long the other nodes' reads may take to end once one has answered
+
+    def __init__(self, urls: list[str], maxlen: int, prefix: str = "miniapp:events:"):
+        self.nodes = [RedisStreams(url, maxlen, prefix) for url in urls]
+        self.down: dict[int, float] = {}  # node -> when to try its reads again (monotonic)
+
+    def node_of(self, stream: str) -> int:
+        return 0 if stream == EVERYONE else int(stream) % len(self.nodes)
+
+    def _split(self, by_stream: dict[str, str]) -> dict[int, dict[str, str]]:
+        split: dict[int, dict[str, str]] = {}
+        for stream, value in by_stream.items():
+            split.setdefault(self.node_of(stream), {})[stream] = value
+        return split
+
+    def _away(self, node: int) -> bool:
+        """Failed a moment ago: not tried again before its time (what is for it waits)."""
+        return self.down.get(node, 0) > time.monotonic()
+
+    def _failed(self, node: int) -> None:
+        self.down[node] = time.monotonic() + self.RETRY_SECONDS
+
+    def add_now(self, payloads: dict[str, str]) -> None:
+        rest = {}
+        for node, part in self._split(payloads).items():
+            try:
+                if self._away(node):
+                    raise ConnectionError(f"stream node {node} is away")
+                self.nodes[node].add_now(part)
+            except Exception:
+                self._failed(node)
+                rest.update(part)
+        if rest:
+            raise NotAdded(rest)
+
+    async def add(self, payloads: dict[str, str]) -> None:
+        split, rest = self._split(payloads), {}
+        for node in [node for node in split if self._away(node)]:
+            rest.update(split.pop(node))
+        results = await asyncio.gather(
+            *(self.nodes[node].add(part) for node, part in split.items()), return_exceptions=True
+        )
+        for (node, part), result in zip(split.items(), results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # a cancellation
+                self._failed(node)
+                rest.update(part)
+        if rest:
+            raise NotAdded(rest)
+
+    async def last_id(self, stream: str) -> str:
+        return await self.nodes[self.node_of(stream)].last_id(stream)
+
+    async def read(self, positions: dict[str, str], block: float) -> Read:
+        """Each node's `read` at once; what the first to answer brings, with what the others
+        bring once woken (they are, at once)."""
+        split = self._split(positions)
+        now = time.monotonic()
+        due = {node: part for node, part in split.items() if self.down.get(node, 0) <= now}
+        if not due:  # every node with streams to read failed a moment ago
+            await asyncio.sleep(max(0.0, min(self.down[node] for node in split) - now))
+            due = split
+        if len(due) < len(split):  # a node is away: come back to it in time
+            block = min(block, self.RETRY_SECONDS)
+        reads = {node: asyncio.create_task(self.nodes[node].read(part, block)) for node, part in due.items()}
+        try:
+            await asyncio.wait(reads.values(), return_when=asyncio.FIRST_COMPLETED)
+            await self._settle(reads)
+        except BaseException:
+            for task in reads.values():
+                task.cancel()
+            raise
+        read, errors = Read(), []
+        for node, task in reads.items():
+            error = task.exception() if not task.cancelled() else TimeoutError("the read did not end")
+            if error is not None:
+                if node not in self.down:
+                    log.warning("stream node %d did not answer: its streams wait", node, exc_info=error)
+                errors.append(error)
+                self._failed(node)
+                continue
+            answered = task.result()
+            read.entries += answered.entries
+            read.lost |= answered.lost
+            if self.down.pop(node, None) is not None:  # back: what it held may be gone
+                log.warning("stream node %d answers again: its streams' sockets catch up", node)
+                read.lost |= set(due[node])
+        if errors and len(errors) == len(split):
+            raise errors[0]
+        return read
+
+    async def _settle(self, reads: dict[int, asyncio.Task]) -> None:
+        """End the reads still blocked (each node's `wake`); one that does not end in
+        SETTLE_SECONDS (its node gone quiet) is cancelled, and counts as failed."""
+        deadline = time.monotonic() + self.SETTLE_SECONDS
+        while pending := [node for node, task in reads.items() if not task.done()]:
+            if time.monotonic() > deadline:
+                for node in pending:
+                    reads[node].cancel()
+                await asyncio.wait([reads[node] for node in pending])
+                return
+            for node in pending:
+                # (A wake that fails leaves the read to end on its own, or to be cancelled above.)
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(0.2):
+                        await self.nodes[node].wake()
+            await asyncio.wait([reads[node] for node in pending], timeout=0.05)
+
+    async def wake(self) -> None:
+        for node in self.nodes:
+            with contextlib.suppress(Exception):  # that node's read ends on its own
+                await node.wake()
+
+    async def close(self) -> None:
+        for node in self.nodes:
+            await node.close()
