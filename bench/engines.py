@@ -43,6 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
 from redis.utils import HIREDIS_AVAILABLE  # noqa: E402
 
 from bench import common  # noqa: E402
@@ -73,31 +74,32 @@ def entry_text(step: int, recipients: str, event: str) -> str:
     return f'{{"t":{time.monotonic()},"k":{step},"deliveries":[[{recipients},[{event}]]]}}'
 
 
-# The engines: a publisher (`publish` adds one like's entries, {shard: text}, in one round trip) and a reader
-# (`follow` calls `got(text)` for each entry of its shards until stopped; `resume` after a reconnect).
+# The engines: a publisher (`publish` adds entries, [(shard, text)], in one round trip) and a reader (`follow`
+# calls `got(text)` for each entry of its shards until `stop`, from `positions`, and returns where it got to).
 
 
-class Streams:
+class RedisEngine:
     def __init__(self, url: str):
         self.url = url
 
     async def open_publisher(self) -> None:
-        import redis.asyncio as aioredis
-
         self.client = aioredis.Redis.from_url(self.url)
 
     async def publish(self, entries: list[tuple[int, str]]) -> None:
         async with self.client.pipeline(transaction=False) as pipe:
             for shard, text in entries:
-                pipe.xadd(f"ev:{shard}", {"d": text}, maxlen=MAXLEN, approximate=True)
+                self.add(pipe, f"ev:{shard}", text)
             await pipe.execute()
 
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def follow(self, shards: list[int], got, stop: asyncio.Event, positions: dict | None) -> dict:
-        import redis.asyncio as aioredis
 
+class Streams(RedisEngine):
+    def add(self, pipe, key: str, text: str) -> None:
+        pipe.xadd(key, {"d": text}, maxlen=MAXLEN, approximate=True)
+
+    async def follow(self, shards: list[int], got, stop: asyncio.Event, positions: dict | None) -> dict:
         client = aioredis.Redis.from_url(self.url, single_connection_client=True)  # as the hub's reader
         if positions is None:  # where each stream stands now
             positions = {}
@@ -115,27 +117,11 @@ class Streams:
         return positions
 
 
-class ShardedPubSub:
-    def __init__(self, url: str):
-        self.url = url
-
-    async def open_publisher(self) -> None:
-        import redis.asyncio as aioredis
-
-        self.client = aioredis.Redis.from_url(self.url)
-
-    async def publish(self, entries: list[tuple[int, str]]) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for shard, text in entries:
-                pipe.spublish(f"ev:{shard}", text)
-            await pipe.execute()
-
-    async def close(self) -> None:
-        await self.client.aclose()
+class ShardedPubSub(RedisEngine):
+    def add(self, pipe, key: str, text: str) -> None:
+        pipe.spublish(key, text)
 
     async def follow(self, shards: list[int], got, stop: asyncio.Event, positions) -> None:
-        import redis.asyncio as aioredis
-
         client = aioredis.Redis.from_url(self.url)
         pubsub = client.pubsub()
         await pubsub.ssubscribe(*[f"ev:{shard}" for shard in shards])
