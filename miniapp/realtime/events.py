@@ -57,7 +57,7 @@ def bus() -> "streams.MemoryStreams | streams.RedisStreams | streams.NodeStreams
             elif urls:
                 _bus = streams.RedisStreams(urls[0], maxlen=maxlen)
             else:
-                _bus = streams.MemoryStreams(maxlen=settings.REALTIME_STREAM_MAXLEN)
+                _bus = streams.MemoryStreams(maxlen=maxlen)
         return _bus
 
 

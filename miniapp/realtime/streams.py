@@ -318,9 +318,10 @@ class NodeStreams:
     def add_now(self, payloads: dict[str, str]) -> None:
         rest = {}
         for node, part in self._split(payloads).items():
+            if self._away(node):
+                rest.update(part)
+                continue
             try:
-                if self._away(node):
-                    raise ConnectionError(f"stream node {node} is away")
                 self.nodes[node].add_now(part)
             except Exception:
                 self._failed(node)
@@ -351,10 +352,9 @@ class NodeStreams:
         """Each node's `read` at once; what the first to answer brings, with what the others
         bring once woken (they are, at once)."""
         split = self._split(positions)
-        now = time.monotonic()
-        due = {node: part for node, part in split.items() if self.down.get(node, 0) <= now}
+        due = {node: part for node, part in split.items() if not self._away(node)}
         if not due:  # every node with streams to read failed a moment ago
-            await asyncio.sleep(max(0.0, min(self.down[node] for node in split) - now))
+            await asyncio.sleep(max(0.0, min(self.down[node] for node in split) - time.monotonic()))
             due = split
         if len(due) < len(split):  # a node is away: come back to it in time
             block = min(block, self.RETRY_SECONDS)
