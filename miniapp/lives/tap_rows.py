@@ -49,38 +49,40 @@ def _when(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def rooms_locked(cursor, live_ids: set[int]) -> dict[int, Room]:
-    """The lives among `live_ids`, locked in order of id (on SQLite the transaction's own
-    write lock, taken at its start, covers them)."""
+def rooms_read(cursor, live_ids: set[int]) -> dict[int, Room]:
+    """The lives among `live_ids`, as they are now (unlocked: `likes_add` adds to a total only
+    while its live is on air, and says when it no longer was)."""
     if not live_ids:
         return {}
     ids = sorted(live_ids)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     cursor.execute(
-        f'SELECT "id", "status", "likes", "host_id" FROM "{Live._meta.db_table}" '
-        f'WHERE "id" IN ({_marks(ids)}) ORDER BY "id"{lock}',
+        f'SELECT "id", "status", "likes", "host_id" FROM "{Live._meta.db_table}" WHERE "id" IN ({_marks(ids)})',
         ids,
     )
     return {live_id: Room(status, likes, host_id) for live_id, status, likes, host_id in cursor.fetchall()}
 
 
-def likers_read(cursor, keys: set[tuple[int, int]], now: datetime) -> dict[tuple[int, int], LikerRow]:
-    """The `Liker` rows of these (live, user) pairs; a new one (unsaved) for each pair without."""
+def likers_locked(cursor, keys: set[tuple[int, int]], now: datetime) -> dict[tuple[int, int], LikerRow]:
+    """The `Liker` rows of these (live, user) pairs, locked until the transaction ends: each
+    made first (no taps yet, all its moments `now`) where there was none. One upsert does both:
+    a row already there is updated to itself, which locks it (on SQLite the transaction's write
+    lock, taken at its start, covers them), and every row comes back. The pairs go in order, so
+    two commits wait for one another rather than deadlock."""
     if not keys:
         return {}
-    lives, users = sorted({live for live, _ in keys}), sorted({user for _, user in keys})
+    made = connection.ops.adapt_datetimefield_value(now)
     cursor.execute(
-        f'SELECT "live_id", "user_id", "taps", "first", "last", "second", "second_taps" '
-        f'FROM "{Liker._meta.db_table}" WHERE "live_id" IN ({_marks(lives)}) AND "user_id" IN ({_marks(users)})',
-        [*lives, *users],
+        f'INSERT INTO "{Liker._meta.db_table}" '
+        f'("live_id", "user_id", "taps", "first", "last", "second", "second_taps") '
+        f"VALUES {', '.join(['(%s, %s, 0, %s, %s, %s, 0)'] * len(keys))} "
+        f'ON CONFLICT ("live_id", "user_id") DO UPDATE SET "live_id" = EXCLUDED."live_id" '
+        f'RETURNING "live_id", "user_id", "taps", "first", "last", "second", "second_taps"',
+        [value for live, user in sorted(keys) for value in (live, user, made, made, made)],
     )
-    found = {}
-    for live, user, taps, first, last, second, second_taps in cursor.fetchall():
-        if (live, user) in keys:
-            found[live, user] = LikerRow(taps, _when(first), _when(last), _when(second), second_taps)
-    for key in keys - found.keys():
-        found[key] = LikerRow(0, now, now, now, 0)
-    return found
+    return {
+        (live, user): LikerRow(taps, _when(first), _when(last), _when(second), second_taps)
+        for live, user, taps, first, last, second, second_taps in cursor.fetchall()
+    }
 
 
 def batches_sent(cursor, keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], int]:
@@ -129,5 +131,14 @@ def likers_write(cursor, likers: dict[tuple[int, int], LikerRow]) -> None:
     )
 
 
-def likes_add(cursor, live_id: int, count: int) -> None:
-    cursor.execute(f'UPDATE "{Live._meta.db_table}" SET "likes" = "likes" + %s WHERE "id" = %s', [count, live_id])
+def likes_add(cursor, live_id: int, count: int) -> int | None:
+    """Add `count` to the live's total while it is on air: the new total, or None when the live
+    is no longer on air (or gone). The live's row stays locked from here to the end of the
+    transaction, so this comes last."""
+    cursor.execute(
+        f'UPDATE "{Live._meta.db_table}" SET "likes" = "likes" + %s '
+        f'WHERE "id" = %s AND "status" = %s RETURNING "likes"',
+        [count, live_id, Live.Status.LIVE],
+    )
+    row = cursor.fetchone()
+    return None if row is None else row[0]

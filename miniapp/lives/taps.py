@@ -241,16 +241,32 @@ async def count_here(batch: Batch) -> Answer:
     return answer
 
 
+class _OffAir(Exception):
+    """A live went off air between a commit's reading it and adding to its total."""
+
+
 def _commit(batches: list[Batch]) -> list[Answer]:
     """Count `batches` in one transaction: the answer of each, in order. (Its statements are
-    `lives.tap_rows`'s: why there.)"""
+    `lives.tap_rows`'s: why there.) A live that went off air while the commit ran leaves nothing
+    of it: the commit is made again, and that live's batches are refused."""
     now = timezone.now()
     refused = _senders(batches, now)
+    tries = 3  # on and off air and on again within every one of them: the batches fail, to be sent again
+    while True:
+        try:
+            return _count(batches, dict(refused), now)
+        except _OffAir:
+            tries -= 1
+            if not tries:
+                raise
+
+
+def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answer]:
     with transaction.atomic(), connection.cursor() as cursor:
-        # The rooms, locked first (in order of id): taps count only while on air, the total is
-        # read and added to under the lock, and the rooms' likers are this commit's alone (every
-        # tap commit of a live takes its room's lock first).
-        rooms = tap_rows.rooms_locked(cursor, {batch.live_id for batch in batches if batch not in refused})
+        # What a commit locks: its tappers' liker rows (their rate, their batches sent, their first
+        # like are each one user's), then each live's row only to add to its total, last. So two
+        # workers' commits into one room wait for each other only for that last statement.
+        rooms = tap_rows.rooms_read(cursor, {batch.live_id for batch in batches if batch not in refused})
         for batch in batches:
             if batch in refused:
                 continue
@@ -260,7 +276,7 @@ def _commit(batches: list[Batch]) -> list[Answer]:
             elif room.status != Live.Status.LIVE:
                 refused[batch] = Answer(None, Refused.NOT_ON_AIR, status=room.status, user_id=batch.user.pk)
         counting = [batch for batch in batches if batch not in refused]
-        likers = tap_rows.likers_read(cursor, {(batch.live_id, batch.user.pk) for batch in counting}, now)
+        likers = tap_rows.likers_locked(cursor, {(batch.live_id, batch.user.pk) for batch in counting}, now)
         sent_before = tap_rows.batches_sent(cursor, {(batch.live_id, batch.user.pk, batch.batch) for batch in counting})
         counts: dict[Batch, tuple[int, bool]] = {}  # counted, and the user's first like
         added = dict.fromkeys(rooms, 0)
@@ -285,10 +301,12 @@ def _commit(batches: list[Batch]) -> list[Answer]:
             new_batches.append((*key, counted))
         tap_rows.batches_add(cursor, new_batches, now)
         tap_rows.likers_write(cursor, changed)
-        for live_id, count in added.items():
+        for live_id, count in sorted(added.items()):
             if count:
-                tap_rows.likes_add(cursor, live_id, count)
-                rooms[live_id].likes += count
+                total = tap_rows.likes_add(cursor, live_id, count)
+                if total is None:
+                    raise _OffAir(live_id)
+                rooms[live_id].likes = total
         for batch, (_, first) in counts.items():
             if first and batch.on_first is not None:
                 room = rooms[batch.live_id]

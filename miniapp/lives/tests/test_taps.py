@@ -309,3 +309,82 @@ def test_a_batch_is_counted_for_whom_its_session_signs_in(users, clip_live):
     bob.logout()  # the session is gone: nobody
     (answer,) = taps._commit([taps.Batch(live_id=clip_live.pk, taps=3, batch="t", session_key=key)])
     assert answer.refused == taps.Refused.SIGNED_OUT
+
+
+def _paused_in_commit(monkeypatch, user) -> tuple[threading.Event, threading.Event]:
+    """A commit of `user`'s halts once it has read the rooms and locked its likers (as a busy
+    worker's commit thread may, waiting for the GIL): (halted, go on)."""
+    halted, go_on = threading.Event(), threading.Event()
+    batches_sent = taps.tap_rows.batches_sent
+
+    def pausing(cursor, keys):
+        if any(key[1] == user.pk for key in keys):
+            halted.set()
+            assert go_on.wait(10)
+        return batches_sent(cursor, keys)
+
+    monkeypatch.setattr(taps.tap_rows, "batches_sent", pausing)
+    return halted, go_on
+
+
+def _in_thread(work) -> tuple[threading.Thread, list]:
+    out = []
+
+    def run():
+        try:
+            out.append(work())
+        except Exception as error:  # noqa: BLE001 (the test reads it)
+            out.append(error)
+        finally:
+            close_old_connections()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_commits_into_one_room_wait_for_each_other_only_to_add_to_its_total(users, clip_live, monkeypatch):
+    """Two workers' commits into one room: one halted mid-commit holds only its tapper's row,
+    and the other's commit goes through meanwhile (before, the first held the live's row)."""
+    if not connections["default"].features.has_select_for_update:
+        pytest.skip("SQLite has one writer: its commits are one after another whatever they lock")
+    bob, carol = users["bob"], users["dave"]
+    halted, go_on = _paused_in_commit(monkeypatch, bob)
+    thread, out = _in_thread(lambda: taps.taps_add(live_id=clip_live.pk, user=bob, taps=3, batch="b"))
+    try:
+        assert halted.wait(10)
+        done, meanwhile = _in_thread(lambda: taps.taps_add(live_id=clip_live.pk, user=carol, taps=2, batch="c"))
+        done.join(5)
+        assert not done.is_alive() and meanwhile[0].likes == 2
+        # bob's second batch (from another worker, say) waits for his first: his rate is one count
+        later, second = _in_thread(lambda: taps.taps_add(live_id=clip_live.pk, user=bob, taps=20, batch="b2"))
+        later.join(0.5)
+        assert later.is_alive()
+    finally:
+        go_on.set()
+        thread.join(10)
+    later.join(10)
+    assert out[0].likes == 5 and out[0].first
+    assert (second[0].taps, second[0].refused, second[0].likes) == (17, 3, 22)
+    assert Live.objects.get(pk=clip_live.pk).likes == 22 == sum(Liker.objects.values_list("taps", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_ended_during_a_commit_counts_none_of_it(users, clip_live, monkeypatch):
+    if not connections["default"].features.has_select_for_update:
+        pytest.skip("on SQLite a commit holds the one write lock: the live cannot end during it")
+    bob = users["bob"]
+    taps.taps_add(live_id=clip_live.pk, user=bob, taps=1, batch="before")
+    halted, go_on = _paused_in_commit(monkeypatch, bob)
+    thread, out = _in_thread(lambda: taps._commit([taps.Batch(live_id=clip_live.pk, taps=3, batch="b", user=bob)]))
+    try:
+        assert halted.wait(10)
+        live_end(live=clip_live)  # not held up by the commit: it has not touched the live's row
+    finally:
+        go_on.set()
+        thread.join(10)
+    (answer,) = out[0]
+    assert (answer.refused, answer.status) == (taps.Refused.NOT_ON_AIR, "ended")
+    assert Live.objects.get(pk=clip_live.pk).likes == 1 == Liker.objects.get(user=bob).taps
+    assert list(TapBatch.objects.values_list("batch", flat=True)) == ["before"]
