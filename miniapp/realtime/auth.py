@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections, router
 from django.http.cookie import parse_cookie
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
@@ -121,22 +122,38 @@ def session_users(session_keys: set[str]) -> dict[str, object]:
 
 
 def _session_data(session_keys: set[str]) -> dict[str, dict]:
-    """The decoded data of the sessions among `session_keys` that are kept and unexpired."""
+    """The decoded data of the sessions among `session_keys` that are kept and unexpired.
+
+    Where sessions are kept in the database, one plain statement reads them: building the
+    ORM's query was most of the cost of checking a few sessions (a live room's tap commit checks
+    every batch's, bench/live_room.py), and the statement is the one the ORM would make."""
     store = session_store()
     if not hasattr(store, "get_model_class"):  # cache, file, signed cookies: one read each
         return {key: data for key in session_keys if (data := store(key).load())}
     model, keys, found = store.get_model_class(), sorted(session_keys), {}
-    now = timezone.now()
+    database = connections[router.db_for_read(model)]
+    name, field = database.ops.quote_name, model._meta.get_field
+    now = database.ops.adapt_datetimefield_value(timezone.now())
     for start in range(0, len(keys), 500):  # SQLite's limit on a statement's parameters
-        rows = model.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=now)
-        for key, data in rows.values_list("session_key", "session_data"):
+        chunk = keys[start : start + 500]
+        with database.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {name(field('session_key').column)}, {name(field('session_data').column)} "
+                f"FROM {name(model._meta.db_table)} WHERE {name(field('session_key').column)} "
+                f"IN ({', '.join(['%s'] * len(chunk))}) AND {name(field('expire_date').column)} > %s",
+                [*chunk, now],
+            )
+            rows = cursor.fetchall()
+        for key, data in rows:
             found[key] = store().decode(data)
     return found
 
 
 def _users_signed_in(claims: set[tuple]) -> dict[tuple, object]:
     """{(user pk, backend path): user} for the users each backend still signs in: one query for
-    ModelBackend and its subclasses (allauth's), `backend.get_user` for any other backend."""
+    ModelBackend and its subclasses (allauth's), `backend.get_user` for any other backend. The
+    query is a raw one of the user model's own columns (what `in_bulk` reads, at half its cost:
+    the user model's manager is Django's `UserManager`, which filters nothing)."""
     from django.contrib.auth.backends import ModelBackend  # it loads the user model: not at import
 
     found = {}
@@ -147,12 +164,23 @@ def _users_signed_in(claims: set[tuple]) -> dict[tuple, object]:
     for backend_path, user_pks in by_backend.items():
         backend = load_backend(backend_path)
         if isinstance(backend, ModelBackend):
-            users = get_user_model()._default_manager.in_bulk(user_pks)
-            allowed = {pk: user for pk, user in users.items() if backend.user_can_authenticate(user)}
+            allowed = {pk: user for pk, user in _users(user_pks).items() if backend.user_can_authenticate(user)}
         else:
             allowed = {pk: backend.get_user(pk) for pk in user_pks}
         found.update({(pk, backend_path): user for pk, user in allowed.items() if user is not None})
     return found
+
+
+def _users(pks: set) -> dict:
+    model = get_user_model()
+    name, meta = connections[router.db_for_read(model)].ops.quote_name, model._meta
+    columns = ", ".join(name(field.column) for field in meta.concrete_fields)
+    ordered = sorted(pks)
+    query = (
+        f"SELECT {columns} FROM {name(meta.db_table)} "
+        f"WHERE {name(meta.pk.column)} IN ({', '.join(['%s'] * len(ordered))})"
+    )
+    return {user.pk: user for user in model._default_manager.raw(query, ordered)}
 
 
 def _hash_matches(user, session_hash: str) -> bool:

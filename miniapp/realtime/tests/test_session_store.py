@@ -9,7 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from miniapp.realtime.auth import session_expiry, session_store, sessions_signed_in
+from miniapp.realtime.auth import session_expiry, session_store, session_users, sessions_signed_in
 from tests.fixtures.personas import session_cookie
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +112,17 @@ def test_the_sweep_signs_in_whom_django_would(change, users, settings):
     assert anonymous.session_key not in found
     assert found.get(carol_key) == (carol.pk if change not in (drop_backend, retire_secret) else None)
     assert (bob_key in found) is (change is rotate_secret)
+
+
+def test_the_users_found_are_the_users_the_orm_reads(users):
+    """`session_users` reads the users in plain SQL: each field as the ORM gives it (an aware
+    datetime, a bool from SQLite's 0 or 1, ...)."""
+    bob = users["bob"]
+    type(bob).objects.filter(pk=bob.pk).update(banned_until=timezone.now() + timedelta(days=1), share_likes=False)
+    key = session_cookie(bob)
+    found = session_users({key})[key]
+    read = type(bob).objects.get(pk=bob.pk)
+    for field in type(bob)._meta.concrete_fields:
+        ours, orm = getattr(found, field.attname), getattr(read, field.attname)
+        assert (ours, type(ours)) == (orm, type(orm)), field.name
+    assert found._state.db == "default" and not found._state.adding
