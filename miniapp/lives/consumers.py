@@ -269,5 +269,7 @@ class TapApp:
             headers.append((b"Allow", b"POST"))
         if status == 503:
             headers.append((b"Retry-After", str(answer["retry_after"]).encode()))
+        body = json.dumps(answer, ensure_ascii=False).encode()
+        headers.append((b"Content-Length", str(len(body)).encode()))  # else Daphne chunks it: a write more
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": json.dumps(answer, ensure_ascii=False).encode()})
+        await send({"type": "http.response.body", "body": body})

@@ -54,6 +54,7 @@ async def test_a_signed_in_batch_is_counted_and_answered(clip_live, bob_session)
     status, body, headers = await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session)
     assert (status, body) == (200, {"likes": 3, "counted": 3, "refused": 0, "next": 250})
     assert headers[b"Content-Type"] == b"application/json" and headers[b"Cache-Control"] == b"no-store"
+    assert headers[b"Content-Length"] == str(len(json.dumps(body))).encode()  # not chunked: one write
     assert (await post(clip_live.pk, {"taps": 3, "batch": "a1"}, session=bob_session))[1]["likes"] == 3  # again
     assert await likes_of(clip_live) == 3
 
