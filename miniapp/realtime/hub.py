@@ -8,8 +8,9 @@ read, and writes each event straight to the local sockets of its recipients. An 
 worker nothing unless it holds one of its recipients.
 
 The push is a hint, the database the record: when the hub may have missed entries (a stream
-trimmed past its position, the connection to Redis failing under a read), the sockets concerned
-catch up from the database (`ActivityConsumer.catch_up`). A stream the hub starts to read (a
+trimmed past its position, a Redis that restarted or was replaced under it), the sockets
+concerned catch up from the database (`ActivityConsumer.catch_up`). A read that failed on a
+server that stays up loses nothing: the hub reads again from where it was. A stream the hub starts to read (a
 socket of a user in a new shard) is read from where it stood before the socket's own replay from
 the database: what came before is in the replay, what comes after is read.
 
@@ -157,11 +158,12 @@ class Hub:
                 read = await bus.read(dict(self.positions), block=READ_BLOCK)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis away or restarted: what was added meanwhile may be gone
+            except Exception:  # Redis away: read again from the same positions
+                # (A server that restarted meanwhile is another server: the read that reaches
+                # it says its streams are lost, and their sockets catch up then.)
                 stop_if_cancelled()
                 log.warning("the hub could not read the event streams", exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
-                self.start_catch_up(None)
                 continue
             if events.unsent.entries:  # what this process failed to add: the server answers again
                 try:

@@ -6,9 +6,11 @@ EVERYONE. A worker reads, from its last position in each, only the streams of th
 sockets it holds, so an event costs a worker nothing unless it holds one of its recipients.
 Streams are ordered and resumable (a position is an entry id, `<ms>-<seq>`), and bounded: each
 keeps about MAXLEN entries. A reader that fell further behind than that learns it (`Read.lost`)
-and has its sockets catch up from the database, the record; so does one whose connection
-failed, since what was added meanwhile may be gone with a restarted server. Nothing else is
-needed to notice a loss: no numbering of our own, no heartbeats.
+and has its sockets catch up from the database, the record; so does one whose server is not the
+one it read before (restarted, or another: `RedisStreams.connected`), since what was added
+meanwhile may be gone with it. A connection that failed to the same server loses nothing: the
+reader reads on from its positions. Nothing else is needed to notice a loss: no numbering of
+our own, no heartbeats.
 
 Why Redis Streams (issue 20's choice, measured against Redis sharded pub/sub and NATS JetStream by
 bench/engines.py; the figures are in ARCHITECTURE.md, "Decisions"): they are already in the Redis
@@ -185,20 +187,40 @@ class RedisStreams:
         self.blocking: redis.Redis | None = None
         self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
         self.lock = threading.Lock()
+        self.server: bytes | None = None  # the run_id of the server this process reads and asks
+        self.changed = False  # a connection found another server: the next read reports its streams lost
 
     def _clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()
         clients = self.loops.get(loop)
         if clients is None:
+            options = {**CLIENT_OPTIONS, "redis_connect_func": self.connected}
             clients = _LoopClients(
-                writer=aioredis.Redis.from_url(self.url, **CLIENT_OPTIONS),
+                writer=aioredis.Redis.from_url(self.url, **options),
                 # redis-py's default socket timeout (5 s) would end a read blocked as long.
                 reader=aioredis.Redis.from_url(
-                    self.url, single_connection_client=True, **{**CLIENT_OPTIONS, "socket_timeout": BLOCK_MAX + 10}
+                    self.url, single_connection_client=True, **{**options, "socket_timeout": BLOCK_MAX + 10}
                 ),
             )
             self.loops[loop] = clients
         return clients
+
+    async def connected(self, connection) -> None:
+        """Each new connection of the reader and of `last_id` and `add` (redis-py's
+        `redis_connect_func`, run however the connection came to be opened: after a failed one,
+        redis-py opens another at the next command): which server it reached, by its `run_id`,
+        new at each start. Another run_id than the last one seen: what was added and not yet
+        read may be gone (a Redis without a disk comes back empty), and the next `read` says its
+        streams are lost. The same one: a connection that failed lost nothing, and the reader
+        reads on from its positions."""
+        await connection.on_connect()
+        await connection.send_command("INFO", "server")
+        info = await connection.read_response()
+        lines = info.splitlines()
+        server = next((line.split(b":", 1)[1].strip() for line in lines if line.startswith(b"run_id:")), b"")
+        if self.server is not None and server != self.server:
+            self.changed = True
+        self.server = server
 
     def _xadds(self, pipe, payloads: dict[str, str]) -> None:
         for stream, payload in payloads.items():
@@ -229,8 +251,9 @@ class RedisStreams:
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def read(self, positions: dict[str, str], block: float) -> Read:
-        """What follows `positions`, waiting up to `block` seconds. Raises the connection's error
-        (the caller catches up: what was added meanwhile may be lost)."""
+        """What follows `positions`, waiting up to `block` seconds; every stream read `lost`
+        when the server is not the one read before. Raises the connection's error once
+        redis-py's own tries are spent (the caller reads again later, from the same positions)."""
         clients = self._clients()
         if not positions:
             await asyncio.sleep(block)
@@ -244,6 +267,9 @@ class RedisStreams:
             clients.reader_id = None  # a new connection next time, with an id of its own
             raise
         read = Read()
+        if self.changed:  # another server than the one read before (`connected`)
+            self.changed = False
+            read.lost |= set(positions)
         full = []
         for key, entries in answer or ():
             stream = key.decode()[len(self.prefix) :]
@@ -288,9 +314,9 @@ class NodeStreams:
     `n % len(nodes)`, EVERYONE on the first, each node a `RedisStreams`. A node that fails costs
     only its own streams: what is added to the others still goes (`NotAdded` names the rest),
     a read goes on with the others (the node is tried again after RETRY_SECONDS), and once it
-    answers again its streams are reported `lost`, since a restarted node may have lost what it
-    held: their sockets catch up from the database. When every node fails the read raises, as
-    one Redis's does."""
+    answers again its streams are read on from where they were; if it restarted meanwhile, its
+    own read reports them `lost` (`RedisStreams.connected`), and their sockets catch up from the
+    database. When every node fails the read raises, as one Redis's does."""
 
     RETRY_SECONDS = 1.0
     SETTLE_SECONDS = 1.0  # how long the other nodes' reads may take to end once one has answered
@@ -378,9 +404,8 @@ class NodeStreams:
             answered = task.result()
             read.entries += answered.entries
             read.lost |= answered.lost
-            if self.down.pop(node, None) is not None:  # back: what it held may be gone
-                log.warning("stream node %d answers again: its streams' sockets catch up", node)
-                read.lost |= set(due[node])
+            if self.down.pop(node, None) is not None:  # back (restarted: its read said its streams are lost)
+                log.warning("stream node %d answers again", node)
         if errors and len(errors) == len(split):
             raise errors[0]
         return read

@@ -1,11 +1,13 @@
-"""The event streams over several Redis servers (`streams.NodeStreams`, REALTIME_STREAM_URLS), each
-a real redis-server of the test's own: a node that goes away costs only its own streams, and
-when it comes back its streams are reported lost, so their sockets catch up."""
+"""The event streams on real redis-servers of the test's own: one server restarted under a reader
+(its streams reported lost, so their sockets catch up) or only its connection lost (read on,
+nothing lost); and over several servers (`streams.NodeStreams`, REALTIME_STREAM_URLS), where a
+node that goes away costs only its own streams, and a restarted one only its own catch-up."""
 
 import asyncio
 import time
 
 import pytest
+import redis
 
 from miniapp.realtime import events, streams
 from miniapp.realtime.streams import EVERYONE, NodeStreams, NotAdded
@@ -52,6 +54,18 @@ async def added(bus: NodeStreams, payloads: dict[str, str]) -> None:
             await asyncio.sleep(bus.RETRY_SECONDS)
 
 
+async def added_to(bus: streams.RedisStreams, payloads: dict[str, str]) -> None:
+    """`add`, again if a pooled connection fails once after its server restarted (as `events`
+    tries it)."""
+    for attempt in range(3):
+        try:
+            await bus.add(payloads)
+            return
+        except redis.exceptions.ConnectionError:
+            if attempt == 2:
+                raise
+
+
 def texts(read: streams.Read) -> list[tuple[str, str]]:
     return sorted((stream, text) for stream, _, text in read.entries)
 
@@ -83,8 +97,75 @@ async def test_a_read_waiting_on_both_nodes_ends_when_either_gets_an_entry(nodes
     assert time.monotonic() - started < 2  # not the other node's 5 s
 
 
+@pytest.fixture
+async def one(servers):
+    bus = streams.RedisStreams(servers[0].url, maxlen=MAXLEN)
+    yield bus
+    await bus.close()
+
+
+async def read_again(bus: streams.RedisStreams, positions: dict[str, str], block: float) -> streams.Read:
+    """`read`, again as the hub does if the connection failed (redis-py opens a new one then)."""
+    try:
+        return await bus.read(positions, block)
+    except redis.exceptions.ConnectionError:
+        return await bus.read(positions, block)
+
+
+async def test_a_read_reports_its_streams_lost_when_the_server_restarted_under_it(one, servers):
+    """The read after a restart answers from the new server as if nothing happened, but the
+    server is another (its run_id), and what was added before the restart and not read is gone."""
+    positions = {"0": await one.last_id("0"), "1": await one.last_id("1")}
+    await one.add({"0": "read"})
+    read = await one.read(positions, block=1)
+    assert texts(read) == [("0", "read")] and not read.lost
+    positions["0"] = read.entries[-1][1]
+    await one.add({"1": "never read"})
+    servers[0].stop()
+    servers[0].start()  # the same port, empty: as a Redis without a disk restarted
+    await added_to(one, {"0": "after"})
+    read = await read_again(one, positions, block=5)
+    assert read.lost == {"0", "1"}  # their sockets catch up from the database
+    assert texts(read) == [("0", "after")]
+    read = await one.read({"0": read.entries[-1][1]}, block=0.1)
+    assert not read.lost  # said once
+
+
+async def test_a_blocked_read_across_a_restart_still_reports_its_streams_lost(one, servers):
+    positions = {"0": await one.last_id("0")}
+    reading = asyncio.create_task(one.read(positions, block=10))
+    await asyncio.sleep(0.2)  # blocked in XREAD
+    servers[0].stop()
+    servers[0].start()
+    await asyncio.sleep(0.5)
+    await added_to(one, {"0": "after"})
+    try:
+        read = await asyncio.wait_for(reading, 15)
+    except redis.exceptions.ConnectionError:  # as the hub: read again
+        read = await one.read(positions, block=5)
+    assert read.lost == {"0"}
+
+
+async def test_a_lost_connection_to_a_server_that_stayed_loses_nothing(one, servers):
+    positions = {"0": await one.last_id("0")}
+    await one.add({"0": "first"})
+    read = await one.read(positions, block=1)
+    positions["0"] = read.entries[-1][1]
+    reading = asyncio.create_task(one.read(positions, block=10))
+    await asyncio.sleep(0.2)
+    killer = redis.Redis.from_url(servers[0].url)
+    assert killer.client_kill_filter(_type="normal", skipme=True) >= 1  # every client but this one: ours
+    killer.close()
+    await added_to(one, {"0": "second"})
+    try:
+        read = await asyncio.wait_for(reading, 15)
+    except redis.exceptions.ConnectionError:
+        read = await one.read(positions, block=5)
+    assert texts(read) == [("0", "second")] and not read.lost  # read on from where it was
+
+
 async def test_a_node_away_costs_only_its_own_streams_and_its_return_is_reported(nodes, servers):
-    positions = {"0": "0-0", "1": "0-0"}
+    positions = {"0": await nodes.last_id("0"), "1": await nodes.last_id("1")}  # both servers known
     servers[1].stop()
 
     with pytest.raises(NotAdded) as failed:
@@ -103,7 +184,7 @@ async def test_a_node_away_costs_only_its_own_streams_and_its_return_is_reported
     await asyncio.sleep(nodes.RETRY_SECONDS)
     positions["0"] = await nodes.last_id("0")
     read = await nodes.read(positions, block=1)
-    assert read.lost == {"1"}  # its sockets catch up: what it held may be gone
+    assert read.lost == {"1"}  # its sockets catch up: what it held may be gone (another run_id)
     await added(nodes, {"1": "back"})
     read = await nodes.read({"1": "0-0"}, block=1)
     assert texts(read) == [("1", "back")]
