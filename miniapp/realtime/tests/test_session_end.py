@@ -196,7 +196,7 @@ async def test_a_worker_catching_up_after_a_lost_message_checks_sessions_first(u
     socket = await open_socket(users["bob"])
     await db_call(lambda: type(users["bob"]).objects.filter(pk=users["bob"].pk).update(is_active=False))
 
-    hub.start_catch_up(None)  # what the hub does when a read of the streams failed
+    hub.start_catch_up(None)  # what the hub does when its streams' server restarted
 
     assert await socket.closed() == SIGNED_OUT
 
