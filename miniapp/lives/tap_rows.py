@@ -6,7 +6,7 @@ batches in a busy worker, against under 0.1 ms a statement in SQLite (traced in 
 bench/live_room.py). The commit runs in a thread of its own beside the event loop that writes a
 live room's frames, and every millisecond of Python it runs is one the loop waits for the GIL;
 a batch waits for the commit before its own as well. So the statements are written out once
-here, for SQLite and PostgreSQL alike (`ON CONFLICT` needs SQLite 3.24; Debian 12 ships 3.40),
+here, for SQLite and PostgreSQL alike (`RETURNING` needs SQLite 3.35; Debian 12 ships 3.40),
 with the ORM's own adaptation of their values: the same rows, columns and constraints as the
 models say.
 """
@@ -21,7 +21,7 @@ from miniapp.lives.models import Liker, Live, TapBatch
 
 @dataclass
 class Room:
-    """A live as a commit needs it, read under its lock."""
+    """A live as a commit read it (unlocked: see `likes_add`)."""
 
     status: str
     likes: int

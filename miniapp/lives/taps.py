@@ -251,7 +251,7 @@ def _commit(batches: list[Batch]) -> list[Answer]:
     of it: the commit is made again, and that live's batches are refused."""
     now = timezone.now()
     refused = _senders(batches, now)
-    tries = 3  # on and off air and on again within every one of them: the batches fail, to be sent again
+    tries = 2  # a live that ended meanwhile is ended at the second try (an ended live never starts again)
     while True:
         try:
             return _count(batches, dict(refused), now)

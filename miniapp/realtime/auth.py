@@ -175,12 +175,15 @@ def _users(pks: set) -> dict:
     model = get_user_model()
     name, meta = connections[router.db_for_read(model)].ops.quote_name, model._meta
     columns = ", ".join(name(field.column) for field in meta.concrete_fields)
-    ordered = sorted(pks)
-    query = (
-        f"SELECT {columns} FROM {name(meta.db_table)} "
-        f"WHERE {name(meta.pk.column)} IN ({', '.join(['%s'] * len(ordered))})"
-    )
-    return {user.pk: user for user in model._default_manager.raw(query, ordered)}
+    ordered, found = sorted(pks), {}
+    for start in range(0, len(ordered), 500):  # SQLite's limit on a statement's parameters
+        chunk = ordered[start : start + 500]
+        query = (
+            f"SELECT {columns} FROM {name(meta.db_table)} "
+            f"WHERE {name(meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})"
+        )
+        found.update((user.pk, user) for user in model._default_manager.raw(query, chunk))
+    return found
 
 
 def _hash_matches(user, session_hash: str) -> bool:

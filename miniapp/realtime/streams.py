@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import redis
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+from redis.utils import str_if_bytes
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,12 @@ def by_shard(user_ids: list[int], shards: int) -> dict[str, list[int]]:
         else:
             split[shard] = [user_id]
     return {str(shard): ids for shard, ids in split.items()}
+
+
+def _identity(info: dict) -> str:
+    """Which server answered, from its INFO (parsed): "" when it does not say."""
+    run_id, history = info.get("run_id"), info.get("master_replid")
+    return f"{run_id}/{history}" if run_id else ""
 
 
 def parse_id(text: str) -> Id:
@@ -187,8 +194,9 @@ class RedisStreams:
         self.blocking: redis.Redis | None = None
         self.loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
         self.lock = threading.Lock()
-        self.server: bytes | None = None  # the run_id of the server this process reads and asks
-        self.changed = False  # a connection found another server: the next read reports its streams lost
+        self.server: str | None = None  # which server this process reads and asks (`_seen`)
+        self.changed = False  # it may not be the one read before: the next read reports its streams lost
+        self.recheck = False  # a read failed: ask again which server answers before the next
 
     def _clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()
@@ -208,19 +216,33 @@ class RedisStreams:
     async def connected(self, connection) -> None:
         """Each new connection of the reader and of `last_id` and `add` (redis-py's
         `redis_connect_func`, run however the connection came to be opened: after a failed one,
-        redis-py opens another at the next command): which server it reached, by its `run_id`,
-        new at each start. Another run_id than the last one seen: what was added and not yet
-        read may be gone (a Redis without a disk comes back empty), and the next `read` says its
-        streams are lost. The same one: a connection that failed lost nothing, and the reader
-        reads on from its positions."""
+        redis-py opens another at the next command): which server it reached (`_seen`)."""
         await connection.on_connect()
-        await connection.send_command("INFO", "server")
-        info = await connection.read_response()
-        lines = info.splitlines()
-        server = next((line.split(b":", 1)[1].strip() for line in lines if line.startswith(b"run_id:")), b"")
-        if self.server is not None and server != self.server:
+        try:
+            await connection.send_command("INFO")
+            info = str_if_bytes(await connection.read_response())
+        except ResponseError:  # INFO refused (renamed, not permitted): the server cannot be told
+            info = ""
+        self._seen(_identity(dict(line.split(":", 1) for line in info.splitlines() if ":" in line)))
+
+    def _seen(self, server: str) -> None:
+        """The server answering now is `server`: its `run_id` (new at each start) and the
+        replication history it holds (`master_replid`: new when a replica is promoted, or
+        resyncs from a master that restarted). Another than the last one seen: what was added
+        and not yet read may be gone (a Redis without a disk comes back empty), and the next
+        `read` says its streams are lost. The same one: a connection that failed lost nothing,
+        and the reader reads on from its positions. One that cannot be told ("") is taken for
+        another. (A FLUSHALL, or a stream's key evicted, on a server that keeps running is not
+        seen: it is an operator's act, and the streams' keys must not be evictable.)"""
+        if not server or (self.server is not None and server != self.server):
             self.changed = True
         self.server = server
+
+    def _unknown(self) -> None:
+        """A command failed before this process learnt which server it reads: what it asked for
+        (a position) may be on a server that will come back another; the next read says so."""
+        if self.server is None:
+            self.changed = True
 
     def _xadds(self, pipe, payloads: dict[str, str]) -> None:
         for stream, payload in payloads.items():
@@ -247,6 +269,9 @@ class RedisStreams:
             info = await self._clients().writer.xinfo_stream(self.prefix + stream)
         except ResponseError:  # no such stream yet (or since a restart): everything to come
             return "0-0"
+        except BaseException:
+            self._unknown()
+            raise
         value = info["last-generated-id"]
         return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -260,16 +285,18 @@ class RedisStreams:
             return Read()
         keys = {self.prefix + stream: position for stream, position in positions.items()}
         try:
+            if self.recheck:  # the last read failed, maybe without the connection (a failover's UNBLOCKED)
+                self._seen(_identity(await clients.reader.info()))
+                self.recheck = False
             if clients.reader_id is None:
                 clients.reader_id = await clients.reader.client_id()
             answer = await clients.reader.xread(keys, count=COUNT, block=max(1, int(min(block, BLOCK_MAX) * 1000)))
         except BaseException:
             clients.reader_id = None  # a new connection next time, with an id of its own
+            self.recheck = True
+            self._unknown()
             raise
         read = Read()
-        if self.changed:  # another server than the one read before (`connected`)
-            self.changed = False
-            read.lost |= set(positions)
         full = []
         for key, entries in answer or ():
             stream = key.decode()[len(self.prefix) :]
@@ -285,6 +312,9 @@ class RedisStreams:
             oldest = await clients.writer.xrange(self.prefix + stream, count=1)
             if oldest and parse_id(oldest[0][0].decode()) > parse_id(positions[stream]):
                 read.lost.add(stream)
+        if self.changed:  # (last: nothing awaited between taking it and returning it)
+            self.changed = False
+            read.lost |= set(positions)
         return read
 
     async def wake(self) -> None:

@@ -388,3 +388,25 @@ def test_a_live_ended_during_a_commit_counts_none_of_it(users, clip_live, monkey
     assert (answer.refused, answer.status) == (taps.Refused.NOT_ON_AIR, "ended")
     assert Live.objects.get(pk=clip_live.pk).likes == 1 == Liker.objects.get(user=bob).taps
     assert list(TapBatch.objects.values_list("batch", flat=True)) == ["before"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_batch_sent_twice_at_once_counts_once(users, clip_live, monkeypatch):
+    """Its answer lost, the page sends a batch again while the first commit of it still runs
+    (on another worker, say): the second waits for the first's lock on the tapper's row, finds
+    the batch counted, and answers the same."""
+    bob = users["bob"]
+    halted, go_on = _paused_in_commit(monkeypatch, bob)
+    first, out = _in_thread(lambda: taps.taps_add(live_id=clip_live.pk, user=bob, taps=4, batch="twice"))
+    try:
+        assert halted.wait(10)
+        halted.clear()
+        again, out_again = _in_thread(lambda: taps.taps_add(live_id=clip_live.pk, user=bob, taps=4, batch="twice"))
+        again.join(0.5)
+        assert again.is_alive()  # waiting for the first
+    finally:
+        go_on.set()
+        first.join(10)
+    again.join(10)
+    assert (out[0].taps, out[0].first) == (4, True) and (out_again[0].taps, out_again[0].first) == (4, False)
+    assert Live.objects.get(pk=clip_live.pk).likes == 4 == TapBatch.objects.get(batch="twice").taps

@@ -4,6 +4,7 @@ nothing lost); and over several servers (`streams.NodeStreams`, REALTIME_STREAM_
 node that goes away costs only its own streams, and a restarted one only its own catch-up."""
 
 import asyncio
+import signal
 import time
 
 import pytest
@@ -162,6 +163,34 @@ async def test_a_lost_connection_to_a_server_that_stayed_loses_nothing(one, serv
     except redis.exceptions.ConnectionError:
         read = await one.read(positions, block=5)
     assert texts(read) == [("0", "second")] and not read.lost  # read on from where it was
+
+
+async def test_a_server_first_reached_after_a_failure_reports_its_streams_lost(one, servers):
+    """The hub could not learn where a stream stood (it reads from a few seconds back): a server
+    it had never reached may have held what it missed, so the first read says so."""
+    servers[0].stop()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await one.last_id("0")
+    servers[0].start()
+    await added_to(one, {"0": "after"})
+    read = await read_again(one, {"0": streams.start()}, block=1)
+    assert read.lost == {"0"} and texts(read) == [("0", "after")]
+
+
+async def test_a_node_back_without_a_restart_is_read_on_and_nothing_is_lost(nodes, servers):
+    positions = {"0": await nodes.last_id("0"), "1": await nodes.last_id("1")}
+    await nodes.add({"1": "waiting"})
+    servers[1].process.send_signal(signal.SIGSTOP)  # quiet, not restarted
+    try:
+        await nodes.add({"0": "meanwhile"})
+        read = await nodes.read(positions, block=5)  # node 1's read is cancelled once node 0 answered
+        assert texts(read) == [("0", "meanwhile")] and not read.lost
+        positions["0"] = read.entries[-1][1]
+    finally:
+        servers[1].process.send_signal(signal.SIGCONT)
+    await asyncio.sleep(nodes.RETRY_SECONDS)
+    read = await nodes.read(positions, block=1)
+    assert texts(read) == [("1", "waiting")] and not read.lost  # read on from where it was
 
 
 async def test_a_node_away_costs_only_its_own_streams_and_its_return_is_reported(nodes, servers):

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from miniapp.realtime import auth
 from miniapp.realtime.auth import session_expiry, session_store, session_users, sessions_signed_in
 from tests.fixtures.personas import session_cookie
 
@@ -126,3 +127,12 @@ def test_the_users_found_are_the_users_the_orm_reads(users):
         ours, orm = getattr(found, field.attname), getattr(read, field.attname)
         assert (ours, type(ours)) == (orm, type(orm)), field.name
     assert found._state.db == "default" and not found._state.adding
+
+
+def test_more_users_than_a_statement_takes_are_read_in_parts(users, django_user_model):
+    """A worker's sweep checks every local socket's session at once: past SQLite's limit on a
+    statement's parameters the sessions and the users are read in parts."""
+    many = django_user_model.objects.bulk_create(django_user_model(username=f"many{n}") for n in range(1200))
+    keys = {session_cookie(user) for user in many[:3]} | {session_cookie(users["bob"])}
+    assert len(auth._users({user.pk for user in many})) == 1200
+    assert set(sessions_signed_in(keys).values()) == {*(user.pk for user in many[:3]), users["bob"].pk}
