@@ -279,7 +279,7 @@ def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answ
         likers = tap_rows.likers_locked(cursor, {(batch.live_id, batch.user.pk) for batch in counting}, now)
         sent_before = tap_rows.batches_sent(cursor, {(batch.live_id, batch.user.pk, batch.batch) for batch in counting})
         counts: dict[Batch, tuple[int, bool]] = {}  # counted, and the user's first like
-        added = dict.fromkeys(rooms, 0)
+        added = dict.fromkeys({batch.live_id for batch in counting}, 0)
         changed, new_batches = {}, []  # likers by (live, user)
         for batch in counting:
             key = (batch.live_id, batch.user.pk, batch.batch)
@@ -301,12 +301,11 @@ def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answ
             new_batches.append((*key, counted))
         tap_rows.batches_add(cursor, new_batches, now)
         tap_rows.likers_write(cursor, changed)
-        for live_id, count in sorted(added.items()):
-            if count:
-                total = tap_rows.likes_add(cursor, live_id, count)
-                if total is None:
-                    raise _OffAir(live_id)
-                rooms[live_id].likes = total
+        for live_id, count in sorted(added.items()):  # (0 too: still on air, and the total now)
+            total = tap_rows.likes_add(cursor, live_id, count)
+            if total is None:
+                raise _OffAir(live_id)
+            rooms[live_id].likes = total
         for batch, (_, first) in counts.items():
             if first and batch.on_first is not None:
                 room = rooms[batch.live_id]

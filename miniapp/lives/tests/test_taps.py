@@ -410,3 +410,22 @@ def test_one_batch_sent_twice_at_once_counts_once(users, clip_live, monkeypatch)
     again.join(10)
     assert (out[0].taps, out[0].first) == (4, True) and (out_again[0].taps, out_again[0].first) == (4, False)
     assert Live.objects.get(pk=clip_live.pk).likes == 4 == TapBatch.objects.get(batch="twice").taps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_counts_nothing_is_refused_too_when_the_live_ended_meanwhile(users, clip_live, monkeypatch):
+    if not connections["default"].features.has_select_for_update:
+        pytest.skip("on SQLite a commit holds the one write lock: the live cannot end during it")
+    bob = users["bob"]
+    taps.taps_add(live_id=clip_live.pk, user=bob, taps=taps.TAPS_PER_SECOND, batch="full")  # his second is full
+    halted, go_on = _paused_in_commit(monkeypatch, bob)
+    thread, out = _in_thread(lambda: taps._commit([taps.Batch(live_id=clip_live.pk, taps=3, batch="over", user=bob)]))
+    try:
+        assert halted.wait(10)
+        live_end(live=clip_live)
+    finally:
+        go_on.set()
+        thread.join(10)
+    (answer,) = out[0]
+    assert (answer.refused, answer.status) == (taps.Refused.NOT_ON_AIR, "ended")  # not "0 counted"
+    assert not TapBatch.objects.filter(batch="over").exists()
