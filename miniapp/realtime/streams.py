@@ -196,7 +196,6 @@ class RedisStreams:
         self.lock = threading.Lock()
         self.server: str | None = None  # which server this process reads and asks (`_seen`)
         self.changed = False  # it may not be the one read before: the next read reports its streams lost
-        self.recheck = False  # a read failed: ask again which server answers before the next
 
     def _clients(self) -> _LoopClients:
         loop = asyncio.get_running_loop()
@@ -215,8 +214,9 @@ class RedisStreams:
 
     async def connected(self, connection) -> None:
         """Each new connection of the reader and of `last_id` and `add` (redis-py's
-        `redis_connect_func`, run however the connection came to be opened: after a failed one,
-        redis-py opens another at the next command): which server it reached (`_seen`)."""
+        `redis_connect_func`, run however the connection came to be opened: redis-py opens
+        another at the next command after a failed one, and the reader after any failed read):
+        which server it reached (`_seen`)."""
         await connection.on_connect()
         try:
             await connection.send_command("INFO")
@@ -277,23 +277,23 @@ class RedisStreams:
 
     async def read(self, positions: dict[str, str], block: float) -> Read:
         """What follows `positions`, waiting up to `block` seconds; every stream read `lost`
-        when the server is not the one read before. Raises the connection's error once
-        redis-py's own tries are spent (the caller reads again later, from the same positions)."""
+        when the server is not the one read before. Raises the connection's error (the caller
+        reads again later, from the same positions)."""
         clients = self._clients()
         if not positions:
             await asyncio.sleep(block)
             return Read()
         keys = {self.prefix + stream: position for stream, position in positions.items()}
         try:
-            if self.recheck:  # the last read failed, maybe without the connection (a failover's UNBLOCKED)
-                self._seen(_identity(await clients.reader.info()))
-                self.recheck = False
-            if clients.reader_id is None:
+            if clients.reader_id is None:  # the first read, or one after a failed one
+                if clients.reader.connection is not None:
+                    # A new connection, which asks which server it reached (`connected`): a
+                    # failed read may have kept its own (a failover's UNBLOCKED error does).
+                    await clients.reader.connection.disconnect()
                 clients.reader_id = await clients.reader.client_id()
             answer = await clients.reader.xread(keys, count=COUNT, block=max(1, int(min(block, BLOCK_MAX) * 1000)))
         except BaseException:
             clients.reader_id = None  # a new connection next time, with an id of its own
-            self.recheck = True
             self._unknown()
             raise
         read = Read()

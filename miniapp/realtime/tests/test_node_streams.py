@@ -165,6 +165,22 @@ async def test_a_lost_connection_to_a_server_that_stayed_loses_nothing(one, serv
     assert texts(read) == [("0", "second")] and not read.lost  # read on from where it was
 
 
+async def test_a_read_failed_with_its_connection_kept_reads_on_through_a_new_one(one, servers):
+    """A read that fails with an error reply (what a failover's UNBLOCKED is) keeps its connection:
+    the next read opens a new one all the same, which asks which server it reached."""
+    positions = {"0": await one.last_id("0")}
+    reading = asyncio.create_task(one.read(positions, block=10))
+    await asyncio.sleep(0.2)
+    failed_id = one._clients().reader_id
+    await one._clients().writer.client_unblock(failed_id, error=True)
+    with pytest.raises(redis.exceptions.ResponseError, match="UNBLOCKED"):
+        await asyncio.wait_for(reading, 5)
+    await one.add({"0": "next"})
+    read = await one.read(positions, block=1)
+    assert texts(read) == [("0", "next")] and not read.lost  # the same server: read on
+    assert one._clients().reader_id != failed_id
+
+
 async def test_a_server_first_reached_after_a_failure_reports_its_streams_lost(one, servers):
     """The hub could not learn where a stream stood (it reads from a few seconds back): a server
     it had never reached may have held what it missed, so the first read says so."""
