@@ -10,6 +10,7 @@ pushed, so every friend a like reaches paid for it (py-spy, in `bench/realtime.p
 
 import hashlib
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from importlib import import_module
 
@@ -130,23 +131,30 @@ def _session_data(session_keys: set[str]) -> dict[str, dict]:
     store = session_store()
     if not hasattr(store, "get_model_class"):  # cache, file, signed cookies: one read each
         return {key: data for key in session_keys if (data := store(key).load())}
-    model, keys, found = store.get_model_class(), sorted(session_keys), {}
+    model, found = store.get_model_class(), {}
     database = connections[router.db_for_read(model)]
     name, field = database.ops.quote_name, model._meta.get_field
+    key, data, expiry = (name(field(each).column) for each in ("session_key", "session_data", "expire_date"))
     now = database.ops.adapt_datetimefield_value(timezone.now())
-    for start in range(0, len(keys), 500):  # SQLite's limit on a statement's parameters
-        chunk = keys[start : start + 500]
+    for chunk, marks in _in_parts(session_keys):
         with database.cursor() as cursor:
             cursor.execute(
-                f"SELECT {name(field('session_key').column)}, {name(field('session_data').column)} "
-                f"FROM {name(model._meta.db_table)} WHERE {name(field('session_key').column)} "
-                f"IN ({', '.join(['%s'] * len(chunk))}) AND {name(field('expire_date').column)} > %s",
+                f"SELECT {key}, {data} FROM {name(model._meta.db_table)} WHERE {key} IN ({marks}) AND {expiry} > %s",
                 [*chunk, now],
             )
             rows = cursor.fetchall()
-        for key, data in rows:
-            found[key] = store().decode(data)
+        for session_key, session_data in rows:
+            found[session_key] = store().decode(session_data)
     return found
+
+
+def _in_parts(values) -> Iterator[tuple[list, str]]:
+    """`values` in order, in parts of at most 500 (SQLite's limit on a statement's parameters),
+    each with its placeholders for an `IN (...)`."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 500):
+        part = ordered[start : start + 500]
+        yield part, ", ".join(["%s"] * len(part))
 
 
 def _users_signed_in(claims: set[tuple]) -> dict[tuple, object]:
@@ -175,13 +183,9 @@ def _users(pks: set) -> dict:
     model = get_user_model()
     name, meta = connections[router.db_for_read(model)].ops.quote_name, model._meta
     columns = ", ".join(name(field.column) for field in meta.concrete_fields)
-    ordered, found = sorted(pks), {}
-    for start in range(0, len(ordered), 500):  # SQLite's limit on a statement's parameters
-        chunk = ordered[start : start + 500]
-        query = (
-            f"SELECT {columns} FROM {name(meta.db_table)} "
-            f"WHERE {name(meta.pk.column)} IN ({', '.join(['%s'] * len(chunk))})"
-        )
+    found = {}
+    for chunk, marks in _in_parts(pks):
+        query = f"SELECT {columns} FROM {name(meta.db_table)} WHERE {name(meta.pk.column)} IN ({marks})"
         found.update((user.pk, user) for user in model._default_manager.raw(query, chunk))
     return found
 
