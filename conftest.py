@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.servers",
     "tests.fixtures.oauth",
     "tests.fixtures.lives",
+    "tests.fixtures.streams",
 ]
 
 

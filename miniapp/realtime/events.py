@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 PUBLISH_ATTEMPTS = 3
 
-Delivery = tuple[list[int] | None, dict]  # (recipients, None for every socket; the event)
+# (recipients, None for every socket, or a topic's name; the event, or the topic's message)
+Delivery = tuple[list[int] | str | None, dict]
 
 _bus: "streams.MemoryStreams | streams.RedisStreams | streams.NodeStreams | None" = None
 _bus_lock = threading.Lock()
@@ -68,7 +69,8 @@ def stream_of(user_id: int) -> str:
 def payloads(deliveries: list[Delivery]) -> dict[str, str]:
     """The events, split by their recipients' streams: {stream: the JSON of {"deliveries":
     [[recipients, [event, ...]], ...]}}, each stream's entry naming only its own recipients. An
-    event for every socket goes to `streams.EVERYONE`. Events in a row with the same recipients
+    event for every socket goes to `streams.EVERYONE`, a topic's message to the topic's own
+    stream (its name: `["live.7", [message, ...]]`). Events in a row with the same recipients
     go together. Each event is made JSON once, however many streams it goes to."""
     split: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
     shards = settings.REALTIME_SHARDS
@@ -76,6 +78,8 @@ def payloads(deliveries: list[Delivery]) -> dict[str, str]:
         text = _json(event)
         if recipients is None:
             parts = {streams.EVERYONE: "null"}
+        elif isinstance(recipients, str):
+            parts = {recipients: _json(recipients)}
         else:
             parts = {stream: _json(theirs) for stream, theirs in streams.by_shard(recipients, shards).items()}
         for stream, theirs in parts.items():
@@ -289,6 +293,15 @@ def send_event_on_commit(*, recipients: list[int], event: dict) -> None:
     if not recipients:
         return
     _send_on_commit((list(recipients), _outgoing(event)))
+
+
+def send_to_topic_on_commit(topic: str, message: dict) -> None:
+    """Once committed, `message` goes to whoever follows `topic` on any worker (`Hub.follow`),
+    in order, on the topic's own stream: a live room's record changed, say. Not a socket's event
+    but what its follower makes its frames from. A topic is named `<kind>.<id>` (`live.7`)."""
+    if not streams.is_topic(topic):
+        raise ValueError(f"a topic is named <kind>.<id>, not {topic!r}")
+    _send_on_commit((topic, json.loads(json.dumps(message, cls=DjangoJSONEncoder))))
 
 
 def send_event_to_everyone_on_commit(event: dict) -> None:

@@ -14,6 +14,11 @@ server that stays up loses nothing: the hub reads again from where it was. A str
 socket of a user in a new shard) is read from where it stood before the socket's own replay from
 the database: what came before is in the replay, what comes after is read.
 
+Topics ride the same streams: a part that keeps state for its sockets (a live room's, `lives.room_socket`)
+follows its topic (`follow`), hears each message sent to it on any worker
+(`events.send_to_topic_on_commit`) and, when the hub may have missed some, hears None: it then reads
+the record itself.
+
 A session that ends closes its sockets through the same streams (`events.send_signout_on_commit`),
 and every SOCKET_SESSION_CHECK_SECONDS (and after a loss) each hub checks its sockets' sessions
 as a new socket's would be, for those that ended with nobody saying so.
@@ -24,6 +29,7 @@ import contextvars
 import json
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -53,6 +59,7 @@ class Hub:
     def __init__(self):
         self.sockets: dict[int, set] = defaultdict(set)
         self.held: Counter[str] = Counter()  # stream -> how many users of it have sockets here
+        self.followers: dict[str, set[Callable[[dict | None], None]]] = {}  # topic -> who hears it
         self.listener: asyncio.Task | None = None
         self.sweeper: asyncio.Task | None = None
         self.positions: dict[str, str] = {}  # stream -> the id of the last entry read (or where to start)
@@ -76,9 +83,37 @@ class Hub:
                 self.held -= Counter({events.stream_of(user_id): 1})  # (drops a stream at 0)
 
     def wanted(self) -> set[str]:
-        """The streams this worker reads: its users' shards, and EVERYONE while it has a socket.
-        (Kept up by `register` and `unregister`: the reader asks before each read.)"""
-        return set(self.held) | {streams.EVERYONE} if self.held else set()
+        """The streams this worker reads: its users' shards, the topics followed here, and
+        EVERYONE while it has either. (Kept up by `register`, `unregister`, `follow` and
+        `unfollow`: the reader asks before each read.)"""
+        wanted = set(self.held) | self.followers.keys()
+        return wanted | {streams.EVERYONE} if wanted else wanted
+
+    async def follow(self, topic: str, heard: Callable[[dict | None], None]) -> bool:
+        """From now on `heard(message)`, on this loop, for each message sent to `topic`
+        (`events.send_to_topic_on_commit`), in order; `heard(None)` when some may have been missed
+        (the follower then reads the record). Returns once the topic is read from where it stands
+        now at the latest: what the follower reads of the record next misses nothing sent after.
+        False as for `ready`."""
+        self.ensure_listening()
+        self.followers.setdefault(topic, set()).add(heard)
+        return await self._read_from_now([topic])
+
+    def unfollow(self, topic: str, heard: Callable[[dict | None], None]) -> None:
+        followers = self.followers.get(topic)
+        if followers is not None:
+            followers.discard(heard)
+            if not followers:
+                del self.followers[topic]
+
+    def tell(self, topic: str, messages: list[dict | None]) -> None:
+        """Hand a topic's messages (None: some were missed) to its followers here."""
+        for heard in tuple(self.followers.get(topic, ())):
+            for message in messages:
+                try:
+                    heard(message)
+                except Exception:  # one follower's error must not stop the reader
+                    log.exception("a follower of %s could not take a message", topic)
 
     def ensure_listening(self) -> None:
         loop = asyncio.get_running_loop()
@@ -121,6 +156,7 @@ class Hub:
         self.positions = {}
         self.sockets.clear()
         self.held.clear()
+        self.followers.clear()
 
     async def ready(self, user_id: int, timeout: float = READY_TIMEOUT) -> bool:
         """Make sure `user_id`'s stream is read from where it stands now at the latest, so that
@@ -129,7 +165,10 @@ class Hub:
         then read from a few seconds back (`streams.start`), and the client drops what it sees
         twice."""
         self.ensure_listening()
-        new = [stream for stream in (events.stream_of(user_id), streams.EVERYONE) if stream not in self.positions]
+        return await self._read_from_now([events.stream_of(user_id)], timeout)
+
+    async def _read_from_now(self, wanted: list[str], timeout: float = READY_TIMEOUT) -> bool:
+        new = [stream for stream in (*wanted, streams.EVERYONE) if stream not in self.positions]
         if not new:
             return True
         answered = True
@@ -175,6 +214,10 @@ class Hub:
                     "the hub fell behind streams %s: their sockets catch up from the database", sorted(read.lost)
                 )
                 self.start_catch_up(None if streams.EVERYONE in read.lost else read.lost)
+                # (EVERYONE may have carried a catch-up marker: every topic then)
+                topics = set(self.followers) if streams.EVERYONE in read.lost else self.followers.keys() & read.lost
+                for topic in topics:
+                    self.tell(topic, [None])
             frames: dict[tuple, tuple[dict, Message]] = {}  # an event in several streams' entries is framed once
             for stream, entry_id, text in read.entries:
                 if stream in self.positions:
@@ -189,7 +232,12 @@ class Hub:
         failed to add too much for too long)."""
         if payload.get("catch_up"):
             self.start_catch_up(None)
+            for topic in tuple(self.followers):
+                self.tell(topic, [None])
         for recipients, batch in payload.get("deliveries", ()):
+            if isinstance(recipients, str):
+                self.tell(recipients, batch)
+                continue
             for event in batch:
                 await self.deliver(recipients, event, frames)
         if "signout" in payload:

@@ -2,8 +2,9 @@
 semantics in memory for the embedded default; what the hub (`realtime.hub`) reads.
 
 A user's events go to the stream of their shard (`shard_of`), events for every socket to
-EVERYONE. A worker reads, from its last position in each, only the streams of the users whose
-sockets it holds, so an event costs a worker nothing unless it holds one of its recipients.
+EVERYONE, a topic's messages (a live room's: `live.<id>`) to a stream of the topic's own. A worker
+reads, from its last position in each, only the streams of the users whose sockets it holds and of
+the topics it follows, so an event costs a worker nothing unless it holds one of its recipients.
 Streams are ordered and resumable (a position is an entry id, `<ms>-<seq>`), and bounded: each
 keeps about MAXLEN entries. A reader that fell further behind than that learns it (`Read.lost`)
 and has its sockets catch up from the database, the record; so does one whose server is not the
@@ -29,6 +30,7 @@ import logging
 import threading
 import time
 import weakref
+import zlib
 from dataclasses import dataclass, field
 
 import redis
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 EVERYONE = "all"
 COUNT = 500  # entries a read takes from one stream at most (<= the streams' MAXLEN: see `lost`)
 BACKDATE_MS = 5_000  # a stream newly read starts this far back (`start`)
+# Seconds: a topic's stream (a live's, say) is let go this long after its last entry, where a
+# shard's stays: a live ends, and its stream should not stay for ever.
+TOPIC_TTL = 86_400
 BLOCK_MAX = 30.0  # seconds a read may wait for entries (the reader's socket allows 10 s more)
 # Every client's: keep-alives, and a server that does not answer in time is an error.
 CLIENT_OPTIONS = {"socket_keepalive": True, "socket_connect_timeout": 5, "socket_timeout": 15}
@@ -51,6 +56,11 @@ Id = tuple[int, int]
 def shard_of(user_id: int, shards: int) -> str:
     """The stream of `user_id`'s events, among `shards`."""
     return str(user_id % shards)
+
+
+def is_topic(stream: str) -> bool:
+    """A topic's stream (`live.7`), not a shard of users' or EVERYONE."""
+    return "." in stream
 
 
 def by_shard(user_ids: list[int], shards: int) -> dict[str, list[int]]:
@@ -102,6 +112,8 @@ class MemoryStreams:
         self.maxlen = maxlen
         self.streams: dict[str, list[tuple[Id, str]]] = {}  # oldest first
         self.deleted: dict[str, Id] = {}  # the newest id trimmed away, per stream
+        self.topics_added: dict[str, float] = {}  # a topic's stream -> when it was last added to (monotonic)
+        self.swept = time.monotonic()
         self.last: Id = (0, 0)
         self.lock = threading.Lock()
         self.waiting: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
@@ -122,7 +134,23 @@ class MemoryStreams:
                 if len(entries) > self.maxlen + self.maxlen // 10:  # trimmed by tenths, as `MAXLEN ~` does
                     self.deleted[stream] = entries[-self.maxlen - 1][0]
                     del entries[: -self.maxlen]
+                if is_topic(stream):
+                    self.topics_added[stream] = time.monotonic()
+            self._let_topics_go()
         self._wake_readers()
+
+    def _let_topics_go(self) -> None:
+        """Drop the topics' streams added to last TOPIC_TTL ago (looked at once a minute), as
+        Redis lets their keys expire."""
+        now = time.monotonic()
+        if now - self.swept < 60:
+            return
+        self.swept = now
+        for stream, added in list(self.topics_added.items()):
+            if now - added >= TOPIC_TTL:
+                del self.topics_added[stream]
+                self.streams.pop(stream, None)
+                self.deleted.pop(stream, None)
 
     async def last_id(self, stream: str) -> str:
         """A position after every entry added so far (to read only what comes next)."""
@@ -247,6 +275,8 @@ class RedisStreams:
     def _xadds(self, pipe, payloads: dict[str, str]) -> None:
         for stream, payload in payloads.items():
             pipe.xadd(self.prefix + stream, {"d": payload}, maxlen=self.maxlen, approximate=True)
+            if is_topic(stream):
+                pipe.expire(self.prefix + stream, TOPIC_TTL)
 
     def add_now(self, payloads: dict[str, str]) -> None:
         """One round trip, one `XADD ... MAXLEN ~` a stream, from any thread."""
@@ -356,7 +386,11 @@ class NodeStreams:
         self.down: dict[int, float] = {}  # node -> when to try its reads again (monotonic)
 
     def node_of(self, stream: str) -> int:
-        return 0 if stream == EVERYONE else int(stream) % len(self.nodes)
+        if stream == EVERYONE:
+            return 0
+        if stream.isdigit():  # a shard of users
+            return int(stream) % len(self.nodes)
+        return zlib.crc32(stream.encode()) % len(self.nodes)  # a topic's (`events.send_to_topic_on_commit`)
 
     def _split(self, by_stream: dict[str, str]) -> dict[int, dict[str, str]]:
         split: dict[int, dict[str, str]] = {}

@@ -4,14 +4,13 @@ that stays up, the hub reads on from where it was. Nothing crashes, nothing is l
 
 import asyncio
 import json
-import secrets
 
 import pytest
 
 from miniapp.engagement.events import activity_event
 from miniapp.engagement.models import Activity
 from miniapp.engagement.services import like_create
-from miniapp.realtime import events, streams
+from miniapp.realtime import events
 from miniapp.realtime import hub as hub_module
 from miniapp.realtime.hub import hub
 from tests.fixtures.factories import make_video
@@ -19,25 +18,7 @@ from tests.fixtures.factories import make_video
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 BURST = 12
-MAXLEN = 10  # (Redis trims whole nodes of 100 entries: FILLER pushes the burst out there too)
-FILLER = 250
-
-
-@pytest.fixture
-async def small_window(monkeypatch, settings):
-    """Streams that keep MAXLEN entries, read COUNT at a time (in Redis under keys of their own)."""
-    monkeypatch.setattr(streams, "COUNT", 5)
-    if settings.REDIS_URL:
-        bus = streams.RedisStreams(settings.REDIS_URL, maxlen=MAXLEN, prefix=f"test:{secrets.token_hex(4)}:")
-    else:
-        bus = streams.MemoryStreams(maxlen=MAXLEN)
-    monkeypatch.setattr(events, "_bus", bus)
-    yield bus
-    if settings.REDIS_URL:
-        writer = bus._clients().writer
-        keys = [key async for key in writer.scan_iter(match=bus.prefix + "*")]
-        if keys:
-            await writer.delete(*keys)
+FILLER = 250  # (Redis trims whole nodes of 100 entries: FILLER pushes the burst out there too)
 
 
 async def received_seqs(socket, seconds: float) -> list[int]:

@@ -141,3 +141,28 @@ async def test_a_read_blocked_longer_than_redis_pys_default_timeout_is_no_error(
     """redis-py gives up on a socket after 5 s by default; a hub's read waits as long (READ_BLOCK)."""
     read = await bus.read({"10": start()}, block=5.5)
     assert read.entries == [] and not read.lost
+
+
+async def test_a_topics_stream_is_let_go_a_day_after_its_last_entry(bus, monkeypatch):
+    """A live's topic ends with the live: its stream must not stay for ever (a shard's does)."""
+    await bus.add({"live.7": '{"deliveries":[]}', "3": '{"deliveries":[]}'})
+    if isinstance(bus, RedisStreams):
+        writer = bus._clients().writer
+        assert 0 < await writer.ttl(bus.prefix + "live.7") <= streams.TOPIC_TTL
+        assert await writer.ttl(bus.prefix + "3") == -1  # no expiry
+        return
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + streams.TOPIC_TTL + 61)
+    await bus.add({"4": '{"deliveries":[]}'})  # (the streams are looked at as entries come)
+    assert "live.7" not in bus.streams and "3" in bus.streams
+    read = await bus.read({"live.7": "0-0"}, block=0)
+    assert read.entries == [] and not read.lost
+
+
+def test_a_topics_stream_has_a_node_as_a_shard_has():
+    nodes = streams.NodeStreams(
+        ["redis://127.0.0.1:1/0", "redis://127.0.0.1:2/0", "redis://127.0.0.1:3/0"], maxlen=MAXLEN
+    )
+    assert nodes.node_of("4") == 1 and nodes.node_of(EVERYONE) == 0
+    assert {nodes.node_of(f"live.{n}") for n in range(30)} == {0, 1, 2}  # spread
+    assert nodes.node_of("live.12") == nodes.node_of("live.12")
