@@ -1,5 +1,6 @@
-"""One live room watched through two Daphne workers on the same database: one total, one viewer
-count and one comment stream on both; a worker killed mid-live loses no acknowledged tap, its
+"""One live room watched through two Daphne workers on the same database and Redis (their rooms
+follow the live's topic on its event streams): one total, one viewer count and one comment stream
+on both; a worker killed mid-live loses no acknowledged tap, its
 viewer reconnects to the other (through a proxy standing for the load balancer) and gets the
 exact total, and the dead worker's viewers stop counting."""
 
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.sync.client import connect
 
-from tests.faults import Proxy
+from tests.faults import Proxy, RedisServer
 from tests.fixtures.personas import api_session
 from tests.fixtures.servers import start_server, stop_server
 
@@ -70,12 +71,23 @@ def tap(session, base_url: str, live_id: int, taps: int) -> int:
     return answer.json()["counted"]
 
 
-def test_two_workers_show_one_room_and_a_killed_worker_loses_nothing(site, on_air, media_dir, tmp_path):
+@pytest.fixture
+def redis(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_two_workers_show_one_room_and_a_killed_worker_loses_nothing(on_air, redis, media_dir, tmp_path):
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
     bob, erin = (api_session(users.get(username=name)) for name in ("bob", "erin"))
-    worker_b = start_server(media_root=media_dir, log=tmp_path / "b.log")
+    env = {"REDIS_URL": redis.url}
+    worker_a = start_server(media_root=media_dir, log=tmp_path / "a.log", extra_env=env)
+    worker_b = start_server(media_root=media_dir, log=tmp_path / "b.log", extra_env=env)
+    site = worker_a.url
     proxy = Proxy(target=urlsplit(worker_b.url).port)  # the load balancer in front of B
     try:
         on_a, on_b = Viewer(site, on_air.pk), Viewer(proxy.url, on_air.pk)
@@ -109,5 +121,6 @@ def test_two_workers_show_one_room_and_a_killed_worker_loses_nothing(site, on_ai
         assert Live.objects.get(pk=on_air.pk).likes == acknowledged
     finally:
         proxy.close()
-        if worker_b.process.poll() is None:
-            stop_server(worker_b)
+        for worker in (worker_a, worker_b):
+            if worker.process.poll() is None:
+                stop_server(worker)

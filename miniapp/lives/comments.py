@@ -1,9 +1,10 @@
 """Comments (评论 / 弹幕) in a live room, and the host's and moderators' say over them.
 
-A comment is written with a `RoomEvent`, which every worker's room reads at its next tick and
-sends to its viewers (`lives.room_socket`); removing one writes another (`comment_gone`). A
-viewer coming in is one too (`enter`), told to their friends in the room and, sampled, to
-the others.
+A comment is written with a `RoomEvent`, told once committed to every worker's room on the live's
+topic (`lives.topics`), which sends it to its viewers at its next tick (`lives.room_socket`);
+removing one writes another (`comment_gone`). A viewer coming in is one too (`enter`), told to
+their friends in the room and, sampled, to the others. The rows are the record: a room that may
+have missed some on its topic reads them.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
 from miniapp.lib.text import comment_text
+from miniapp.lives import topics
 from miniapp.lives.models import Comment, Live, Mute, RoomEvent
 from miniapp.realtime.schema import event_time
 
@@ -37,7 +39,7 @@ def comment_create(*, live: Live, user: User, text: str) -> Comment:
         raise PermissionDenied(_("The host has muted you in this live."))
     with transaction.atomic():
         comment = Comment.objects.create(live=live, user=user, text=text, staff=room_moderator(user, live))
-        RoomEvent.objects.create(live=live, kind=RoomEvent.Kind.COMMENT, comment=comment, user=user)
+        _told(RoomEvent.objects.create(live=live, kind=RoomEvent.Kind.COMMENT, comment=comment, user=user))
     return comment
 
 
@@ -45,7 +47,7 @@ def comment_remove(*, comment: Comment) -> None:
     """Take a comment off every screen (the caller checked `room_moderator`). Again: nothing."""
     with transaction.atomic():
         if Comment.objects.filter(pk=comment.pk, removed=False).update(removed=True):
-            RoomEvent.objects.create(live_id=comment.live_id, kind=RoomEvent.Kind.GONE, comment=comment)
+            _told(RoomEvent.objects.create(live_id=comment.live_id, kind=RoomEvent.Kind.GONE, comment=comment))
     comment.removed = True
 
 
@@ -60,9 +62,26 @@ def mute(*, live: Live, user: User, by: User) -> None:
             comment_remove(comment=comment)
 
 
-def entered(*, live_id: int, user_id: int) -> None:
+def entered(*, live_id: int, user: User) -> None:
     """A signed-in viewer came into the room: their friends there are told ("bob 来了")."""
-    RoomEvent.objects.create(live_id=live_id, kind=RoomEvent.Kind.ENTER, user_id=user_id)
+    with transaction.atomic():
+        _told(RoomEvent.objects.create(live_id=live_id, kind=RoomEvent.Kind.ENTER, user=user))
+
+
+def _told(event: RoomEvent) -> None:
+    frame = event_frame(event)
+    if frame is not None:
+        topics.tell_on_commit(event.live_id, {"event": [event.pk, event.kind, frame]})
+
+
+def event_frame(event: RoomEvent) -> dict | None:
+    """What viewers get of a room event (None: a comment removed since)."""
+    if event.kind == RoomEvent.Kind.COMMENT:
+        return None if event.comment.removed else comment_body(event.comment)
+    if event.kind == RoomEvent.Kind.GONE:
+        return {"type": "comment_gone", "id": event.comment_id}
+    user = event.user
+    return {"type": "notice", "kind": "enter", "user": {"id": user.pk, "name": user.name, "avatar": user.avatar_url}}
 
 
 def comment_body(comment: Comment) -> dict:

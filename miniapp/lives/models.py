@@ -191,7 +191,8 @@ class Mute(models.Model):
 
 class RoomEvent(models.Model):
     """What happened in a room that its viewers are told once (`lives.room_socket`): a comment, a
-    comment removed, a viewer coming in. Each worker's room reads what is new at each tick."""
+    comment removed, a viewer coming in. Told once committed on the live's topic (`lives.topics`);
+    the rows are the record, read by a room that may have missed some."""
 
     class Kind(models.TextChoices):
         COMMENT = "comment", "comment"

@@ -1,6 +1,7 @@
 """A live room's state as its viewers see it: the likes, the viewers, the recent likers, whether
-it is on air. Read from the database, the record every worker shares, by each worker's room tick
-(`lives.room_socket`); the viewers are what the workers last said they hold (`Presence`)."""
+it is on air. Read from the database, the record every worker shares, by each worker's room
+(`lives.room_socket`) when it starts, every CHECK_EVERY, and when it may have missed what its
+topic told (`lives.topics`); the viewers are what the workers last said they hold (`Presence`)."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from miniapp.accounts.models import Friendship
-from miniapp.lives.comments import comment_body
+from miniapp.lives.comments import event_frame
 from miniapp.lives.models import Liker, Live, Presence, RoomEvent
 
 # A worker says how many viewers it holds whenever that changes (at most this often) and at
@@ -102,15 +103,9 @@ def events_since(live_id: int, *, after: int, since=None) -> list[tuple[int, str
     )
     events = []
     for row in rows:
-        if row.kind == RoomEvent.Kind.COMMENT:
-            if not row.comment.removed:
-                events.append((row.pk, row.kind, comment_body(row.comment)))
-        elif row.kind == RoomEvent.Kind.GONE:
-            events.append((row.pk, row.kind, {"type": "comment_gone", "id": row.comment_id}))
-        else:
-            user = row.user
-            who = {"id": user.pk, "name": user.name, "avatar": user.avatar_url}
-            events.append((row.pk, row.kind, {"type": "notice", "kind": "enter", "user": who}))
+        frame = event_frame(row)
+        if frame is not None:
+            events.append((row.pk, row.kind, frame))
     return events
 
 

@@ -12,11 +12,15 @@ Read-only: taps and comments go over HTTP. Frames:
 Each one is catalogued in `realtime.schema.ROOM_EVENTS` and checked there under the test settings.
 Close codes: 4403 another origin, 4404 no such live.
 
-Each worker keeps one `Room` per live it has viewers of, and one task per room that ticks: it
-reads the room's state from the database (one query a tick; the likers only when the likes
-moved; the viewers every PRESENCE_EVERY, when it also says how many it holds) and writes one
-frame, made once, to every local viewer. Every worker reads the same record, so two workers show
-one total that only grows, and a killed worker's viewers reconnect to another with nothing lost.
+Each worker keeps one `Room` per live it has viewers of, and one task per room that ticks and
+writes one frame, made once, to every local viewer. The room follows the live's topic on the event
+streams (`lives.topics`): each tap commit's total and likers, each comment, removal and entry, the
+start and the end, from whichever worker committed them, kept as they come. It reads the record
+(the database) when it starts, when the hub says it may have missed some of the topic, and every
+CHECK_EVERY (a camera's pause is only there: the time since its last chunk); and it says how many
+viewers it holds, and reads the room's count, every PRESENCE_EVERY. Totals only grow (the larger of
+what it heard and read wins), so two workers show one total, and a killed worker's viewers
+reconnect to another with nothing lost.
 """
 
 import asyncio
@@ -32,11 +36,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import timezone
 
 from miniapp.lib.channels_dispatch import DispatchWithoutTidying
-from miniapp.lives import comments, room
+from miniapp.lives import comments, room, topics
 from miniapp.lives.models import RoomEvent
 from miniapp.lives.runner import ORIGIN
 from miniapp.realtime import frames
 from miniapp.realtime.auth import origin_allowed
+from miniapp.realtime.hub import hub
 from miniapp.realtime.resume import parse_after
 from miniapp.realtime.schema import check_sent, is_ping, pong_event
 
@@ -44,6 +49,10 @@ log = logging.getLogger(__name__)
 
 FORBIDDEN, NOT_FOUND = 4403, 4404
 TICK = 0.25  # seconds: at most one room frame a tick
+# Seconds: the room's record is read at least this often, for what its topic does not tell (a
+# camera's pause), and to mend what a message that went missing unnoticed would have left wrong.
+CHECK_EVERY = 1.0
+EARLY_MAX = 1000  # messages heard before the room's first read, kept for it
 # Sockets written between two turns of the event loop: about 1 ms of writes, so what comes
 # meanwhile (a tap request, a socket's message) waits no longer. Traced at 5,000 viewers, a tap
 # request's wait from its arrival to its application's start was 10 ms at p99 with 200, 5 with 50.
@@ -62,13 +71,14 @@ def _text(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False)
 
 
-def _read(live_id: int, likers_since: int | None, events_after: int | None, events_read: datetime | None):
-    """A tick's reading, in one thread hop: the room's state, its new events (from where the
-    room's events stand, on the first read), where they stand now, and when this was."""
+def _read(live_id: int, likers_since: int | None, events_after: int | None, events_read: datetime | None, missed: bool):
+    """A reading of the record, in one thread hop: the room's state; if the room `missed` some
+    of its topic, its events after `events_after` (and those written since `events_read` that
+    may have committed late), or where they stand (on the first read); and when this was."""
     now = timezone.now()
     state = room.room_state(live_id, likers_since=likers_since)
-    if state is None:
-        return None, [], events_after, now
+    if state is None or not missed:
+        return state, [], events_after, now
     if events_after is None:
         return state, [], room.event_position(live_id), now
     events = room.events_since(live_id, after=events_after, since=events_read)
@@ -82,42 +92,107 @@ class Room:
     def __init__(self, live_id: int):
         self.live_id = live_id
         self.sockets: set[RoomConsumer] = set()
-        self.state: room.RoomState | None = None  # as last read
-        self.read_at = 0.0  # loop time of that read
+        self.state: room.RoomState | None = None  # as heard and read
+        self.read_at = 0.0  # loop time of the last read of the record
+        self.stale = True  # the record is to be read: first, or the topic's messages may have been missed
+        self.following = False
+        self.reading = asyncio.Lock()
+        self.early: list[dict] = []  # heard before the first read
+        self.status_heard_at = 0.0  # loop time the topic last told the status
+        self.told_status: str | None = None  # the status the sockets were last told
         self.viewers = 0  # the room's, all workers
         self.said: tuple[int, float] = (-1, 0.0)  # what this worker last said it holds, and when
         self.task: asyncio.Task | None = None
-        self.events_after: int | None = None  # the room's events are read after this one
-        self.events_read: datetime | None = None  # (and those written since the last read)
+        self.events_after: int | None = None  # the room's events were all told up to this one
+        self.events_read: datetime | None = None  # when the record was last read
         self.sent: deque[int] = deque(maxlen=RECENT_EVENTS)
         self.sent_set: set[int] = set()
-        self.events: list[tuple[int, str, dict]] = []  # read this tick, not yet sent
+        self.events: list[tuple[int, str, dict]] = []  # heard or read, not yet sent
         self.noticed_at = 0.0  # when a non-friend's entry was last told
 
     async def current(self) -> room.RoomState | None:
-        """The state as of this tick (read now if the last read is older)."""
-        loop = asyncio.get_running_loop()
-        if self.state is None or loop.time() - self.read_at > TICK:
-            await self.read()
+        """The state as of now: read first if the room has not read it yet (or may have missed
+        some of its topic)."""
+        await self.refresh()
         return self.state
 
+    async def refresh(self, *, check: bool = False) -> None:
+        """Read the record if the room has not (or may have missed some of its topic), or with
+        `check` if it is CHECK_EVERY since the last read. The topic is followed from before the
+        first read: what is told after it is heard."""
+        async with self.reading:
+            loop = asyncio.get_running_loop()
+            if not (self.stale or (check and loop.time() - self.read_at >= CHECK_EVERY)):
+                return
+            if not self.following:
+                self.following = True
+                await hub.follow(topics.topic(self.live_id), self.heard)
+            await self.read()
+
     async def read(self) -> None:
-        started = asyncio.get_running_loop().time()  # ticks keep time from the start of their reads
+        started = asyncio.get_running_loop().time()
+        missed, self.stale = self.stale, False  # (what goes missing from now on sets it again)
         likers_since = self.state.likes if self.state is not None else None
-        state, events, position, read_at = await database_sync_to_async(_read)(
-            self.live_id, likers_since, self.events_after, self.events_read
-        )
-        if state is not None and self.state is not None and state.likes == likers_since:
-            state.likers = self.state.likers
-        self.state, self.read_at = state, started
-        self.events_after, self.events_read = position, read_at
-        for event_id, kind, frame in events:
-            if event_id not in self.sent_set:
-                if len(self.sent) == self.sent.maxlen:
-                    self.sent_set.discard(self.sent[0])
-                self.sent.append(event_id)
-                self.sent_set.add(event_id)
-                self.events.append((event_id, kind, frame))
+        try:
+            state, events, position, read_at = await database_sync_to_async(_read)(
+                self.live_id, likers_since, self.events_after, self.events_read, missed
+            )
+        except BaseException:
+            self.stale = self.stale or missed
+            raise
+        self.read_at, self.events_read = started, read_at
+        if missed and position is not None:
+            self.events_after = max(self.events_after or 0, position)
+            for event in events:
+                self.take_event(*event)
+        if state is None or self.state is None:
+            self.state = state
+        else:  # what was heard meanwhile stays: totals only grow, and a status heard since is newer
+            if state.likes > self.state.likes:
+                self.state.likes = state.likes
+                self.state.likers = state.likers or self.state.likers
+            if self.status_heard_at <= started and self.state.status != "ended":
+                self.state.status = state.status
+        if self.told_status is None and self.state is not None:
+            self.told_status = self.state.status
+        early, self.early = self.early, []
+        for message in early:
+            self.heard(message)
+
+    def heard(self, message: dict | None) -> None:
+        """A message of the live's topic (`lives.topics`); None: some may have been missed."""
+        if message is None:
+            self.stale = True
+            return
+        if self.state is None:
+            if len(self.early) < EARLY_MAX:
+                self.early.append(message)
+            else:
+                self.stale = True
+            return
+        if "likes" in message and message["likes"] > self.state.likes:
+            self.state.likes = message["likes"]
+            shown = {liker["id"] for liker in message["likers"]}
+            older = [liker for liker in self.state.likers if liker["id"] not in shown]
+            self.state.likers = (message["likers"] + older)[: room.LIKERS_SHOWN]
+        if "status" in message and self.state.status != "ended":
+            self.state.status = message["status"]
+            self.status_heard_at = asyncio.get_running_loop().time()
+        if "event" in message:
+            event_id, kind, frame = message["event"]
+            if self.events_after is not None:
+                self.events_after = max(self.events_after, event_id)
+            self.take_event(event_id, kind, frame)
+
+    def take_event(self, event_id: int, kind: str, frame: dict) -> None:
+        """A room event to send at the next tick, unless it was sent already."""
+        if event_id in self.sent_set:
+            return
+        if len(self.sent) == self.sent.maxlen:
+            self.sent_set.discard(self.sent[0])
+        self.sent.append(event_id)
+        self.sent_set.add(event_id)
+        self.events.append((event_id, kind, frame))
 
     async def tell_presence(self, *, force: bool = False) -> None:
         """Say how many viewers this worker holds, when that changed (or it is time to), and
@@ -133,19 +208,19 @@ class Room:
     async def run(self) -> None:
         """Tick while this worker has viewers of the live."""
         loop = asyncio.get_running_loop()
+        begun = loop.time()
         try:
             while self.sockets:
-                await asyncio.sleep(TICK - (loop.time() - self.read_at) % TICK)
+                await asyncio.sleep(TICK - (loop.time() - begun) % TICK)
                 if not self.sockets:
                     break
                 try:
-                    before = self.state
-                    await self.read()
+                    await self.refresh(check=True)
                     await self.tell_presence()
                 except Exception:  # the database away: try again next tick
                     log.warning("live %s: the room could not read its state", self.live_id, exc_info=True)
                     continue
-                await self.broadcast(before)
+                await self.broadcast()
                 if self.state is None or self.state.status == "ended":
                     for socket in tuple(self.sockets):
                         socket.end()
@@ -153,17 +228,20 @@ class Room:
         finally:
             if rooms.rooms.get(self.live_id) is self:
                 del rooms.rooms[self.live_id]
+            if self.following:
+                hub.unfollow(topics.topic(self.live_id), self.heard)
             try:
                 await database_sync_to_async(room.presence_say)(live_id=self.live_id, worker=ORIGIN, viewers=0)
             except Exception:
                 log.warning("live %s: could not take this worker's viewers out", self.live_id, exc_info=True)
 
-    async def broadcast(self, before: room.RoomState | None) -> None:
+    async def broadcast(self) -> None:
         state, events, self.events = self.state, self.events, []
         if state is None:
             await self.write({"type": "status", "status": "ended"})
             return
-        if before is not None and state.status != before.status:
+        if state.status != self.told_status:
+            self.told_status = state.status
             await self.write({"type": "status", "status": state.status})
         gone = [frame for _, kind, frame in events if kind == RoomEvent.Kind.GONE]
         comments = [frame for _, kind, frame in events if kind == RoomEvent.Kind.COMMENT]
@@ -325,7 +403,7 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
         """The comments for `hello` (after `?after=<comment id>`: those missed); a signed-in
         viewer's coming in is told to the room."""
         if self.user_id is not None:
-            comments.entered(live_id=live_id, user_id=self.user_id)
+            comments.entered(live_id=live_id, user=self.scope["user"])
         return comments.comments_for_hello(live_id, after=parse_after(self.scope))
 
     def push(self, message: frames.Message):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from miniapp.accounts.models import User
 from miniapp.accounts.selectors import member_ids_by_group
-from miniapp.lives import hls
+from miniapp.lives import hls, topics
 from miniapp.lives.models import Live
 from miniapp.realtime.events import send_event_on_commit
 from miniapp.videos.models import Video
@@ -59,6 +59,7 @@ def live_start(*, live: Live) -> Live:
             live.status, live.started = Live.Status.LIVE, timezone.now()
             live.save(update_fields=["status", "started"])
             tell_groups(live)
+            topics.tell_on_commit(live.pk, {"status": Live.Status.LIVE})
     return live
 
 
@@ -81,6 +82,7 @@ def live_end(*, live: Live, reason: str = "", replay: bool = True) -> Live:
         live.replay_pending = replay and live.source == Live.Source.CAMERA
         live.save(update_fields=["status", "ended", "end_reason", "replay", "replay_pending"])
         tell_groups(live)
+        topics.tell_on_commit(live.pk, {"status": Live.Status.ENDED})
         silent = live.runner_beat is None or live.runner_beat < timezone.now() - live.source_timeout
     if silent:
         transaction.on_commit(lambda: hls.end_playlist(Path(settings.MEDIA_ROOT) / live.folder), robust=True)

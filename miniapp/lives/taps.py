@@ -36,8 +36,9 @@ from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
 from miniapp.lib import wal_checkpoints
-from miniapp.lives import tap_rows
+from miniapp.lives import tap_rows, topics
 from miniapp.lives.models import Live
+from miniapp.lives.room import LIKERS_SHOWN
 from miniapp.realtime import events
 from miniapp.realtime.auth import session_users
 
@@ -306,6 +307,8 @@ def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answ
             if total is None:
                 raise _OffAir(live_id)
             rooms[live_id].likes = total
+            if count:
+                topics.tell_on_commit(live_id, {"likes": total, "likers": _likers(live_id, counting, counts)})
         for batch, (_, first) in counts.items():
             if first and batch.on_first is not None:
                 room = rooms[batch.live_id]
@@ -320,6 +323,16 @@ def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answ
         likes = rooms[batch.live_id].likes
         answers.append(Answer(Counted(likes, counted, batch.taps - counted, first), user_id=batch.user.pk))
     return answers
+
+
+def _likers(live_id: int, counting: list[Batch], counts: dict[Batch, tuple[int, bool]]) -> list[dict]:
+    """A commit's likers in a live, for its viewers' frames: the last to send first."""
+    likers = {}
+    for batch in reversed(counting):
+        user = batch.user
+        if batch.live_id == live_id and counts[batch][0] and user.pk not in likers:
+            likers[user.pk] = {"id": user.pk, "name": user.name, "avatar": user.avatar_url}
+    return list(likers.values())[:LIKERS_SHOWN]
 
 
 def _senders(batches: list[Batch], now) -> dict[Batch, Answer]:

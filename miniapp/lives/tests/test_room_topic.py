@@ -1,0 +1,87 @@
+"""A worker's room follows its live's topic on the event streams (`lives.topics`): it reads the
+record once when it starts, then hears the taps' totals, the comments and the end as they commit,
+whichever worker commits them; a room that fell behind its topic's window reads what it missed
+from the record, and nothing is lost."""
+
+import asyncio
+
+import pytest
+
+from miniapp.lives import room_socket, taps, topics
+from miniapp.lives.comments import comment_create
+from miniapp.lives.services import live_end
+from miniapp.realtime import events
+from miniapp.realtime.hub import hub
+from tests.fixtures.sockets import frame_of
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+BURST = 12
+FILLER = 250  # (Redis trims whole nodes of 100 entries: FILLER pushes the burst out there too)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The room's readings of the record, counted; none but the first and those after a loss
+    (CHECK_EVERY an hour)."""
+    monkeypatch.setattr(room_socket, "CHECK_EVERY", 3600)
+    made, real_read = [], room_socket._read
+
+    def counted(*args):
+        made.append(args)
+        return real_read(*args)
+
+    monkeypatch.setattr(room_socket, "_read", counted)
+    return made
+
+
+async def test_a_room_reads_the_record_once_then_hears_its_topic(users, clip_live, viewer, db_call, reads):
+    phone = await viewer(clip_live.pk, user=users["alice"])
+    assert (await phone.receive())["likes"] == 0
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=3, batch="1")
+    room = await frame_of(phone, "room")
+    assert room["likes"] == 3 and room["delta"] == 3 and [liker["name"] for liker in room["likers"]] == ["bob"]
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["erin"], taps=2, batch="1")
+    room = await frame_of(phone, "room")
+    assert room["likes"] == 5 and [liker["name"] for liker in room["likers"]] == ["erin", "bob"]
+    comment = await db_call(comment_create, live=clip_live, user=users["bob"], text="看到了")
+    assert (await frame_of(phone, "comment"))["id"] == comment.pk
+    await db_call(live_end, live=clip_live)
+    assert await frame_of(phone, "status") == {"type": "status", "status": "ended"}
+    assert len(reads) == 1  # all of it heard, none of it read
+
+
+async def test_a_room_behind_its_topics_window_reads_what_it_missed(
+    users, clip_live, viewer, db_call, small_window, reads, monkeypatch
+):
+    phone = await viewer(clip_live.pk)
+    await phone.receive()
+    gate, real_take = asyncio.Event(), hub.take
+
+    async def slow_take(*args):  # the worker is busy with the first message while the rest come
+        await gate.wait()
+        await real_take(*args)
+
+    monkeypatch.setattr(hub, "take", slow_take)
+    said = [  # the host's: never sampled away
+        await db_call(comment_create, live=clip_live, user=users["carol"], text=f"第{n}条") for n in range(BURST)
+    ]
+    counted = [
+        await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=2, batch=str(n)) for n in range(3)
+    ]
+    topic = topics.topic(clip_live.pk)
+    for _ in range(FILLER):  # the window moves past all of it
+        await small_window.add(events.payloads([(topic, {"likes": 0, "likers": []})]))
+    gate.set()
+
+    seen, likes = set(), 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while (len(seen) < BURST or likes < counted[-1].likes) and loop.time() < deadline:
+        frame = await phone.receive(timeout=max(0.1, deadline - loop.time()))
+        if frame["type"] == "comment":
+            seen.add(frame["id"])
+        elif frame["type"] == "room":
+            likes = frame["likes"]
+    assert seen == {comment.pk for comment in said} and likes == counted[-1].likes == 6
+    assert len(reads) == 2  # the first, and the one after the loss
