@@ -89,10 +89,11 @@ def event_position(live_id: int) -> int:
     return RoomEvent.objects.filter(live_id=live_id).order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def events_since(live_id: int, *, after: int, since=None) -> list[tuple[int, str, dict]]:
+def events_since(live_id: int, *, after: int, since=None) -> tuple[list[tuple[int, str, dict]], int, bool]:
     """The room's events after `after` (and, with `since`, those written since then that may
     have committed late), oldest first, as (id, kind, frame): a comment's frame, a removed
-    comment's, an entry's notice."""
+    comment's, an entry's notice. Also the last row's id (`after` if none), and whether there
+    may be more (EVENTS_MAX rows read: the next page starts after that id)."""
     window = Q(id__gt=after)
     if since is not None:
         window |= Q(id__lte=after, created__gte=since - EVENT_OVERLAP)
@@ -101,12 +102,13 @@ def events_since(live_id: int, *, after: int, since=None) -> list[tuple[int, str
         .select_related("comment__user", "user")
         .order_by("id")[:EVENTS_MAX]
     )
+    rows = list(rows)
     events = []
     for row in rows:
         frame = event_frame(row)
         if frame is not None:
             events.append((row.pk, row.kind, frame))
-    return events
+    return events, max([after, *(row.pk for row in rows)]), len(rows) == EVENTS_MAX
 
 
 def friends_among(user_ids: set[int], others: set[int]) -> set[tuple[int, int]]:

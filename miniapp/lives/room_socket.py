@@ -25,6 +25,7 @@ reconnect to another with nothing lost.
 
 import asyncio
 import contextvars
+import dataclasses
 import json
 import logging
 import random
@@ -52,7 +53,8 @@ TICK = 0.25  # seconds: at most one room frame a tick
 # Seconds: the room's record is read at least this often, for what its topic does not tell (a
 # camera's pause), and to mend what a message that went missing unnoticed would have left wrong.
 CHECK_EVERY = 1.0
-EARLY_MAX = 1000  # messages heard before the room's first read, kept for it
+EARLY_MAX = 1000  # messages heard before the room's first read, kept for it (past that: a gap)
+FOLLOW_TIMEOUT = 1.0  # seconds a new room waits to learn where its topic stands
 # Sockets written between two turns of the event loop: about 1 ms of writes, so what comes
 # meanwhile (a tap request, a socket's message) waits no longer. Traced at 5,000 viewers, a tap
 # request's wait from its arrival to its application's start was 10 ms at p99 with 200, 5 with 50.
@@ -71,19 +73,30 @@ def _text(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False)
 
 
-def _read(live_id: int, likers_since: int | None, events_after: int | None, events_read: datetime | None, missed: bool):
-    """A reading of the record, in one thread hop: the room's state; if the room `missed` some
-    of its topic, its events after `events_after` (and those written since `events_read` that
-    may have committed late), or where they stand (on the first read); and when this was."""
+def _read(live_id: int, likers_since: int | None, first: bool, gap: tuple[int, datetime | None] | None):
+    """A reading of the record, in one thread hop: the room's state; on the `first` read,
+    where the room's events stand (those before are not news); after a `gap` in its topic, the
+    events after it (`gap`: the last event id heard before, and when it was heard: those
+    written since may have committed late), the last row's id and whether more may follow.
+    And when this was."""
     now = timezone.now()
     state = room.room_state(live_id, likers_since=likers_since)
-    if state is None or not missed:
-        return state, [], events_after, now
-    if events_after is None:
-        return state, [], room.event_position(live_id), now
-    events = room.events_since(live_id, after=events_after, since=events_read)
-    position = max([events_after, *(event_id for event_id, _, _ in events)])
-    return state, events, position, now
+    if state is None:
+        return state, [], None, False, now
+    if first:
+        return state, [], room.event_position(live_id), False, now
+    if gap is None:
+        return state, [], None, False, now
+    events, last, more = room.events_since(live_id, after=gap[0], since=gap[1])
+    return state, events, last, more, now
+
+
+def _remember(recent: deque[int], known: set[int], value: int) -> None:
+    """Add `value` to a bounded memory of ids (the deque's order, the set's lookups)."""
+    if len(recent) == recent.maxlen:
+        known.discard(recent[0])
+    recent.append(value)
+    known.add(value)
 
 
 class Room:
@@ -103,10 +116,14 @@ class Room:
         self.viewers = 0  # the room's, all workers
         self.said: tuple[int, float] = (-1, 0.0)  # what this worker last said it holds, and when
         self.task: asyncio.Task | None = None
-        self.events_after: int | None = None  # the room's events were all told up to this one
-        self.events_read: datetime | None = None  # when the record was last read
+        self.events_after: int | None = None  # the newest event id heard or read (None: before the first read)
+        self.heard_at: datetime | None = None  # when the topic last told something (or the first read was)
+        # Where the topic may have lost events: after this id, and since then (None: no gap).
+        self.gap: tuple[int | None, datetime | None] | None = None
         self.sent: deque[int] = deque(maxlen=RECENT_EVENTS)
         self.sent_set: set[int] = set()
+        self.gone: deque[int] = deque(maxlen=RECENT_EVENTS)  # comments removed, lately
+        self.gone_set: set[int] = set()
         self.events: list[tuple[int, str, dict]] = []  # heard or read, not yet sent
         self.noticed_at = 0.0  # when a non-friend's entry was last told
 
@@ -126,25 +143,35 @@ class Room:
                 return
             if not self.following:
                 self.following = True
-                await hub.follow(topics.topic(self.live_id), self.heard)
+                # (Redis away: read from a few seconds back, and the record is read each second.)
+                await hub.follow(topics.topic(self.live_id), self.heard, timeout=FOLLOW_TIMEOUT)
             await self.read()
 
     async def read(self) -> None:
         started = asyncio.get_running_loop().time()
         missed, self.stale = self.stale, False  # (what goes missing from now on sets it again)
+        first = self.events_after is None
+        gap, self.gap = (self.gap if missed else None), None
         likers_since = self.state.likes if self.state is not None else None
         try:
-            state, events, position, read_at = await database_sync_to_async(_read)(
-                self.live_id, likers_since, self.events_after, self.events_read, missed
+            state, events, last, more, read_at = await database_sync_to_async(_read)(
+                self.live_id, likers_since, first, None if first else gap
             )
         except BaseException:
             self.stale = self.stale or missed
+            self.gap = gap or self.gap  # (the older gap holds the newer)
             raise
-        self.read_at, self.events_read = started, read_at
-        if missed and position is not None:
-            self.events_after = max(self.events_after or 0, position)
+        self.read_at = started
+        if state is not None and first:
+            self.events_after, self.heard_at = last, self.heard_at or read_at
+            if gap is not None or self.gap is not None:  # lost while this read ran: what came after it
+                self.gap, self.stale = (last, read_at), True
+        elif gap is not None:
             for event in events:
                 self.take_event(*event)
+            if more:  # the next page at the next tick
+                self.gap = (last, None) if self.gap is None else (min(last, self.gap[0]), self.gap[1])
+                self.stale = True
         if state is None or self.state is None:
             self.state = state
         else:  # what was heard meanwhile stays: totals only grow, and a status heard since is newer
@@ -162,14 +189,17 @@ class Room:
     def heard(self, message: dict | None) -> None:
         """A message of the live's topic (`lives.topics`); None: some may have been missed."""
         if message is None:
+            if self.gap is None:
+                self.gap = (self.events_after, self.heard_at)
             self.stale = True
             return
         if self.state is None:
             if len(self.early) < EARLY_MAX:
                 self.early.append(message)
             else:
-                self.stale = True
+                self.heard(None)
             return
+        self.heard_at = timezone.now()
         if "likes" in message and message["likes"] > self.state.likes:
             self.state.likes = message["likes"]
             shown = {liker["id"] for liker in message["likers"]}
@@ -180,18 +210,22 @@ class Room:
             self.status_heard_at = asyncio.get_running_loop().time()
         if "event" in message:
             event_id, kind, frame = message["event"]
-            if self.events_after is not None:
-                self.events_after = max(self.events_after, event_id)
+            self.events_after = max(self.events_after or 0, event_id)
             self.take_event(event_id, kind, frame)
 
     def take_event(self, event_id: int, kind: str, frame: dict) -> None:
-        """A room event to send at the next tick, unless it was sent already."""
+        """A room event to send at the next tick, unless it was sent already, or is a comment
+        removed since (its removal may come first: the comment's publish was held, say)."""
         if event_id in self.sent_set:
             return
-        if len(self.sent) == self.sent.maxlen:
-            self.sent_set.discard(self.sent[0])
-        self.sent.append(event_id)
-        self.sent_set.add(event_id)
+        if kind == RoomEvent.Kind.COMMENT and frame["id"] in self.gone_set:
+            return
+        if kind == RoomEvent.Kind.GONE:
+            _remember(self.gone, self.gone_set, frame["id"])
+            self.events = [
+                event for event in self.events if event[1] != RoomEvent.Kind.COMMENT or event[2]["id"] != frame["id"]
+            ]
+        _remember(self.sent, self.sent_set, event_id)
         self.events.append((event_id, kind, frame))
 
     async def tell_presence(self, *, force: bool = False) -> None:
@@ -371,6 +405,8 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
         self.room = rooms.join(live_id, self)
         try:
             state = await self.room.current()
+            if state is not None:  # as of now: the room's own changes as it hears more
+                state = dataclasses.replace(state)
             if state is None:
                 self.end(code=NOT_FOUND)
                 return

@@ -89,15 +89,16 @@ class Hub:
         wanted = set(self.held) | self.followers.keys()
         return wanted | {streams.EVERYONE} if wanted else wanted
 
-    async def follow(self, topic: str, heard: Callable[[dict | None], None]) -> bool:
+    async def follow(self, topic: str, heard: Callable[[dict | None], None], timeout: float = READY_TIMEOUT) -> bool:
         """From now on `heard(message)`, on this loop, for each message sent to `topic`
         (`events.send_to_topic_on_commit`), in order; `heard(None)` when some may have been missed
-        (the follower then reads the record). Returns once the topic is read from where it stands
-        now at the latest: what the follower reads of the record next misses nothing sent after.
-        False as for `ready`."""
+        (the follower then reads the record), and while the streams cannot be read (Redis away:
+        what is sent meanwhile arrives when it is back, and the record has it now). Returns once
+        the topic is read from where it stands now at the latest: what the follower reads of the
+        record next misses nothing sent after. False as for `ready`."""
         self.ensure_listening()
         self.followers.setdefault(topic, set()).add(heard)
-        return await self._read_from_now([topic])
+        return await self._read_from_now([topic], timeout)
 
     def unfollow(self, topic: str, heard: Callable[[dict | None], None]) -> None:
         followers = self.followers.get(topic)
@@ -202,6 +203,8 @@ class Hub:
                 # it says its streams are lost, and their sockets catch up then.)
                 stop_if_cancelled()
                 log.warning("the hub could not read the event streams", exc_info=True)
+                for topic in tuple(self.followers):  # they read the record meanwhile
+                    self.tell(topic, [None])
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             if events.unsent.entries:  # what this process failed to add: the server answers again

@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 
 from miniapp.realtime import events
+from miniapp.realtime import hub as hub_module
 from miniapp.realtime.hub import hub
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -71,6 +72,30 @@ async def test_a_follower_behind_its_topics_window_hears_none(db_call, small_win
         assert None in heard  # told it missed some: it reads the record
         numbers = [message["n"] for message in heard if message is not None]
         assert numbers == sorted(set(numbers)) and numbers[-1] == 299  # in order, each once, to the last
+    finally:
+        await hub.stop()
+
+
+async def test_followers_hear_none_while_the_streams_cannot_be_read(db_call, monkeypatch):
+    """Redis away: they read the record meanwhile; what was sent arrives when it is back."""
+    monkeypatch.setattr(hub_module, "RETRY_SECONDS", 0.1)
+    monkeypatch.setattr(hub_module, "READ_BLOCK", 0.2)
+    heard = []
+    try:
+        await hub.follow("live.5", heard.append)
+        bus = events.bus()
+        real_read, failed = bus.read, []
+
+        async def away_once(positions, block):
+            if not failed:
+                failed.append(1)
+                await db_call(send, "live.5", {"n": 1})  # sent while the read is down
+                raise ConnectionError("the connection to Redis failed")
+            return await real_read(positions, block)
+
+        monkeypatch.setattr(bus, "read", away_once)
+        hub.wake()
+        assert await heard_until(heard, 2) == [None, {"n": 1}]
     finally:
         await hub.stop()
 
