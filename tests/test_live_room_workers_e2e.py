@@ -124,3 +124,57 @@ def test_two_workers_show_one_room_and_a_killed_worker_loses_nothing(on_air, red
         for worker in (worker_a, worker_b):
             if worker.process.poll() is None:
                 stop_server(worker)
+
+
+def test_redis_restarted_mid_live_loses_no_comment_and_no_tap(on_air, redis, media_dir, tmp_path):
+    """The rooms follow the live's topic on Redis. While it is away they read the record each
+    second, so what is said meanwhile still shows; it comes back empty (another server: the hubs
+    say so, and the rooms read what they may have missed), and each comment shows once."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    bob, erin = (api_session(users.get(username=name)) for name in ("bob", "erin"))
+    env = {"REDIS_URL": redis.url}
+    worker_a = start_server(media_root=media_dir, log=tmp_path / "a.log", extra_env=env)
+    worker_b = start_server(media_root=media_dir, log=tmp_path / "b.log", extra_env=env)
+    try:
+        on_a, on_b = Viewer(worker_a.url, on_air.pk), Viewer(worker_b.url, on_air.pk)
+        said, acknowledged = [], on_a.likes
+
+        def comment(base_url: str, text: str) -> int:
+            answer = bob.post(f"{base_url}/api/lives/{on_air.pk}/comments/", json={"text": text})
+            assert answer.status_code == 201, answer.text
+            said.append(answer.json()["id"])
+            return said[-1]
+
+        comment(worker_a.url, "雷迪斯在")
+        redis.stop()
+        comment(worker_b.url, "雷迪斯不在")  # its publish fails: the rooms find it in the record
+        acknowledged += tap(erin, worker_a.url, on_air.pk, 5)
+        for viewer in (on_a, on_b):
+            viewer.until(lambda frame: frame["type"] == "comment" and frame["id"] == said[-1])
+            viewer.shows(likes=acknowledged)
+        redis.start()  # empty: another server
+        time.sleep(1.5)  # the hubs find it, and say so
+        comment(worker_b.url, "雷迪斯回来了")
+        acknowledged += tap(erin, worker_b.url, on_air.pk, 3)
+        for viewer in (on_a, on_b):
+            seen = []
+            deadline = time.monotonic() + 10
+            while said[-1] not in seen or viewer.likes != acknowledged:
+                frame = viewer.read(deadline)
+                if frame["type"] == "comment":
+                    seen.append(frame["id"])
+            end = time.monotonic() + 1.5  # room for a duplicate, if one were coming
+            while time.monotonic() < end:
+                try:
+                    frame = viewer.read(end)
+                except TimeoutError:
+                    break
+                if frame["type"] == "comment":
+                    seen.append(frame["id"])
+            assert said[-1] in seen and len(seen) == len(set(seen))  # each once
+    finally:
+        for worker in (worker_a, worker_b):
+            if worker.process.poll() is None:
+                stop_server(worker)
