@@ -15,13 +15,15 @@ sends each batch is read in that commit too (the request's session, checked as D
 `get_user` does, for all the batches at once), so a tap request costs no query of its own.
 The commits run in a thread of the desk's own (`CommitThread`), which keeps its database
 connection between them; the friends' activities of first likes they commit are published from
-the event loop once the batches are answered.
+the event loop once the batches are answered, and the rooms told their new totals (`topics.news`,
+at most every `topics.NEWS_EVERY`).
 """
 
 import asyncio
 import contextlib
 import contextvars
 import enum
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -97,7 +99,7 @@ def taps_add(*, live_id: int, user: User, taps: int, batch: str, on_first: First
     user's first counted like in the live. (The requests go through `desk`.)"""
     if not 1 <= taps <= BATCH_MAX:
         raise ValidationError(_("A batch has 1 to %(most)d taps.") % {"most": BATCH_MAX})
-    (answer,) = _commit([Batch(live_id=live_id, taps=taps, batch=batch, user=user, on_first=on_first)])
+    (answer,) = _commit_and_tell([Batch(live_id=live_id, taps=taps, batch=batch, user=user, on_first=on_first)])
     if answer.counted is None:
         raise ValidationError(_("This live is not on air: likes count only while it is."))
     return answer.counted
@@ -213,6 +215,7 @@ def _answered(settled: list[tuple[asyncio.Future, object]], held) -> None:
             future.set_result(answer)
     if held is not None:
         events.publish_held(held)
+        topics.news.tell_soon()
 
 
 class Desk:
@@ -238,8 +241,15 @@ desk = Desk()
 async def count_here(batch: Batch) -> Answer:
     """`batch` counted in a transaction of its own, in the caller's thread (a sync view's: the
     tests' client, a server other than Daphne), where `desk` would commit it in its thread."""
-    (answer,) = await sync_to_async(_commit)([batch])
+    (answer,) = await sync_to_async(_commit_and_tell)([batch])
     return answer
+
+
+def _commit_and_tell(batches: list[Batch]) -> list[Answer]:
+    """`_commit`, and the rooms told at once (once an outer transaction commits, in one)."""
+    answers = _commit(batches)
+    transaction.on_commit(topics.news.tell_now)
+    return answers
 
 
 class _OffAir(Exception):
@@ -307,8 +317,9 @@ def _count(batches: list[Batch], refused: dict[Batch, Answer], now) -> list[Answ
             if total is None:
                 raise _OffAir(live_id)
             rooms[live_id].likes = total
-            if count:
-                topics.tell_on_commit(live_id, {"likes": total, "likers": _likers(live_id, counting, counts)})
+            if count:  # (the rooms hear it once committed: `topics.news`)
+                likers = _likers(live_id, counting, counts)
+                transaction.on_commit(functools.partial(topics.news.add, live_id, total, likers))
         for batch, (_, first) in counts.items():
             if first and batch.on_first is not None:
                 room = rooms[batch.live_id]

@@ -103,3 +103,29 @@ async def test_a_comment_removed_before_it_is_heard_is_never_shown():
     found.take_event(12, RoomEvent.Kind.COMMENT, {"type": "comment", "id": 8, "staff": False})
     found.take_event(13, RoomEvent.Kind.GONE, {"type": "comment_gone", "id": 8})  # in the same tick
     assert [(kind, frame["id"]) for _, kind, frame in found.events] == [("gone", 7), ("gone", 8)]
+
+
+async def test_a_workers_commits_are_told_merged_at_most_every_news_every(db_call):
+    """The desk's commits into a room, hundreds a second, are one message every NEWS_EVERY at most:
+    the largest total, the latest likers first (two threads' commits may come in either order)."""
+    bob, erin, alice = ({"id": n, "name": name, "avatar": ""} for n, name in ((1, "bob"), (2, "erin"), (3, "alice")))
+    heard, news = [], topics.LikesNews()
+    try:
+        await hub.follow(topics.topic(4242), heard.append)
+        news.add(4242, 10, [bob])
+        news.tell_soon()  # quiet until now: at once
+        news.add(4242, 15, [erin])
+        news.tell_soon()
+        news.add(4242, 12, [alice, bob])  # a commit made before the last, told after it
+        news.tell_soon()  # (one timer for both)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2
+        while len(heard) < 2 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(topics.NEWS_EVERY * 2)
+        assert heard == [
+            {"likes": 10, "likers": [bob]},
+            {"likes": 15, "likers": [erin, alice, bob]},
+        ]
+    finally:
+        await hub.stop()
