@@ -30,14 +30,6 @@ FRIENDS_PAGE_OPEN = "document.documentElement.dataset.socket === 'open'"
 
 
 @pytest.fixture
-def redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def workers(media_dir, tmp_path):
     """`workers(name, **env)`: one more Daphne worker on the test database."""
     started = []

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from websockets.sync.client import connect
 
-from tests.faults import Proxy, RedisServer
+from tests.faults import Proxy
 from tests.fixtures.personas import api_session
 from tests.fixtures.servers import start_server, stop_server
 
@@ -69,14 +69,6 @@ def tap(session, base_url: str, live_id: int, taps: int) -> int:
     answer = session.post(f"{base_url}/api/lives/{live_id}/likes/", json={"taps": taps, "batch": uuid.uuid4().hex})
     assert answer.status_code == 200, answer.text
     return answer.json()["counted"]
-
-
-@pytest.fixture
-def redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_two_workers_show_one_room_and_a_killed_worker_loses_nothing(on_air, redis, media_dir, tmp_path):
