@@ -37,16 +37,12 @@ def status_of(live: Live) -> str:
     return "paused" if live.paused else live.status
 
 
-def room_state(live_id: int, *, likers_since: int | None = None) -> RoomState | None:
-    """The room's likes and status (None: no such live). Its recent likers too, unless the likes
-    are still `likers_since` (then nobody new liked: the caller keeps those it has)."""
+def room_state(live_id: int) -> RoomState | None:
+    """The room's likes, status and recent likers (None: no such live)."""
     live = Live.objects.filter(pk=live_id).only("likes", "status", "source", "runner_beat", "started").first()
     if live is None:
         return None
-    state = RoomState(likes=live.likes, status=status_of(live))
-    if live.likes != likers_since:
-        state.likers = likers_of(live_id)
-    return state
+    return RoomState(likes=live.likes, status=status_of(live), likers=likers_of(live_id))
 
 
 def likers_of(live_id: int) -> list[dict]:

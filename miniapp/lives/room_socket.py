@@ -73,14 +73,14 @@ def _text(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False)
 
 
-def _read(live_id: int, likers_since: int | None, first: bool, gap: tuple[int, datetime | None] | None):
+def _read(live_id: int, first: bool, gap: tuple[int, datetime | None] | None):
     """A reading of the record, in one thread hop: the room's state; on the `first` read,
     where the room's events stand (those before are not news); after a `gap` in its topic, the
     events after it (`gap`: the last event id heard before, and when it was heard: those
     written since may have committed late), the last row's id and whether more may follow.
     And when this was."""
     now = timezone.now()
-    state = room.room_state(live_id, likers_since=likers_since)
+    state = room.room_state(live_id)
     if state is None:
         return state, [], None, False, now
     if first:
@@ -152,10 +152,9 @@ class Room:
         missed, self.stale = self.stale, False  # (what goes missing from now on sets it again)
         first = self.events_after is None
         gap, self.gap = (self.gap if missed else None), None
-        likers_since = self.state.likes if self.state is not None else None
         try:
             state, events, last, more, read_at = await database_sync_to_async(_read)(
-                self.live_id, likers_since, first, None if first else gap
+                self.live_id, first, None if first else gap
             )
         except BaseException:
             self.stale = self.stale or missed
@@ -175,9 +174,8 @@ class Room:
         if state is None or self.state is None:
             self.state = state
         else:  # what was heard meanwhile stays: totals only grow, and a status heard since is newer
-            if state.likes > self.state.likes:
-                self.state.likes = state.likes
-                self.state.likers = state.likers or self.state.likers
+            if state.likes >= self.state.likes:  # the record's likers are the latest (two workers'
+                self.state.likes, self.state.likers = state.likes, state.likers  # messages may cross)
             if self.status_heard_at <= started and self.state.status != "ended":
                 self.state.status = state.status
         if self.told_status is None and self.state is not None:

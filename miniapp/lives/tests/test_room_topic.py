@@ -129,3 +129,29 @@ async def test_a_workers_commits_are_told_merged_at_most_every_news_every(db_cal
         ]
     finally:
         await hub.stop()
+
+
+async def test_the_check_read_mends_the_likers_two_workers_messages_crossed(
+    users, clip_live, viewer, db_call, monkeypatch
+):
+    """bob's commit on one worker and erin's later one on another: erin's message (the larger
+    total) came first, bob's was dropped as older, so bob is missing from the likers heard; the
+    next check read gives the record's latest three."""
+    monkeypatch.setattr(room_socket, "CHECK_EVERY", 3600)  # (until the heard frame is in)
+    monkeypatch.setattr(topics, "tell_on_commit", lambda *args: None)  # (tell nothing: the test tells)
+    monkeypatch.setattr(topics.news, "add", lambda *args: None)
+    phone = await viewer(clip_live.pk)
+    await phone.receive()
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=2, batch="b")
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["erin"], taps=3, batch="e")
+    erin = users["erin"]
+    hub.tell(topics.topic(clip_live.pk), [{"likes": 5, "likers": [{"id": erin.pk, "name": "erin", "avatar": ""}]}])
+    frame = await frame_of(phone, "room")
+    assert frame["likes"] == 5 and [liker["name"] for liker in frame["likers"]] == ["erin"]  # as heard
+    monkeypatch.setattr(room_socket, "CHECK_EVERY", 0.2)
+    found = room_socket.rooms.rooms[clip_live.pk]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3
+    while [liker["name"] for liker in found.state.likers] != ["erin", "bob"] and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert [liker["name"] for liker in found.state.likers] == ["erin", "bob"]  # the next frame's
