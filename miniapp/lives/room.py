@@ -13,13 +13,13 @@ from django.utils import timezone
 from miniapp.accounts.models import Friendship
 from miniapp.lives.comments import event_frame
 from miniapp.lives.models import Liker, Live, Presence, RoomEvent
+from miniapp.lives.topics import LIKERS_SHOWN
 
 # A worker says how many viewers it holds whenever that changes (at most this often) and at
 # least every PRESENCE_EVERY; silent PRESENCE_STALE (killed, cut off), its viewers stop counting.
 PRESENCE_MIN_GAP = 1.0
 PRESENCE_EVERY = 2.0
 PRESENCE_STALE = timedelta(seconds=6)
-LIKERS_SHOWN = 3
 # Events are numbered as they are written but committed in their own order: each read looks
 # this far back too for those committed late (the room drops those it has sent).
 EVENT_OVERLAP = timedelta(seconds=2)

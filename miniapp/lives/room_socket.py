@@ -200,9 +200,7 @@ class Room:
         self.heard_at = timezone.now()
         if "likes" in message and message["likes"] > self.state.likes:
             self.state.likes = message["likes"]
-            shown = {liker["id"] for liker in message["likers"]}
-            older = [liker for liker in self.state.likers if liker["id"] not in shown]
-            self.state.likers = (message["likers"] + older)[: room.LIKERS_SHOWN]
+            self.state.likers = topics.latest_likers(message["likers"], self.state.likers)
         if "status" in message and self.state.status != "ended":
             self.state.status = message["status"]
             self.status_heard_at = asyncio.get_running_loop().time()

@@ -40,7 +40,6 @@ from miniapp.accounts.models import User
 from miniapp.lib import wal_checkpoints
 from miniapp.lives import tap_rows, topics
 from miniapp.lives.models import Live
-from miniapp.lives.room import LIKERS_SHOWN
 from miniapp.realtime import events
 from miniapp.realtime.auth import session_users
 
@@ -343,7 +342,7 @@ def _likers(live_id: int, counting: list[Batch], counts: dict[Batch, tuple[int, 
         user = batch.user
         if batch.live_id == live_id and counts[batch][0] and user.pk not in likers:
             likers[user.pk] = {"id": user.pk, "name": user.name, "avatar": user.avatar_url}
-    return list(likers.values())[:LIKERS_SHOWN]
+    return list(likers.values())[: topics.LIKERS_SHOWN]
 
 
 def _senders(batches: list[Batch], now) -> dict[Batch, Answer]:

@@ -23,7 +23,7 @@ from miniapp.realtime import events
 # Seconds: a worker tells a room's likes at most this often (a tenth of the rooms' tick, so that
 # it adds little to a tap's way to the screens), its commits in between merged into one message.
 NEWS_EVERY = 0.05
-LIKERS_TOLD = 3  # = room.LIKERS_SHOWN (not imported: room imports what imports this)
+LIKERS_SHOWN = 3  # the latest likers a room shows (`room.likers_of`) and a message tells
 
 
 def topic(live_id: int) -> str:
@@ -33,6 +33,12 @@ def topic(live_id: int) -> str:
 def tell_on_commit(live_id: int, message: dict) -> None:
     """Once committed, every worker's room of the live hears `message`."""
     events.send_to_topic_on_commit(topic(live_id), message)
+
+
+def latest_likers(newer: list[dict], older: list[dict]) -> list[dict]:
+    """The latest LIKERS_SHOWN likers: `newer`'s, then those of `older` not among them."""
+    ids = {liker["id"] for liker in newer}
+    return (newer + [liker for liker in older if liker["id"] not in ids])[:LIKERS_SHOWN]
 
 
 class LikesNews:
@@ -54,8 +60,7 @@ class LikesNews:
             if told is not None and told["likes"] > likes:  # (two threads' commits, the later first)
                 likes, likers, told = told["likes"], told["likers"], {"likers": likers}
             if told is not None:
-                ids = {liker["id"] for liker in likers}
-                likers = (likers + [liker for liker in told["likers"] if liker["id"] not in ids])[:LIKERS_TOLD]
+                likers = latest_likers(likers, told["likers"])
             self.pending[live_id] = {"likes": likes, "likers": likers}
 
     def _take(self) -> list[events.Delivery]:
