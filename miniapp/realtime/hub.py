@@ -107,6 +107,12 @@ class Hub:
             if not followers:
                 del self.followers[topic]
 
+    def topics_missed(self, lost: set[str] | None) -> None:
+        """Tell the followers of the topics in `lost` (None: every topic) that they may have
+        missed messages."""
+        for topic in tuple(self.followers) if lost is None else self.followers.keys() & lost:
+            self.tell(topic, [None])
+
     def tell(self, topic: str, messages: list[dict | None]) -> None:
         """Hand a topic's messages (None: some were missed) to its followers here."""
         for heard in tuple(self.followers.get(topic, ())):
@@ -203,8 +209,7 @@ class Hub:
                 # it says its streams are lost, and their sockets catch up then.)
                 stop_if_cancelled()
                 log.warning("the hub could not read the event streams", exc_info=True)
-                for topic in tuple(self.followers):  # they read the record meanwhile
-                    self.tell(topic, [None])
+                self.topics_missed(None)  # their followers read the record meanwhile
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             if events.unsent.entries:  # what this process failed to add: the server answers again
@@ -217,10 +222,6 @@ class Hub:
                     "the hub fell behind streams %s: their sockets catch up from the database", sorted(read.lost)
                 )
                 self.start_catch_up(None if streams.EVERYONE in read.lost else read.lost)
-                # (EVERYONE may have carried a catch-up marker: every topic then)
-                topics = set(self.followers) if streams.EVERYONE in read.lost else self.followers.keys() & read.lost
-                for topic in topics:
-                    self.tell(topic, [None])
             frames: dict[tuple, tuple[dict, Message]] = {}  # an event in several streams' entries is framed once
             for stream, entry_id, text in read.entries:
                 if stream in self.positions:
@@ -235,8 +236,6 @@ class Hub:
         failed to add too much for too long)."""
         if payload.get("catch_up"):
             self.start_catch_up(None)
-            for topic in tuple(self.followers):
-                self.tell(topic, [None])
         for recipients, batch in payload.get("deliveries", ()):
             if isinstance(recipients, str):
                 self.tell(recipients, batch)
@@ -248,7 +247,9 @@ class Hub:
             self.sign_out(user_id, session)
 
     def start_catch_up(self, lost: set[str] | None) -> None:
-        """Have the sockets of the users in the `lost` streams (None: every socket) catch up."""
+        """Have the sockets of the users in the `lost` streams (None: every socket) catch up, and
+        the followers of the topics among them (`topics_missed`) read the record."""
+        self.topics_missed(lost)
         if lost is None:
             self.catch_up_users = None
         elif self.catch_up_users is not None:
