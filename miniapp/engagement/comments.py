@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
+from miniapp.accounts.serializers import user_body
 from miniapp.engagement.models import COMMENT_MAX, NOTE_MAX, Activity, Comment
 from miniapp.engagement.services import activities_retract, notify_activity
 from miniapp.lib.text import comment_text
@@ -164,7 +165,7 @@ def comment_body(comment: Comment) -> dict:
         "id": comment.pk,
         "video": comment.video_id,
         "parent": comment.parent_id,
-        "author": {"id": author.pk, "name": author.name, "avatar": author.avatar_url},
+        "author": user_body(author),
         "reply_to": {"id": answered.pk, "name": answered.name} if answered else None,
         "text": comment.text,
         "pinned": comment.pinned,

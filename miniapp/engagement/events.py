@@ -7,6 +7,7 @@ The wire format (`activity`, `retract`, `group_post`, `group_read`) is catalogue
 
 from django.urls import reverse
 
+from miniapp.accounts.serializers import user_body
 from miniapp.engagement.models import Activity
 from miniapp.realtime.schema import event_time
 
@@ -28,7 +29,7 @@ def activity_event(activity: Activity) -> dict:
         "id": activity.pk,
         "seq": activity.pk,
         "verb": activity.verb,
-        "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
+        "actor": user_body(actor),
         "video": {"id": video.pk, "title": video.title, "poster_url": video.page_poster.url},
         "created": event_time(activity.created),
         "url": reverse("video-detail", args=[video.pk]),
@@ -52,12 +53,12 @@ def _live_like_event(activity: Activity) -> dict:
         "id": activity.pk,
         "seq": activity.pk,
         "verb": activity.verb,
-        "actor": {"id": actor.pk, "name": actor.name, "avatar": actor.avatar_url},
+        "actor": user_body(actor),
         "video": None,
         "live": {
             "id": live.pk,
             "title": live.title,
-            "host": {"id": live.host.pk, "name": live.host.name, "avatar": live.host.avatar_url},
+            "host": user_body(live.host),
             "status": live.status,
         },
         "created": event_time(activity.created),
@@ -83,7 +84,7 @@ def post_body(post: Activity, *, views: int = 0) -> dict:
         "id": post.pk,
         "group": post.group_id,
         "kind": "share",
-        "author": {"id": author.pk, "name": author.name, "avatar": author.avatar_url},
+        "author": user_body(author),
         "video": {
             "id": video.pk,
             "title": video.title,
@@ -106,7 +107,7 @@ def _live_post_body(post: Activity) -> dict:
         "id": post.pk,
         "group": post.group_id,
         "kind": "live",
-        "author": {"id": author.pk, "name": author.name, "avatar": author.avatar_url},
+        "author": user_body(author),
         "video": None,
         "live": {
             "id": live.pk,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import Friendship, Group, Membership
 from miniapp.accounts.selectors import group_ids_of, not_banned
+from miniapp.accounts.serializers import user_body
 from miniapp.engagement.events import activity_event, post_body
 from miniapp.engagement.models import LIVE_VERBS, Activity, Like, ShareLink, View
 from miniapp.lib.site import absolute_url
@@ -329,7 +330,7 @@ def group_detail(*, group: Group, user_id: int) -> dict:
     return {
         **group_summary(group),
         "member_count": len(members),
-        "members": [{"id": m.user_id, "name": m.user.name, "avatar": m.user.avatar_url} for m in members],
+        "members": [user_body(m.user) for m in members],
         "read_up_to": mine.read_up_to,
         "unread": group_unread(group_id=group.pk, after=mine.read_up_to, user_id=user_id),
     }

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 
+from miniapp.accounts.serializers import user_body
 from miniapp.lives.models import Live
 from miniapp.lives.room import viewers_of
 
@@ -15,11 +16,11 @@ def hls_url(live: Live) -> str | None:
 
 
 def live_body(live: Live) -> dict:
-    host, replay = live.host, live.replay
+    replay = live.replay
     return {
         "id": live.pk,
         "title": live.title,
-        "host": {"id": host.pk, "name": host.name, "avatar": host.avatar_url},
+        "host": user_body(live.host),
         "status": live.status,
         "source": live.source,
         "starts_at": live.starts_at,

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
+from miniapp.accounts.serializers import user_body
 from miniapp.lib.text import comment_text
 from miniapp.lives import topics
 from miniapp.lives.models import Comment, Live, Mute, RoomEvent
@@ -80,16 +81,14 @@ def event_frame(event: RoomEvent) -> dict | None:
         return None if event.comment.removed else comment_body(event.comment)
     if event.kind == RoomEvent.Kind.GONE:
         return {"type": "comment_gone", "id": event.comment_id}
-    user = event.user
-    return {"type": "notice", "kind": "enter", "user": {"id": user.pk, "name": user.name, "avatar": user.avatar_url}}
+    return {"type": "notice", "kind": "enter", "user": user_body(event.user)}
 
 
 def comment_body(comment: Comment) -> dict:
-    user = comment.user
     return {
         "type": "comment",
         "id": comment.pk,
-        "user": {"id": user.pk, "name": user.name, "avatar": user.avatar_url},
+        "user": user_body(comment.user),
         "text": comment.text,
         "staff": comment.staff,
         "created": event_time(comment.created),

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from miniapp.accounts.models import Friendship
+from miniapp.accounts.serializers import user_body
 from miniapp.lives.comments import event_frame
 from miniapp.lives.models import Liker, Live, Presence, RoomEvent
 from miniapp.lives.topics import LIKERS_SHOWN
@@ -47,7 +48,7 @@ def room_state(live_id: int) -> RoomState | None:
 
 def likers_of(live_id: int) -> list[dict]:
     rows = Liker.objects.filter(live_id=live_id).select_related("user").order_by("-last")[:LIKERS_SHOWN]
-    return [{"id": row.user.pk, "name": row.user.name, "avatar": row.user.avatar_url} for row in rows]
+    return [user_body(row.user) for row in rows]
 
 
 def _fresh() -> Q:

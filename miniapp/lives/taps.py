@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from miniapp.accounts.models import User
+from miniapp.accounts.serializers import user_body
 from miniapp.lib import wal_checkpoints
 from miniapp.lives import tap_rows, topics
 from miniapp.lives.models import Live
@@ -341,7 +342,7 @@ def _likers(live_id: int, counting: list[Batch], counts: dict[Batch, tuple[int, 
     for batch in reversed(counting):
         user = batch.user
         if batch.live_id == live_id and counts[batch][0] and user.pk not in likers:
-            likers[user.pk] = {"id": user.pk, "name": user.name, "avatar": user.avatar_url}
+            likers[user.pk] = user_body(user)
     return list(likers.values())[: topics.LIKERS_SHOWN]
 
 
