@@ -66,6 +66,11 @@ send -> receive p99 at the same V; stock's tap -> frame p99 >= 5x ours (stock_me
 (c) when it ran); <= 35 KB per viewer socket; 0 taps lost (and every viewer's last frame the final total); the
 tap request p99 < 20 ms.
 
+--probe R: beside each miniapp step's taps, the tappers' process also asks a bare ASGI app (bench/http_cycle.py's,
+under a Daphne of its own, holding no socket) R times a second over PROBE_CONNECTIONS keep-alive connections, and
+the step reports that answer's p50/p99 ("bare p99"): what this machine, with the room running, gives a request
+served by a process that writes no frames, measured by the same client as the tap requests.
+
 PostgreSQL and Redis for (c): --database-url (a server whose role may CREATE DATABASE; a fresh database is
 made and dropped) and --redis-url (a scratch Redis: it and the next database are flushed), else throwaway ones
 (bench/backing.py), else (c) is skipped.
@@ -73,7 +78,7 @@ made and dropped) and --redis-url (a scratch Redis: it and the next database are
     .venv/bin/python bench/live_room.py [--viewers 1000,5000] [--taps 1000] [--tappers 200] [--seconds 30]
         [--batch-every 0.25] [--setups a,c] [--c-viewers 5000] [--capacity 1000,2000,4000,8000,16000]
         [--capacity-seconds 10] [--baselines floor,stock] [--database-url postgres://…] [--redis-url redis://…]
-        [--json PATH]
+        [--probe 200] [--json PATH]
 """
 
 import argparse
@@ -97,7 +102,7 @@ from picows import WSCloseCode, WSMsgType, ws_connect
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import backing, common, fanout, fanout_app  # noqa: E402
+from bench import backing, common, fanout, fanout_app, http_cycle  # noqa: E402
 
 TICK = 0.25  # miniapp.lives.room_socket.TICK (not imported: that would need Django set up)
 BATCH_EVERY = 0.25  # a tapper's batches, as the page sends them
@@ -111,6 +116,7 @@ IDLE_SECONDS = 3.0
 FINAL_WAIT = 5.0  # after the last answer: how long every viewer may take to show the final total
 DRAIN_QUIET, DRAIN_MAX = 3.0, 60.0  # baselines: done when no frame came for 3 s (at most 60 s after the last)
 SEND_TIMEOUT, SEND_TRIES = 30.0, 5
+PROBE_CONNECTIONS = 20  # --probe's requests, spread over these
 # After its window, a tapper's last batch may take this long: then the tappers stop, the batches still on their
 # way counted as unanswered (a saturated server: the run reports it rather than waiting on).
 LAST_ANSWER_WAIT = 20.0
@@ -207,9 +213,10 @@ async def tappers_main(config: dict) -> dict:
     rate, seconds, run, every = config["taps"] / len(sessions), config["seconds"], config["run"], config["every"]
     paced = config.get("paced", True)
     path = f"/api/lives/{live_id}/likes/"
-    records, unanswered = [], []
+    records, unanswered, probed = [], [], []
     connections = [Http(urls[i % len(urls)]) for i in range(len(sessions))]
-    await asyncio.gather(*(http.connect() for http in connections))
+    probes = [Http(config["probe_url"]) for _ in range(PROBE_CONNECTIONS)] if config.get("probe_url") else []
+    await asyncio.gather(*(http.connect() for http in connections + probes))
     print("ready", flush=True)
     start = float((await asyncio.to_thread(sys.stdin.readline)).strip())
     cpu = sum(os.times()[:2])
@@ -259,16 +266,33 @@ async def tappers_main(config: dict) -> dict:
                     {"tapper": i, "batch": k, "status": status, "body": data[:200].decode(errors="replace")}
                 )
 
+    async def probe(i: int) -> None:
+        """The bare answer, asked as often as --probe says over PROBE_CONNECTIONS connections."""
+        http, every = probes[i], PROBE_CONNECTIONS / config["probe_rate"]
+        due = start + every * i / PROBE_CONNECTIONS
+        while due <= start + seconds:
+            await sleep_until(due)
+            t_sent = now()
+            try:
+                status, _ = await asyncio.wait_for(http.request("POST", "/probe", b"{}"), SEND_TIMEOUT)
+            except (OSError, EOFError, ValueError, asyncio.IncompleteReadError, TimeoutError):
+                http.close()
+                status = 0
+            probed.append([t_sent, now(), status])
+            due = max(due + every, now())
+
     tasks = [asyncio.ensure_future(tapper(i)) for i in range(len(sessions))]
+    tasks += [asyncio.ensure_future(probe(i)) for i in range(len(probes))]
     _, late = await asyncio.wait(tasks, timeout=seconds + LAST_ANSWER_WAIT)
     for task in late:  # still waiting for an answer long after the window: given up
         task.cancel()
     if late:
         await asyncio.wait(late)
         unanswered.append({"tappers_given_up": len(late)})
-    for http in connections:
+    for http in connections + probes:
         http.close()
-    return {"records": records, "unanswered": unanswered, "tappers_cpu_s": sum(os.times()[:2]) - cpu}
+    return {"records": records, "unanswered": unanswered, "probed": probed,
+            "tappers_cpu_s": sum(os.times()[:2]) - cpu}  # fmt: skip
 
 
 def tappers_child(config_path: str) -> None:
@@ -278,14 +302,18 @@ def tappers_child(config_path: str) -> None:
 
 
 async def tap_phase(urls: list[str], live_id: int, sessions: list[str], taps: float, seconds: float, pids: list[int],
-                    viewers: "Viewers", api: Http, every: float = BATCH_EVERY) -> dict:  # fmt: skip
+                    viewers: "Viewers", api: Http, every: float = BATCH_EVERY, probe: tuple[str, float] | None = None,
+                    ) -> dict:  # fmt: skip
     """The tappers for WARM_SECONDS + `seconds`, the workers' CPU over the window, the final total and how
-    many viewers show it. Returns the phase's raw figures (see `tap_figures`)."""
+    many viewers show it. Returns the phase's raw figures (see `tap_figures`). With `probe` (a bare ASGI app's
+    URL, requests a second), the tappers' process also asks that app, as `probe_figures` reports."""
     initial = (await api.json(f"/api/lives/{live_id}/"))["likes"]
     with tempfile.TemporaryDirectory(prefix="miniapp-live-room-") as folder:
         config = {"urls": urls, "sessions": sessions, "live_id": live_id, "taps": taps, "out": f"{folder}/out.json",
                   "seconds": WARM_SECONDS + seconds, "run": secrets.token_hex(4), "every": every,
                   "paced": FOLLOW_PACE}  # fmt: skip
+        if probe:
+            config.update(probe_url=probe[0], probe_rate=probe[1])
         Path(folder, "config.json").write_text(json.dumps(config))
         child = await asyncio.create_subprocess_exec(
             common.PYTHON, __file__, "--tapper-child", f"{folder}/config.json", cwd=common.ROOT,
@@ -317,7 +345,7 @@ async def tap_phase(urls: list[str], live_id: int, sessions: list[str], taps: fl
         await asyncio.sleep(0.05)
     return {"initial": initial, "final": final, "wrong_last": viewers.wrong(final), "window": window, "cpu_s": cpu,
             "machine_cores": busy / seconds, "client_cores": client / seconds, "records": out["records"],
-            "unanswered": out["unanswered"],
+            "unanswered": out["unanswered"], "probed": out["probed"],
             "tappers_cores": out["tappers_cpu_s"] / (WARM_SECONDS + seconds)}  # fmt: skip
 
 
@@ -339,6 +367,15 @@ def tap_figures(phase: dict) -> dict:
             "request_p50_ms": fanout.percentile(took, 0.5), "request_p99_ms": fanout.percentile(took, 0.99),
             "request_max_ms": max(took, default=float("nan")), "requests_per_s": len(took) / (w1 - w0),
             "taps_per_s": sum(r[4] for r in records if w0 <= r[0] < w1) / (w1 - w0)}  # fmt: skip
+
+
+def probe_figures(phase: dict) -> dict:
+    """The bare answer's latency over the window, asked by the tappers' process beside its taps."""
+    w0, w1 = phase["window"]
+    took = [(r[1] - r[0]) * 1000 for r in phase["probed"] if w0 <= r[0] < w1 and r[2] == 200]
+    return {"requests": len(took), "failed": sum(1 for r in phase["probed"] if w0 <= r[0] < w1 and r[2] != 200),
+            "p50_ms": fanout.percentile(took, 0.5), "p99_ms": fanout.percentile(took, 0.99),
+            "max_ms": max(took, default=float("nan")), "requests_per_s": len(took) / (w1 - w0)}  # fmt: skip
 
 
 # --- the viewers ----------------------------------------------------------------------------------------------
@@ -582,7 +619,8 @@ async def live_on_air(api: Http) -> int:
     return lives[0]["id"]
 
 
-async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[str], args, database_url: str) -> dict:
+async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[str], args, database_url: str,
+                       probe_url: str | None = None) -> dict:  # fmt: skip
     workers, origin = len(urls), urls[0]
     api = Http(urls[0])
     live_id = await live_on_air(api)
@@ -600,7 +638,10 @@ async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[
         await asyncio.sleep(IDLE_SECONDS)
         kb = (rss_kb(pids) - before) / max(1, n - workers)
         print(f"  {n} viewers: RSS {before} KB, +{kb:.1f} KB per idle viewer socket (load {load()})", flush=True)
-        phase = await tap_phase(urls, live_id, sessions, args.taps, args.seconds, pids, viewers, api, args.batch_every)
+        probe = (probe_url, args.probe) if probe_url else None
+        phase = await tap_phase(
+            urls, live_id, sessions, args.taps, args.seconds, pids, viewers, api, args.batch_every, probe
+        )
         sql = "SELECT likes FROM lives_live WHERE id = %s"
         in_database = fanout_app.query(database_url, sql, [live_id])[0][0]
         # Then the taps' own cost: the same taps, one viewer a worker left.
@@ -611,6 +652,8 @@ async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[
         )
         tap_only = {"cpu_per_s": only["cpu_s"] / TAP_ONLY_SECONDS, "taps": tap_figures(only)}
         result = phase_result(viewers, list(range(n)), phase, tap_only["cpu_per_s"])
+        if probe:
+            result["probe"] = probe_figures(phase)
         result["taps"]["database_final"] = in_database
         if in_database != result["taps"]["final"]:
             result["taps"]["lost"] += abs(in_database - result["taps"]["final"])  # the API and the row disagree
@@ -623,6 +666,10 @@ async def measure_room(urls: list[str], pids: list[int], n: int, sessions: list[
             print(f"  {len(viewers.before_hello)} sockets had a frame before their hello, e.g. "
                   f"{viewers.before_hello[0][:160]}", flush=True)  # fmt: skip
         print(f"  {summary(result)}", flush=True)
+        if probe:
+            bare = result["probe"]
+            print(f"  bare answer (a process of its own, --probe {args.probe:g}/s): p50 {bare['p50_ms']:.1f} p99 "
+                  f"{bare['p99_ms']:.1f} max {bare['max_ms']:.1f} ms, {bare['failed']} failed", flush=True)  # fmt: skip
         print(f"  then taps only (1 viewer a worker): {tap_only['cpu_per_s']:.2f} CPU s a second in the workers, "
               f"request p50 {tap_only['taps']['request_p50_ms']:.1f} p99 {tap_only['taps']['request_p99_ms']:.1f} ms, "
               f"lost {tap_only['taps']['lost']}, last frames wrong {tap_only['taps']['wrong_last']}",
@@ -647,7 +694,15 @@ def run_miniapp(app: fanout_app.App, n: int, workers: int, args, label: str) -> 
         ]
         stack.enter_context(fanout_app.log_on_error(logs[0]))
         pids = [proc.pid for proc in procs]
-        result = fanout.run_client(measure_room(urls, pids, n, sessions_of(app), args, app.database_url))
+        probe_url = None
+        if args.probe:
+            port = common.free_port()
+            (app.tmp / "bare_app.py").write_text(http_cycle.BARE_APP)
+            bare_env = {**common.inherited_env(), "PYTHONPATH": str(app.tmp)}
+            bare = fanout_app.daphne_command(port, "bare_app:application")
+            stack.enter_context(common.started(bare, bare_env, app.tmp / "bare.log", port))
+            probe_url = f"http://127.0.0.1:{port}"
+        result = fanout.run_client(measure_room(urls, pids, n, sessions_of(app), args, app.database_url, probe_url))
         problems = [line for log in logs for line in common.log_problems(log)]
     result["daphne_log_problems"] = problems
     print(f"  Daphne logs: {len(problems)} lines of errors and warnings", *problems[:12], sep="\n    ", flush=True)
@@ -847,7 +902,7 @@ def run_stock(n: int, layer: str, redis_url: str | None, likers: list, args) -> 
 
 HEADERS = ["set-up", "V", "system", "p50 ms", "p99 ms", "max ms", "all viewers p99", "<= 0 ms", "send->recv p99",
            "frames/viewer/s", "server cores", "CPU us/frame", "w/o taps", "KB/socket", "taps/s", "tap req/s",
-           "tap p50 ms", "tap p99 ms", "lost"]  # fmt: skip
+           "tap p50 ms", "tap p99 ms", "bare p99 ms", "lost"]  # fmt: skip
 SYSTEM_NAMES = {"miniapp": "miniapp", "floor": "floor (websockets)", "stock_memory": "stock Channels, memory",
                 "stock_pubsub": "stock Channels, Redis pub/sub"}  # fmt: skip
 
@@ -874,7 +929,7 @@ def rows_of(runs: list[dict]) -> list[list]:
                      number(r.get("cpu_us_per_frame_without_taps")), number(r["kb_per_socket"]),
                      number(taps["taps_per_s"], 0) if taps else "", number(taps["requests_per_s"], 0) if taps else "",
                      number(taps["request_p50_ms"]) if taps else "", number(taps["request_p99_ms"]) if taps else "",
-                     lost])  # fmt: skip
+                     number(r["probe"]["p99_ms"]) if "probe" in r else "", lost])  # fmt: skip
     return rows
 
 
@@ -887,7 +942,8 @@ NOTE = (
     "window (near 1 a worker: saturated). CPU us/frame: their CPU in the window / frames received (miniapp: "
     "the tap requests included; w/o taps: less the taps-only CPU, meaningless when saturated). KB/socket: RSS "
     "growth a connected idle socket. taps/s, tap req/s: taps counted and tap requests a second (offered: --taps, "
-    "and at most --tappers / --batch-every requests). lost: miniapp taps lost (+ extra) / viewers whose last "
+    "and at most --tappers / --batch-every requests). bare p99: with --probe, a bare ASGI app in a process of its "
+    "own, asked by the tappers' process in the same window. lost: miniapp taps lost (+ extra) / viewers whose last "
     "frame is not the final total; baselines: frames sent in the window never received."
 )
 
@@ -993,6 +1049,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server (URL of any database) allowed to CREATE DATABASE")
     parser.add_argument("--redis-url", help="a scratch Redis database (it and the next are flushed)")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before the run gives up")
+    parser.add_argument(
+        "--probe",
+        type=float,
+        default=0,
+        help="requests a second to a bare ASGI app in a process of its own during each miniapp step",
+    )
     parser.add_argument("--tapper-child", help=argparse.SUPPRESS)
     common.json_argument(parser)
     args = parser.parse_args()
