@@ -105,6 +105,20 @@ class TextField(serializers.CharField):
         return normalized(super().to_internal_value(data))
 
 
+# The largest id a row can have: primary keys are 64-bit (BigAutoField) on both databases. A
+# larger number is no row's, and SQLite cannot even take it as a parameter (OverflowError).
+ID_MAX = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """A row's id in a request body or query: 1 to ID_MAX (`min_value` and `max_value` may narrow it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error answer. Some APIs add fields of their own (`not_friends`, `limit`…)."""
 

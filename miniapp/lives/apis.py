@@ -15,7 +15,7 @@ from miniapp.accounts.models import Group, User
 from miniapp.accounts.selectors import groups_of_member
 from miniapp.accounts.serializers import UserOutputSerializer
 from miniapp.engagement.services import live_announce, live_liked, live_started
-from miniapp.lib.api import TextField
+from miniapp.lib.api import IdField, TextField
 from miniapp.lib.parsers import JSONParser
 from miniapp.lib.text import validate_one_line
 from miniapp.lives import comments, services, taps
@@ -91,11 +91,11 @@ class LiveListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         title = TextField(max_length=60, validators=[validate_one_line])
-        video = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        video = IdField(required=False, allow_null=True)
         starts_at = serializers.DateTimeField(required=False, allow_null=True)
         keep_replay = serializers.BooleanField(default=True, help_text="a camera live's recording becomes a video")
         groups = serializers.ListField(
-            child=serializers.IntegerField(min_value=1),
+            child=IdField(),
             required=False,
             max_length=MAX_GROUPS,
             help_text="my groups to announce it in (a `live` post in each)",
@@ -266,7 +266,7 @@ class LiveMuteApi(APIView):
     parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
-        user = serializers.IntegerField(min_value=1)
+        user = IdField()
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request, live_id: int):

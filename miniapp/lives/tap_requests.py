@@ -29,7 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from miniapp.lib.api import body_too_large_message
+from miniapp.lib.api import ID_MAX, body_too_large_message
 from miniapp.lib.parsers import JSON_MAX_DEPTH, nesting_exceeds
 from miniapp.lib.unavailable import database_unreachable, unavailable_body
 from miniapp.lives import taps
@@ -94,8 +94,12 @@ class RequestRate:
     they are answered 429 before anything is counted. The taps themselves have their own cap,
     per user across workers (`taps.TAPS_PER_SECOND`)."""
 
+    KEPT = 10_000  # windows kept before those that are over are forgotten
+    PRUNE_EVERY = 1.0  # seconds: at most this often (keys are cookies, before any check: anyone's to make)
+
     def __init__(self):
         self.windows: dict[str, tuple[float, int]] = {}
+        self.pruned = 0.0
 
     def allow(self, key: str) -> bool:
         count, period = settings.TAP_RATE.split("/")  # as DRF's throttles read it: "600/minute"
@@ -106,7 +110,8 @@ class RequestRate:
             start, count = now, 0
         if count >= most:
             return False
-        if len(self.windows) > 10_000:  # forget the windows that are over
+        if len(self.windows) > self.KEPT and now - self.pruned >= self.PRUNE_EVERY:
+            self.pruned = now
             self.windows = {k: v for k, v in self.windows.items() if now - v[0] < seconds}
         self.windows[key] = (start, count + 1)
         return True
@@ -134,6 +139,8 @@ async def answer_taps(
 async def _answer(request, live_id, *, count, on_first, ban_message) -> tuple[int, dict]:
     if request.method != "POST":
         return 405, {"detail": _('Method "%(method)s" not allowed.') % {"method": request.method}}
+    if live_id > ID_MAX:  # no live's: and the commit's plain SQL must not get it (SQLite cannot take it)
+        return 404, {"detail": _("No such live.")}
     try:
         request.get_host()
     except DisallowedHost:

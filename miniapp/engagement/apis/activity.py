@@ -12,6 +12,7 @@ from miniapp.engagement.selectors import (
     activity_latest,
     activity_replay,
 )
+from miniapp.lib.api import IdField
 from miniapp.lib.site import absolute_url
 
 
@@ -24,7 +25,7 @@ class ActivityApi(APIView):
     """
 
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, required=False, help_text="the last log id the client has")
+        after = IdField(min_value=0, required=False, help_text="the last log id the client has")
         groups = serializers.BooleanField(
             required=False, default=False, help_text="with `after`: my groups' posts too (group_post), as the socket"
         )

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from miniapp.engagement import comments
+from miniapp.lib.api import IdField
 from miniapp.moderation.limits import (
     CommentRateThrottle,
     NotBanned,
@@ -39,10 +40,10 @@ class CommentListApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
-        reply_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        reply_to = IdField(required=False, allow_null=True)
 
     class FilterSerializer(serializers.Serializer):
-        before = serializers.IntegerField(min_value=1, required=False, help_text="the previous page's `next`")
+        before = IdField(required=False, help_text="the previous page's `next`")
 
     @extend_schema(
         parameters=[FilterSerializer],

@@ -22,6 +22,7 @@ from miniapp.engagement.selectors import (
     groups_of,
     posts_page_body,
 )
+from miniapp.lib.api import IdField
 
 
 class PostDocSerializer(serializers.Serializer):
@@ -100,8 +101,8 @@ class GroupPostsApi(APIView):
     with `before=<id>` the page before it; with neither the newest page (`previous` goes back)."""
 
     class FilterSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, required=False, help_text="the last post the client has")
-        before = serializers.IntegerField(min_value=1, required=False, help_text="the oldest post the client has")
+        after = IdField(min_value=0, required=False, help_text="the last post the client has")
+        before = IdField(required=False, help_text="the oldest post the client has")
 
     @extend_schema(parameters=[FilterSerializer], responses=PostPageDocSerializer)
     def get(self, request, group_id: int):
@@ -121,7 +122,7 @@ class GroupReadApi(APIView):
     The position never moves back; my other open pages clear the badge."""
 
     class InputSerializer(serializers.Serializer):
-        last_id = serializers.IntegerField(min_value=0)
+        last_id = IdField(min_value=0)
 
     class OutputSerializer(serializers.Serializer):
         unread = serializers.IntegerField()

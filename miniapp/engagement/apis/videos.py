@@ -20,7 +20,7 @@ from miniapp.engagement.selectors import (
     share_url,
 )
 from miniapp.engagement.visitors import visitor_id
-from miniapp.lib.api import TextField
+from miniapp.lib.api import IdField, TextField
 from miniapp.lib.text import validate_multiline
 from miniapp.moderation.limits import (
     LikeRateThrottle,
@@ -74,8 +74,8 @@ class ShareApi(APIView):
     MAX_GROUPS = 20
 
     class InputSerializer(serializers.Serializer):
-        to = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-        groups = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+        to = serializers.ListField(child=IdField(), required=False, default=list)
+        groups = serializers.ListField(child=IdField(), required=False, default=list)
         note = TextField(required=False, allow_blank=True, default="", validators=[validate_multiline])
 
     class OutputSerializer(serializers.Serializer):

@@ -117,7 +117,15 @@ def test_sharing_to_someone_who_is_not_a_friend_is_refused(client, users, video,
 
 @pytest.mark.parametrize(
     "payload",
-    [{"to": "bob"}, {"to": ["x"]}, {"to": [0]}, {"note": ["a"]}, {"to": list(range(1, 60))}],
+    [
+        {"to": "bob"},
+        {"to": ["x"]},
+        {"to": [0]},
+        {"note": ["a"]},
+        {"to": list(range(1, 60))},
+        {"to": [2**63]},
+        {"groups": [2**64]},
+    ],
 )
 def test_malformed_requests_get_a_400_with_a_message(client, users, video, payload):
     client.force_login(users["alice"])

@@ -73,6 +73,8 @@ def test_announcing_refuses_what_cannot_be_a_live(alice, clip, users):
         ({"title": "x", "video": clip.pk, "starts_at": (timezone.now() - timedelta(hours=1)).isoformat()}, "30 days"),
         ({"title": "x", "video": clip.pk, "starts_at": (timezone.now() + timedelta(days=31)).isoformat()}, "30 days"),
         ({"title": "x", "video": clip.pk, "starts_at": "tomorrow"}, "starts_at"),
+        ({"title": "x", "video": 2**63}, "video"),  # past any row's id (SQLite could not even look)
+        ({"title": "x", "video": clip.pk, "groups": [2**64]}, "groups"),
     ]:
         answer = announce(alice, **body)
         assert answer.status_code == 400, (body, answer.content)

@@ -92,6 +92,18 @@ async def test_what_django_would_refuse_is_refused_with_its_reason(clip_live, bo
     assert await likes_of(clip_live) == 0  # nothing counted
 
 
+async def test_an_id_past_any_rows_is_no_such_live_and_spoils_no_batch_beside_it(clip_live, bob_session):
+    """The desk commits waiting batches together in plain SQL, where SQLite cannot take a number
+    past 64 bits: such an id is answered before it gets there, and the batch sent with it counts."""
+    past, beside = await asyncio.gather(
+        post(2**63, {"taps": 1, "batch": "huge"}, session=bob_session),
+        post(clip_live.pk, {"taps": 2, "batch": "beside"}, session=bob_session),
+    )
+    assert (past[0], past[1]["detail"]) == (404, "No such live.")
+    assert (beside[0], beside[1]["counted"]) == (200, 2)
+    assert await likes_of(clip_live) == 2
+
+
 async def test_what_the_serializer_takes_but_the_page_never_sends_is_counted_too(clip_live, bob_session):
     for body, counted in (({"taps": "3", "batch": "s1"}, 3), ({"taps": 2.0, "batch": " s2 "}, 2)):
         status, answer, _ = await post(clip_live.pk, body, session=bob_session)
@@ -151,3 +163,20 @@ def test_a_busy_room_paces_its_tappers():
     for n in range(1000):
         pace.next(1, f"t{n}")
     assert pace.next(1, "a") == 2000  # at most 2 s
+
+
+def test_the_request_rate_forgets_windows_at_most_once_a_second(monkeypatch, settings):
+    """Its keys are session cookies, taken before any check: a flood of made-up ones must not make
+    every request rebuild the windows (as it did past KEPT), and the windows that are over go."""
+    settings.TAP_RATE = "600/minute"
+    clock = [100.0]
+    monkeypatch.setattr(tap_requests.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(tap_requests.RequestRate, "KEPT", 5)
+    rate = tap_requests.RequestRate()
+    rebuilt, windows = 0, rate.windows
+    for n in range(50):
+        assert rate.allow(f"made-up-{n}")
+        rebuilt, windows = rebuilt + (rate.windows is not windows), rate.windows
+    assert rebuilt == 1 and len(rate.windows) == 50  # one second: one pass, and every window still open
+    clock[0] += 61  # every window over
+    assert rate.allow("real") and list(rate.windows) == ["real"]
