@@ -20,6 +20,7 @@ from miniapp.realtime.schema import event_time
 
 COMMENT_MAX = 100
 HELLO_COMMENTS = 20  # the latest comments a new socket gets
+GONE_MAX = 50  # removed comments a reconnect is told of: more than a screen shows (30)
 MISSED_MAX = 50  # at most this many missed comments on a reconnect
 
 
@@ -36,9 +37,10 @@ def comment_create(*, live: Live, user: User, text: str) -> Comment:
     text = comment_text(text, limit=COMMENT_MAX)
     if live.status != Live.Status.LIVE:
         raise ValidationError(_("This live is not on air: comments are open only while it is."))
-    if Mute.objects.filter(live=live, user=user).exists():
-        raise PermissionDenied(_("The host has muted you in this live."))
     with transaction.atomic():
+        _hold(user)  # a mute of this user commits before this check or waits for this comment
+        if Mute.objects.filter(live=live, user=user).exists():
+            raise PermissionDenied(_("The host has muted you in this live."))
         comment = Comment.objects.create(live=live, user=user, text=text, staff=room_moderator(user, live))
         _told(RoomEvent.objects.create(live=live, kind=RoomEvent.Kind.COMMENT, comment=comment, user=user))
     return comment
@@ -58,9 +60,16 @@ def mute(*, live: Live, user: User, by: User) -> None:
     if user.pk == live.host_id:
         raise ValidationError(_("The host cannot be muted in their own live."))
     with transaction.atomic():
+        _hold(user)  # a comment of theirs under way commits first, and is removed below
         Mute.objects.get_or_create(live=live, user=user, defaults={"by": by})
         for comment in Comment.objects.filter(live=live, user=user, removed=False):
             comment_remove(comment=comment)
+
+
+def _hold(user: User) -> None:
+    """Lock the user's row until the commit: a comment and a mute of the same user go one after
+    the other (on PostgreSQL; SQLite has one writer at a time anyway)."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
 def entered(*, live_id: int, user: User) -> None:
@@ -104,3 +113,10 @@ def comments_for_hello(live_id: int, *, after: int | None = None) -> list[dict]:
     else:
         rows = list(reversed(comments.order_by("-id")[:HELLO_COMMENTS]))
     return [comment_body(row) for row in rows]
+
+
+def gone_for_hello(live_id: int, *, after: int) -> list[int]:
+    """For a reconnect (`after`: the newest comment it showed): the latest GONE_MAX comments up to
+    it that were removed, which it may still show (their removal came while it was away)."""
+    removed = Comment.objects.filter(live_id=live_id, removed=True, id__lte=after).order_by("-id")
+    return list(removed.values_list("id", flat=True)[:GONE_MAX])

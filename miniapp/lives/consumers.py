@@ -227,7 +227,11 @@ class IngestConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
             watch.cancel()
         # The live stays on air (the host may come back: HOST_AWAY), unless it has just ended:
         # the host's page closes the socket as soon as its end is answered, often before a beat.
-        ended = await database_sync_to_async(_ended)(self.live_id)
+        try:
+            ended = await database_sync_to_async(_ended)(self.live_id)
+        except Exception:  # the database away: the session is written out all the same, the live left on air
+            log.warning("live %s: could not read whether it ended", self.live_id, exc_info=True)
+            ended = False
         await self._stop(end=ended)
 
 

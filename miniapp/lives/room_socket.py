@@ -29,6 +29,7 @@ import dataclasses
 import json
 import logging
 import random
+import time
 from collections import deque
 from datetime import datetime
 
@@ -48,7 +49,7 @@ from miniapp.realtime.schema import check_sent, is_ping, pong_event
 
 log = logging.getLogger(__name__)
 
-FORBIDDEN, NOT_FOUND = 4403, 4404
+FORBIDDEN, NOT_FOUND, UNEXPECTED = 4403, 4404, 1011
 TICK = 0.25  # seconds: at most one room frame a tick
 # Seconds: the room's record is read at least this often, for what its topic does not tell (a
 # camera's pause), and to mend what a message that went missing unnoticed would have left wrong.
@@ -64,6 +65,7 @@ YIELD_EVERY = 50
 # never dropped; the room frame is one a tick already (a socket's delta covers what it missed).
 PER_TICK = 5
 NOTICE_EVERY = 1.0  # seconds: one entry of a non-friend told to the room at most this often
+ENTER_AGAIN = 60.0  # seconds: a viewer coming back sooner (a flaky network, a reload) is not told again
 RECENT_EVENTS = 2000  # event ids a room remembers having sent
 
 
@@ -255,6 +257,12 @@ class Room:
                     for socket in tuple(self.sockets):
                         socket.end()
                     break
+        except Exception:
+            # Nothing should get here; if something does, its viewers must not stay on a room
+            # that no longer ticks: closed (1011), their pages come back to a new one.
+            log.exception("live %s: the room's task failed; its viewers are sent to reconnect", self.live_id)
+            for socket in tuple(self.sockets):
+                socket.end(code=UNEXPECTED)
         finally:
             if rooms.rooms.get(self.live_id) is self:
                 del rooms.rooms[self.live_id]
@@ -310,7 +318,11 @@ class Room:
             if socket.user_id is not None:
                 viewers.setdefault(socket.user_id, []).append(socket)
         entrants = {frame["user"]["id"]: frame for frame in entries}
-        pairs = await database_sync_to_async(room.friends_among)(set(entrants), set(viewers))
+        try:
+            pairs = await database_sync_to_async(room.friends_among)(set(entrants), set(viewers))
+        except Exception:  # the database away: notices are the first thing a tick may drop
+            log.warning("live %s: the room could not tell who came in", self.live_id, exc_info=True)
+            return
         told: dict[RoomConsumer, int] = {}
         for entrant, friend in sorted(pairs):
             sockets = [socket for socket in viewers.get(friend, ()) if told.get(socket, 0) < left]
@@ -353,6 +365,21 @@ class Rooms:
 
     def __init__(self):
         self.rooms: dict[int, Room] = {}
+        self.entered: dict[tuple[int, int], float] = {}  # (live, user) -> when their coming in was told
+        self.entered_pruned = 0.0
+
+    def comes_in(self, live_id: int, user_id: int) -> bool:
+        """Whether a signed-in viewer's coming in is news: not within ENTER_AGAIN of the last time
+        this worker told it, so that reconnects and reloads make no row, no message and no "来了"
+        each (a room whose last viewer left is made anew, so this is kept here)."""
+        now, key = time.monotonic(), (live_id, user_id)
+        if key in self.entered and now - self.entered[key] < ENTER_AGAIN:
+            return False
+        if now - self.entered_pruned >= ENTER_AGAIN:  # once a while, those told long enough ago go
+            self.entered_pruned = now
+            self.entered = {told: at for told, at in self.entered.items() if now - at < ENTER_AGAIN}
+        self.entered[key] = now
+        return True
 
     def join(self, live_id: int, socket: "RoomConsumer") -> Room:
         loop = asyncio.get_running_loop()
@@ -376,6 +403,7 @@ class Rooms:
         if tasks:
             await asyncio.wait(tasks, timeout=5)
         self.rooms.clear()
+        self.entered.clear()
 
 
 rooms = Rooms()
@@ -409,17 +437,18 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
             await self.room.tell_presence(force=self.room.said[0] < 0)
         except Exception:
             log.warning("live %s: a viewer's room could not be read", live_id, exc_info=True)
-            self.end(code=1011)
+            self.end(code=UNEXPECTED)
             return
         self.likes, self.viewers = state.likes, self.room.viewers
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_id = user.pk
+        news = self.user_id is not None and rooms.comes_in(live_id, self.user_id)
         try:
-            said = await database_sync_to_async(self._hello_comments)(live_id)
+            said, gone = await database_sync_to_async(self._hello_comments)(live_id, news)
         except Exception:
             log.warning("live %s: a viewer's comments could not be read", live_id, exc_info=True)
-            said = []
+            said, gone = [], None
         hello = {
             "type": "hello",
             "likes": state.likes,
@@ -428,15 +457,20 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
             "likers": state.likers,
             "comments": said,
         }
+        if gone is not None:
+            hello["gone"] = gone
         await self.send(text_data=_text(hello))
         self.greeted = True
 
-    def _hello_comments(self, live_id: int) -> list[dict]:
-        """The comments for `hello` (after `?after=<comment id>`: those missed); a signed-in
-        viewer's coming in is told to the room."""
-        if self.user_id is not None:
+    def _hello_comments(self, live_id: int, news: bool) -> tuple[list[dict], list[int] | None]:
+        """The comments for `hello`, and for a reconnect (`?after=<comment id>`) those it missed
+        and the ids of those removed while it was away; with `news`, a signed-in viewer's coming
+        in is told to the room."""
+        if news:
             comments.entered(live_id=live_id, user=self.scope["user"])
-        return comments.comments_for_hello(live_id, after=parse_after(self.scope))
+        after = parse_after(self.scope)
+        said = comments.comments_for_hello(live_id, after=after)
+        return said, (comments.gone_for_hello(live_id, after=after) if after is not None else None)
 
     def push(self, message: frames.Message):
         """The room's frame for this socket: written straight to the connection under Daphne,

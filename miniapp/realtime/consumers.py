@@ -30,6 +30,7 @@ FORBIDDEN_ORIGIN = 4403
 # A binary frame: WebSocket's 1003 (unsupported data), in the range a server application may
 # send (autobahn, under Daphne, refuses 1003 from one: it allows 1000 and 3000–4999).
 UNSUPPORTED_DATA = 4003
+UNEXPECTED = 1011  # the server could not greet the socket: the page tries again
 
 
 def catch_up_rows(*, viewer_id: int, after: int, limit: int) -> tuple[list[dict], bool, int]:
@@ -70,6 +71,18 @@ class ActivityConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
         # Live events that arrive during the replay wait here, then go out in order.
         self.buffer: list[tuple[dict, str]] | None = []
         hub.register(self.user_id, self)
+        try:
+            await self.greet()
+        except Exception:
+            # The database away, say. Channels sends no disconnect after a connect that failed:
+            # out of the hub here (else it would keep the socket, and every event for it), and
+            # closed so that the page tries again.
+            log.warning("a socket could not be greeted", exc_info=True)
+            self.stop()
+            await self.close(code=UNEXPECTED)
+
+    async def greet(self) -> None:
+        """The hello, then what the client missed (`?after=`), then the events that came meanwhile."""
         await hub.ready(self.user_id)  # the worker reads this user's stream: nothing added from now on is missed
         # The session may have ended since the middleware read it, its sign-out reaching the
         # hub before this socket did: read it again now that sign-outs reach the socket.

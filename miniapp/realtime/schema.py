@@ -225,7 +225,8 @@ ROOM_COMMENT = event(
     },
 )
 ROOM_EVENTS = {
-    # First: the room as it stands, and the latest comments (after `?after=`: those missed).
+    # First: the room as it stands, and the latest comments (after `?after=`: those missed, and
+    # in `gone` the ids of comments up to `after` removed meanwhile, to take off the screen).
     "hello": event(
         "hello",
         {
@@ -235,6 +236,7 @@ ROOM_EVENTS = {
             "likers": LIKERS,
             "comments": {"type": "array", "items": ROOM_COMMENT},
         },
+        {"gone": {"type": "array", "items": ID, "maxItems": 50}},
     ),
     # At most once a tick, when the likes or viewers moved: `delta`, the likes since this
     # socket's last frame (the hearts it draws).

@@ -40,7 +40,11 @@ export class RoomChat {
   }
 
   hear(frame) {
-    if (frame.type === "hello") frame.comments.forEach((comment) => this.add(comment));
+    if (frame.type === "hello") {
+      // A reconnect: the comments removed while it was away go, the ones it missed come.
+      (frame.gone ?? []).forEach((id) => this.list.querySelector(`[data-id="${id}"]`)?.remove());
+      frame.comments.forEach((comment) => this.add(comment));
+    }
     else if (frame.type === "comment") this.add(frame);
     else if (frame.type === "comment_gone") this.list.querySelector(`[data-id="${frame.id}"]`)?.remove();
     else if (frame.type === "notice" && frame.kind === "enter") this.arrived(frame.user);

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 from django.utils import timezone
 
-from miniapp.lives import hls
+from miniapp.lives import consumers, hls
 from miniapp.lives.models import Live
 from miniapp.lives.runner import Runner
 from miniapp.lives.services import live_create, live_end, live_start
@@ -119,6 +120,26 @@ async def test_a_socket_closed_right_after_the_end_still_closes_the_playlist(cam
     assert hls.read_playlist(folder(camera_live)).ended
     live = await refresh(camera_live)
     assert live.runner == "" and live.replay_pending  # written out and let go: a runner makes the replay
+
+
+async def test_a_socket_closed_while_its_end_cannot_be_read_still_lets_the_live_go(
+    camera_live, users, connect, monkeypatch
+):
+    """Else the transcoder would run on and the live stay held: the host's camera refused (4409) when
+    it comes back."""
+    camera = await connect(users["alice"], camera_live.pk)
+    await camera.frame()
+    await camera.send(CHUNKS)
+    assert await camera.frame() == {"type": "playing"}
+
+    def away(live_id):
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(consumers, "_ended", away)
+    await camera.communicator.disconnect()
+    live = await refresh(camera_live)
+    assert live.runner == "" and live.status == Live.Status.LIVE  # let go, still on air: the host may come back
+    assert not hls.read_playlist(folder(camera_live)).ended
 
 
 async def test_a_restarted_recording_continues_the_playlist_and_the_replay_joins_both(camera_live, users, connect):

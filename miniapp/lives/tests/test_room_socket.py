@@ -2,16 +2,18 @@
 when the likes or the viewers change (the delta since the socket's last), the viewers of every
 worker that spoke lately, the status as it changes, and the Origin and live checks."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from miniapp.engagement.services import live_like
-from miniapp.lives import taps
+from miniapp.lives import room, taps
 from miniapp.lives.comments import comment_create, comment_remove
-from miniapp.lives.models import Presence
-from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK
+from miniapp.lives.models import Presence, RoomEvent
+from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, TICK, UNEXPECTED, Room
 from miniapp.lives.services import live_end
 from tests.fixtures.sockets import frame_of
 
@@ -114,6 +116,15 @@ async def test_hello_has_the_last_comments_and_a_reconnect_those_it_missed(users
     assert [frame["text"] for frame in (await again.receive())["comments"]] == ["第1条", "第2条"]
 
 
+async def test_a_reconnect_is_told_the_comments_removed_while_it_was_away(users, clip_live, viewer, db_call):
+    said = [await db_call(comment_create, live=clip_live, user=users["bob"], text=f"第{n}条") for n in range(3)]
+    first = await (await viewer(clip_live.pk)).receive()
+    assert "gone" not in first  # a first hello has only what stands
+    await db_call(comment_remove, comment=said[1])  # while the viewer was away
+    again = await (await viewer(clip_live.pk, query=f"?after={said[2].pk}")).receive()
+    assert again["gone"] == [said[1].pk] and again["comments"] == []
+
+
 async def test_a_friend_coming_in_is_told_to_their_friends(users, clip_live, viewer, db_call):
     alice = await viewer(clip_live.pk, user=users["alice"])
     await alice.receive()
@@ -125,6 +136,48 @@ async def test_a_friend_coming_in_is_told_to_their_friends(users, clip_live, vie
         assert notice["friend"] is False
         notice = await frame_of(alice, "notice")
     assert notice["kind"] == "enter" and notice["user"]["name"] == "bob" and notice["friend"] is True
+
+
+async def test_a_room_that_cannot_tell_who_came_in_keeps_ticking(users, clip_live, viewer, db_call, monkeypatch):
+    """The friends of someone coming in are read from the database; while that fails, the notice
+    is dropped (the first thing a tick may drop) and the room goes on."""
+
+    def away(*args):
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(room, "friends_among", away)
+    alice = await viewer(clip_live.pk, user=users["alice"])
+    await alice.receive()
+    await viewer(clip_live.pk, user=users["bob"])
+    await asyncio.sleep(3 * TICK)  # bob's coming in is heard and fails to be told: the taps come after
+    await db_call(taps.taps_add, live_id=clip_live.pk, user=users["bob"], taps=2, batch="1")
+    frame = await frame_of(alice, "room")
+    while frame["likes"] < 2:
+        frame = await frame_of(alice, "room")
+
+
+async def test_viewers_of_a_room_whose_task_failed_are_sent_to_reconnect(clip_live, viewer, monkeypatch):
+    phone = await viewer(clip_live.pk)
+    await phone.receive()
+
+    async def broken(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Room, "broadcast", broken)
+    assert await phone.closed() == UNEXPECTED  # 1011: the page comes back, to a room that ticks
+    monkeypatch.undo()
+    again = await viewer(clip_live.pk)
+    assert (await again.receive())["type"] == "hello"
+
+
+async def test_a_viewer_back_within_a_minute_is_not_told_again(users, clip_live, viewer, db_call):
+    """A flaky network or a reload: one "来了", one row, however often the page reconnects."""
+    for _ in range(3):
+        phone = await viewer(clip_live.pk, user=users["bob"])
+        await phone.receive()
+        await phone.close()
+    entries = await db_call(lambda: RoomEvent.objects.filter(live=clip_live, kind=RoomEvent.Kind.ENTER).count())
+    assert entries == 1
 
 
 async def test_a_socket_gets_at_most_a_few_frames_a_tick_and_every_host_comment(users, clip_live, viewer, db_call):

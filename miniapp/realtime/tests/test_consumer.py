@@ -1,6 +1,9 @@
 import pytest
+from django.db import OperationalError
 
 from miniapp.engagement.services import like_create, like_delete
+from miniapp.realtime import consumers
+from miniapp.realtime.hub import hub
 from tests.fixtures.factories import make_video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -104,6 +107,19 @@ async def test_hello_tells_where_the_log_stands(users, video, open_socket, db_ca
     assert bob.hello["last_id"] > 0
     assert await bob.nothing()  # no `after`: no replay
     await bob.close()
+
+
+async def test_a_socket_that_cannot_be_greeted_is_closed_and_out_of_the_hub(users, video, open_socket, monkeypatch):
+    """No disconnect follows a connect that failed: the socket leaves the hub itself, else the hub
+    would keep it, and every event for its user, for as long as the worker runs."""
+
+    def away(**kwargs):
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(consumers, "activity_position", away)
+    socket = await open_socket(users["bob"], expect_hello=False)
+    assert await socket.communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 1011}
+    assert not hub.sockets.get(users["bob"].pk)
 
 
 async def test_anonymous_sockets_are_refused_with_4401(open_socket, db):
