@@ -104,7 +104,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import backing, common, fanout, fanout_app, http_cycle  # noqa: E402
 
-TICK = 0.25  # miniapp.lives.room_socket.TICK (not imported: that would need Django set up)
+TICK = 0.25  # miniapp.lives.room_worker.TICK (not imported: that would need Django set up)
 BATCH_EVERY = 0.25  # a tapper's batches, as the page sends them
 FOLLOW_PACE = True  # then as the server paces them (the answer's `next`), as the page does; --fixed-batches: not
 TAPS_PER_SECOND = 20  # a user's taps counted a second (miniapp.lives.taps.TAPS_PER_SECOND)

@@ -1,7 +1,7 @@
 """Comments (评论 / 弹幕) in a live room, and the host's and moderators' say over them.
 
 A comment is written with a `RoomEvent`, told once committed to every worker's room on the live's
-topic (`lives.topics`), which sends it to its viewers at its next tick (`lives.room_socket`);
+topic (`lives.topics`), which sends it to its viewers at its next tick (`lives.room_worker`);
 removing one writes another (`comment_gone`). A viewer coming in is one too (`enter`), told to
 their friends in the room and, sampled, to the others. The rows are the record: a room that may
 have missed some on its topic reads them.

@@ -190,7 +190,7 @@ class Mute(models.Model):
 
 
 class RoomEvent(models.Model):
-    """What happened in a room that its viewers are told once (`lives.room_socket`): a comment, a
+    """What happened in a room that its viewers are told once (`lives.room_worker`): a comment, a
     comment removed, a viewer coming in. Told once committed on the live's topic (`lives.topics`);
     the rows are the record, read by a room that may have missed some."""
 

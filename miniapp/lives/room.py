@@ -1,6 +1,6 @@
 """A live room's state as its viewers see it: the likes, the viewers, the recent likers, whether
 it is on air. Read from the database, the record every worker shares, by each worker's room
-(`lives.room_socket`) when it starts, every CHECK_EVERY, and when it may have missed what its
+(`lives.room_worker`) when it starts, every CHECK_EVERY, and when it may have missed what its
 topic told (`lives.topics`); the viewers are what the workers last said they hold (`Presence`)."""
 
 from dataclasses import dataclass, field

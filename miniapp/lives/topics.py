@@ -1,5 +1,5 @@
 """A live room's topic on the event streams: what changes the room, told as it commits to the room
-of every worker holding its viewers (`lives.room_socket`, which follows it: `realtime.hub.Hub.follow`),
+of every worker holding its viewers (`lives.room_worker`, which follows it: `realtime.hub.Hub.follow`),
 so that no worker reads the room from the database at each tick.
 
 Its messages:
@@ -11,7 +11,7 @@ Its messages:
   with the frame its viewers get;
 - `{"status": "live" | "ended"}`: the live went on air, or ended.
 A paused camera is not told: it is the time since its last chunk, which each room reads from the
-record every `room_socket.CHECK_EVERY`.
+record every `room_worker.CHECK_EVERY`.
 """
 
 import asyncio

@@ -14,7 +14,7 @@ server that stays up loses nothing: the hub reads again from where it was. A str
 socket of a user in a new shard) is read from where it stood before the socket's own replay from
 the database: what came before is in the replay, what comes after is read.
 
-Topics ride the same streams: a part that keeps state for its sockets (a live room's, `lives.room_socket`)
+Topics ride the same streams: a part that keeps state for its sockets (a live room's, `lives.room_worker`)
 follows its topic (`follow`), hears each message sent to it on any worker
 (`events.send_to_topic_on_commit`) and, when the hub may have missed some, hears None: it then reads
 the record itself.

@@ -211,7 +211,7 @@ class MalformedEvent(ValueError):
 
 # The live room's socket, `/ws/live/<id>/` (`lives.room_socket`): what every viewer of a live sees
 # change, signed out too. Not logged: a reconnect's hello carries the totals and the comments
-# missed. Builders in `lives.room_socket`, `lives.room` and `lives.comments`.
+# missed. Builders in `lives.room_socket`, `lives.room_worker`, `lives.room` and `lives.comments`.
 ROOM_STATUS = {"enum": ["scheduled", "live", "paused", "ended"]}  # paused: on air, the camera quiet
 LIKERS = {"type": "array", "items": ACTOR, "maxItems": 3}  # the latest, newest first
 ROOM_COMMENT = event(

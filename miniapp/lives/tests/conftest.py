@@ -2,7 +2,7 @@
 
 import pytest
 
-from miniapp.lives.room_socket import rooms
+from miniapp.lives.room_worker import rooms
 from tests.fixtures.sockets import ORIGIN, Opened, handshake
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from miniapp.lives import taps
 from miniapp.lives.comments import comment_create, comment_remove
-from miniapp.lives.room_socket import _text
+from miniapp.lives.room_worker import frame_text
 from miniapp.lives.services import live_end
 from miniapp.realtime.schema import ROOM_EVENTS, MalformedEvent, check_event
 from tests.fixtures.sockets import frame_of
@@ -96,4 +96,4 @@ def test_a_malformed_frame_fails_where_it_is_made(settings):
         {"type": "group_read", "group": 1, "last_id": 0, "unread": 0, "total_unread": 0},  # not the room's
     ):
         with pytest.raises(MalformedEvent):
-            _text(wrong)
+            frame_text(wrong)

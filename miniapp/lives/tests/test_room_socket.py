@@ -13,7 +13,8 @@ from miniapp.engagement.services import live_like
 from miniapp.lives import room, taps
 from miniapp.lives.comments import comment_create, comment_remove
 from miniapp.lives.models import Presence, RoomEvent
-from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND, PER_TICK, TICK, UNEXPECTED, Room
+from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND
+from miniapp.lives.room_worker import PER_TICK, TICK, UNEXPECTED, Room
 from miniapp.lives.services import live_end
 from tests.fixtures.sockets import frame_of
 

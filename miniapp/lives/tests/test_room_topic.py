@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from miniapp.lives import room, room_socket, taps, topics
+from miniapp.lives import room, room_worker, taps, topics
 from miniapp.lives.comments import comment_create
 from miniapp.lives.models import RoomEvent
 from miniapp.lives.services import live_end
@@ -27,14 +27,14 @@ FILLER = 250  # (Redis trims whole nodes of 100 entries: FILLER pushes the burst
 def reads(monkeypatch):
     """The room's readings of the record, counted; none but the first and those after a loss
     (CHECK_EVERY an hour)."""
-    monkeypatch.setattr(room_socket, "CHECK_EVERY", 3600)
-    made, real_read = [], room_socket._read
+    monkeypatch.setattr(room_worker, "CHECK_EVERY", 3600)
+    made, real_read = [], room_worker._read
 
     def counted(*args):
         made.append(args)
         return real_read(*args)
 
-    monkeypatch.setattr(room_socket, "_read", counted)
+    monkeypatch.setattr(room_worker, "_read", counted)
     return made
 
 
@@ -97,7 +97,7 @@ async def test_a_room_behind_its_topics_window_reads_what_it_missed(
 
 async def test_a_comment_removed_before_it_is_heard_is_never_shown():
     """Its removal's publish went first (the comment's was held, or queued while Redis was away)."""
-    found = room_socket.Room(1)
+    found = room_worker.Room(1)
     found.take_event(11, RoomEvent.Kind.GONE, {"type": "comment_gone", "id": 7})
     found.take_event(10, RoomEvent.Kind.COMMENT, {"type": "comment", "id": 7, "staff": False})
     found.take_event(12, RoomEvent.Kind.COMMENT, {"type": "comment", "id": 8, "staff": False})
@@ -137,7 +137,7 @@ async def test_the_check_read_mends_the_likers_two_workers_messages_crossed(
     """bob's commit on one worker and erin's later one on another: erin's message (the larger
     total) came first, bob's was dropped as older, so bob is missing from the likers heard; the
     next check read gives the record's latest three."""
-    monkeypatch.setattr(room_socket, "CHECK_EVERY", 3600)  # (until the heard frame is in)
+    monkeypatch.setattr(room_worker, "CHECK_EVERY", 3600)  # (until the heard frame is in)
     monkeypatch.setattr(topics, "tell_on_commit", lambda *args: None)  # (tell nothing: the test tells)
     monkeypatch.setattr(topics.news, "add", lambda *args: None)
     phone = await viewer(clip_live.pk)
@@ -148,8 +148,8 @@ async def test_the_check_read_mends_the_likers_two_workers_messages_crossed(
     hub.tell(topics.topic(clip_live.pk), [{"likes": 5, "likers": [{"id": erin.pk, "name": "erin", "avatar": ""}]}])
     frame = await frame_of(phone, "room")
     assert frame["likes"] == 5 and [liker["name"] for liker in frame["likers"]] == ["erin"]  # as heard
-    monkeypatch.setattr(room_socket, "CHECK_EVERY", 0.2)
-    found = room_socket.rooms.rooms[clip_live.pk]
+    monkeypatch.setattr(room_worker, "CHECK_EVERY", 0.2)
+    found = room_worker.rooms.rooms[clip_live.pk]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 3
     while [liker["name"] for liker in found.state.likers] != ["erin", "bob"] and loop.time() < deadline:
