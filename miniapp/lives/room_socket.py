@@ -18,6 +18,7 @@ The frames come from this worker's `Room` of the live (`lives.room_worker`).
 
 import asyncio
 import dataclasses
+import json
 import logging
 
 from channels.db import database_sync_to_async
@@ -44,6 +45,9 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
     likes = 0  # the total this socket was last told
     viewers = 0  # and the viewers
     greeted = False  # its hello sent: the room's frames may follow
+    # From its first read of the room until its hello is sent, the room's frames wait here, then
+    # follow the hello (None: not reading, or greeted).
+    pending: list[frames.Message] | None = None
     ended = False
 
     async def connect(self):
@@ -61,12 +65,13 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
             if state is None:
                 self.end(code=NOT_FOUND)
                 return
+            self.likes, self.pending = state.likes, []
             await self.room.tell_presence(force=self.room.said[0] < 0)
         except Exception:
             log.warning("live %s: a viewer's room could not be read", live_id, exc_info=True)
             self.end(code=UNEXPECTED)
             return
-        self.likes, self.viewers = state.likes, self.room.viewers
+        self.viewers = self.room.viewers
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.user_id = user.pk
@@ -87,7 +92,19 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
         if gone is not None:
             hello["gone"] = gone
         await self.send(text_data=frame_text(hello))
-        self.greeted = True
+        await self.after_hello({comment["id"] for comment in said})
+
+    async def after_hello(self, shown: set[int]) -> None:
+        """The frames the room wrote while the hello was being made, in order, but the comments
+        the hello already had; then the socket takes the room's frames as they come."""
+        while self.pending:
+            message = self.pending.pop(0)
+            frame = json.loads(message.text)
+            if frame["type"] == "comment" and frame["id"] in shown:
+                continue
+            if (sending := self._write(message)) is not None:
+                await sending
+        self.pending, self.greeted = None, True
 
     def _hello_comments(self, live_id: int, news: bool) -> tuple[list[dict], list[int] | None]:
         """The comments for `hello`, and for a reconnect (`?after=<comment id>`) those it missed
@@ -101,9 +118,17 @@ class RoomConsumer(DispatchWithoutTidying, AsyncWebsocketConsumer):
 
     def push(self, message: frames.Message):
         """The room's frame for this socket: written straight to the connection under Daphne,
-        else what the room awaits (a send through ASGI). Nothing before its hello."""
-        if self.ended or not self.greeted:
+        else what the room awaits (a send through ASGI). Nothing before its hello: kept for after
+        it while the hello is being made."""
+        if self.ended:
             return None
+        if not self.greeted:
+            if self.pending is not None:
+                self.pending.append(message)
+            return None
+        return self._write(message)
+
+    def _write(self, message: frames.Message):
         if self.write_frame is not None:
             self.write_frame(message)
             return None

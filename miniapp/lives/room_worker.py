@@ -334,8 +334,8 @@ class Room:
         message = frames.Message(frame_text(frame))
         likes = frame.get("likes")
         for sent, socket in enumerate(tuple(self.sockets) if sockets is None else sockets, start=1):
-            if not socket.greeted:
-                continue  # its hello, still being made, carries the state: frames come after it
+            if not socket.greeted and socket.pending is None:
+                continue  # it has not read the room yet: its hello will carry the state
             if likes is not None:
                 socket.likes, socket.viewers = max(socket.likes, likes), frame["viewers"]
             try:

@@ -3,6 +3,7 @@ when the likes or the viewers change (the delta since the socket's last), the vi
 worker that spoke lately, the status as it changes, and the Origin and live checks."""
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from miniapp.engagement.services import live_like
-from miniapp.lives import room, taps
+from miniapp.lives import comments, room, taps
 from miniapp.lives.comments import comment_create, comment_remove
 from miniapp.lives.models import Presence, RoomEvent
 from miniapp.lives.room_socket import FORBIDDEN, NOT_FOUND
@@ -124,6 +125,23 @@ async def test_a_reconnect_is_told_the_comments_removed_while_it_was_away(users,
     await db_call(comment_remove, comment=said[1])  # while the viewer was away
     again = await (await viewer(clip_live.pk, query=f"?after={said[2].pk}")).receive()
     assert again["gone"] == [said[1].pk] and again["comments"] == []
+
+
+async def test_a_comment_said_while_a_hello_is_made_follows_it(users, clip_live, viewer, monkeypatch):
+    """The room writes its frames to a socket only once its hello is sent; what it wrote while the
+    hello was being made comes right after it, not never."""
+    real = comments.comments_for_hello
+
+    def slow(live_id, *, after=None):
+        shown = real(live_id, after=after)
+        comments.comment_create(live=clip_live, user=users["bob"], text="刚说的")
+        time.sleep(4 * TICK)  # the room hears it and writes it while this hello is still being made
+        return shown
+
+    monkeypatch.setattr(comments, "comments_for_hello", slow)
+    phone = await viewer(clip_live.pk)
+    assert (await phone.receive())["comments"] == []
+    assert (await frame_of(phone, "comment"))["text"] == "刚说的"
 
 
 async def test_a_friend_coming_in_is_told_to_their_friends(users, clip_live, viewer, db_call):
