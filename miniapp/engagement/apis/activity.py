@@ -42,7 +42,8 @@ class ActivityApi(APIView):
         ),
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: as form input, DRF would take `?groups=` or `?after=` (empty) as not sent.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         if not filters.is_valid():
             if "after" not in filters.errors:
                 raise ValidationError({"detail": _("groups must be 1 or 0.")})

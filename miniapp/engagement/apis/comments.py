@@ -59,8 +59,8 @@ class CommentListApi(APIView):
     )
     def get(self, request, video_id: int):
         video = video_published_or_404(video_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid() or request.query_params.get("before") == "":
+        filters = self.FilterSerializer(data=request.query_params.dict())  # `?before=` is no id either
+        if not filters.is_valid():
             raise ValidationError({"detail": _("before must be a comment id: a whole number.")})
         page, next_before = comments.comments_page(video=video, before=filters.validated_data.get("before"))
         return Response(

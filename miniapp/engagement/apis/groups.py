@@ -107,7 +107,7 @@ class GroupPostsApi(APIView):
     @extend_schema(parameters=[FilterSerializer], responses=PostPageDocSerializer)
     def get(self, request, group_id: int):
         group = member_group_or_404(request, group_id)
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=request.query_params.dict())  # `?after=` is no id either
         if not filters.is_valid():
             raise ValidationError({"detail": _("after and before must be post ids: whole numbers.")})
         after, before = filters.validated_data.get("after"), filters.validated_data.get("before")

@@ -58,7 +58,7 @@ def test_it_pages(client, users, settings):
     assert second["results"][0]["id"] > first["results"][-1]["id"]
 
 
-@pytest.mark.parametrize("after", ["abc", "-1", "1.5", "1e3"])
+@pytest.mark.parametrize("after", ["abc", "-1", "1.5", "1e3", "", str(2**63)])
 def test_garbage_after_is_400(client, users, after):
     client.force_login(users["alice"])
     response = client.get(f"/api/activity/?after={after}")
@@ -68,3 +68,10 @@ def test_garbage_after_is_400(client, users, after):
 
 def test_anonymous_is_403(client, db):
     assert client.get("/api/activity/").status_code == 403
+
+
+def test_an_empty_groups_is_400_not_false(client, users):
+    """A query parameter sent empty is not one left out (DRF's form handling would say so)."""
+    client.force_login(users["alice"])
+    response = client.get("/api/activity/?groups=")
+    assert response.status_code == 400 and "groups" in response.json()["detail"]

@@ -117,7 +117,7 @@ def test_posts_page_oldest_first_forward_and_back(users, groups, video, settings
     forward = bob.get(f"/api/groups/{village.pk}/posts/?after={posts[0].pk}").json()
     assert [p["note"] for p in forward["results"]] == ["n1", "n2"] and forward["last_id"] == posts[2].pk
     assert bob.get(forward["next"]).json()["results"][0]["note"] == "n3"
-    for bad in ("after=x", "before=0", f"after=1&before={posts[4].pk}"):
+    for bad in ("after=x", "before=0", f"after=1&before={posts[4].pk}", "after=", "before="):
         response = bob.get(f"/api/groups/{village.pk}/posts/?{bad}")
         assert response.status_code == 400 and response.json()["detail"], bad
 
