@@ -42,16 +42,19 @@ export class RoomChat {
   hear(frame) {
     if (frame.type === "hello") {
       // A reconnect: the comments removed while it was away go, the ones it missed come.
-      (frame.gone ?? []).forEach((id) => this.list.querySelector(`[data-id="${id}"]`)?.remove());
+      (frame.gone ?? []).forEach((id) => this.onScreen(id)?.remove());
       frame.comments.forEach((comment) => this.add(comment));
-    }
-    else if (frame.type === "comment") this.add(frame);
-    else if (frame.type === "comment_gone") this.list.querySelector(`[data-id="${frame.id}"]`)?.remove();
+    } else if (frame.type === "comment") this.add(frame);
+    else if (frame.type === "comment_gone") this.onScreen(frame.id)?.remove();
     else if (frame.type === "notice" && frame.kind === "enter") this.arrived(frame.user);
   }
 
+  onScreen(id) {
+    return this.list.querySelector(`[data-id="${id}"]`); // the comment on screen, if it is
+  }
+
   add(comment) {
-    if (this.list.querySelector(`[data-id="${comment.id}"]`)) return; // mine, shown when sent
+    if (this.onScreen(comment.id)) return; // mine, shown when sent
     const item = document.createElement("li");
     item.className = comment.staff ? "live-comment live-comment-staff" : "live-comment";
     item.dataset.id = comment.id;
